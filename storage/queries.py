@@ -566,12 +566,16 @@ def enqueue_outbox(session: Session, messages: Sequence[OutboxMessage]) -> int:
     return inserted
 
 
-def due_outbox(session: Session, *, now: datetime, limit: int) -> list[OutboxMessage]:
+def due_outbox(
+    session: Session, *, now: datetime, limit: int, channels: Sequence[str]
+) -> list[OutboxMessage]:
+    """Pending messages on the given channels whose next attempt is due."""
     return list(
         session.exec(
             select(OutboxMessage)
             .where(
                 OutboxMessage.state == OutboxState.PENDING,
+                col(OutboxMessage.channel).in_(channels),
                 col(OutboxMessage.next_attempt_at) <= now,
             )
             .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
@@ -580,10 +584,10 @@ def due_outbox(session: Session, *, now: datetime, limit: int) -> list[OutboxMes
     )
 
 
-def next_outbox_attempt(session: Session) -> datetime | None:
+def next_outbox_attempt(session: Session, *, channels: Sequence[str]) -> datetime | None:
     return session.exec(
         select(func.min(OutboxMessage.next_attempt_at)).where(
-            OutboxMessage.state == OutboxState.PENDING
+            OutboxMessage.state == OutboxState.PENDING, col(OutboxMessage.channel).in_(channels)
         )
     ).one()
 

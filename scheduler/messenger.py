@@ -1,0 +1,94 @@
+"""What the scheduler needs from a channel: deliver one message to one chat.
+
+Each channel adapter (Telegram, Zalo, console) implements :class:`Messenger`; the scheduler
+never imports a channel. Delivery failures are told apart by exception type.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Protocol
+
+CALLBACK_DATA_MAX_BYTES = 64  # Telegram's limit for a button's callback_data
+
+
+@dataclass(frozen=True)
+class Button:
+    """An option the user can pick; ``payload`` comes back when they pick it."""
+
+    label: str
+    payload: str
+
+    def __post_init__(self) -> None:
+        encoded = self.payload.encode("utf-8")
+        if not encoded or len(encoded) > CALLBACK_DATA_MAX_BYTES or not self.payload.isascii():
+            raise ValueError(f"button payload must be 1-64 ASCII bytes: {self.payload!r}")
+        if not self.label.strip():
+            raise ValueError("button label must not be empty")
+
+
+ButtonRows = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A text with optional buttons (rows of options)."""
+
+    text: str
+    buttons: ButtonRows = field(default=())
+
+    def options(self) -> list[Button]:
+        return [button for row in self.buttons for button in row]
+
+
+def buttons_to_json(rows: ButtonRows) -> str | None:
+    if not rows:
+        return None
+    return json.dumps(
+        [[{"label": b.label, "payload": b.payload} for b in row] for row in rows],
+        ensure_ascii=False,
+    )
+
+
+def buttons_from_json(text: str | None) -> ButtonRows:
+    if not text:
+        return ()
+    return tuple(
+        tuple(Button(label=item["label"], payload=item["payload"]) for item in row)
+        for row in json.loads(text)
+    )
+
+
+class DeliveryError(Exception):
+    """A message could not be delivered."""
+
+
+class TransientDeliveryError(DeliveryError):
+    """Worth retrying later (rate limit, server error, network)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RecipientUnreachable(DeliveryError):
+    """Final: the user blocked the bot or the chat is gone."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Final: the platform rejected the message itself."""
+
+
+class Messenger(Protocol):
+    """Delivers messages on one channel."""
+
+    @property
+    def channel(self) -> str: ...
+
+    @property
+    def messages_per_second(self) -> float: ...
+
+    async def deliver(self, chat_id: str, message: OutgoingMessage) -> None:
+        """Send ``message`` to ``chat_id`` or raise a :class:`DeliveryError`."""
+        ...

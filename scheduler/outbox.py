@@ -1,0 +1,218 @@
+"""The delivery outbox: queued messages, drained under each channel's rate limit.
+
+Every message a rule sends goes through an outbox row whose key is unique (rule, occurrence,
+recipient), so queuing the same reminder twice queues it once, and a row recorded as sent is
+never sent again. Transient failures are retried with back-off (or after the platform's
+``retry_after``); a recipient who blocked the bot is recorded and not retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from scheduler.messenger import (
+    ButtonRows,
+    Messenger,
+    OutgoingMessage,
+    PermanentDeliveryError,
+    RecipientUnreachable,
+    TransientDeliveryError,
+    buttons_from_json,
+    buttons_to_json,
+)
+from storage import queries
+from storage.database import Database
+from storage.models import OutboxMessage, OutboxState
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+MAX_ATTEMPTS = 8
+BASE_BACKOFF = timedelta(seconds=5)
+MAX_BACKOFF = timedelta(hours=1)
+IDLE_WAIT_SECONDS = 60.0
+
+
+def backoff(attempts: int) -> timedelta:
+    """5 s, 10 s, 20 s … capped at one hour."""
+    factor: int = 2 ** max(attempts - 1, 0)
+    return min(BASE_BACKOFF * factor, MAX_BACKOFF)
+
+
+def outbox_message(
+    *,
+    key: str,
+    channel: str,
+    chat_id: str,
+    rule: str,
+    text: str,
+    now: datetime,
+    buttons: ButtonRows = (),
+    focal_point_id: int | None = None,
+) -> OutboxMessage:
+    return OutboxMessage(
+        key=key,
+        channel=channel,
+        chat_id=chat_id,
+        focal_point_id=focal_point_id,
+        rule=rule,
+        text=text,
+        buttons=buttons_to_json(buttons),
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+@dataclass
+class DrainResult:
+    sent: int = 0
+    retried: int = 0
+    blocked: int = 0
+    failed: int = 0
+
+    @property
+    def attempted(self) -> int:
+        return self.sent + self.retried + self.blocked + self.failed
+
+
+def record_sent(session: Session, *, message_id: int, now: datetime) -> None:
+    row = session.get(OutboxMessage, message_id)
+    assert row is not None
+    row.state, row.sent_at, row.attempts, row.last_error = (
+        OutboxState.SENT,
+        now,
+        row.attempts + 1,
+        None,
+    )
+    session.add(row)
+
+
+def record_failure(
+    session: Session, *, message_id: int, error: Exception, now: datetime
+) -> OutboxState:
+    """Record a failed attempt; returns the row's new state."""
+    row = session.get(OutboxMessage, message_id)
+    assert row is not None
+    row.attempts += 1
+    row.last_error = f"{type(error).__name__}: {error}"[:2000]
+    if isinstance(error, RecipientUnreachable):
+        row.state = OutboxState.BLOCKED
+        queries.mark_chat_blocked(session, channel=row.channel, chat_id=row.chat_id, now=now)
+    elif isinstance(error, TransientDeliveryError) and row.attempts < MAX_ATTEMPTS:
+        wait = backoff(row.attempts)
+        if error.retry_after is not None:
+            wait = max(wait, timedelta(seconds=error.retry_after))
+        row.next_attempt_at = now + wait
+    else:
+        row.state = OutboxState.FAILED
+    session.add(row)
+    return row.state
+
+
+class OutboxSender:
+    """Drains the outbox; one per database (the service lock makes sure of that)."""
+
+    def __init__(
+        self,
+        database: Database,
+        messengers: Mapping[str, Messenger],
+        *,
+        clock: Clock,
+        batch_size: int = 50,
+    ) -> None:
+        self._database = database
+        self._messengers = dict(messengers)
+        self._clock = clock
+        self._batch_size = batch_size
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._last_send: dict[str, float] = {}
+
+    @property
+    def channels(self) -> list[str]:
+        return sorted(self._messengers)
+
+    def wake(self) -> None:
+        """Look at the outbox now (new rows were queued)."""
+        self._wake.set()
+
+    async def drain(self) -> DrainResult:
+        """Send everything that is due now; returns what happened."""
+        result = DrainResult()
+        while True:
+            now = self._clock()
+            rows = await self._database.run(
+                queries.due_outbox, now=now, limit=self._batch_size, channels=self.channels
+            )
+            if not rows:
+                return result
+            for row in rows:
+                await self._send_one(row, result)
+
+    async def _send_one(self, row: OutboxMessage, result: DrainResult) -> None:
+        assert row.id is not None
+        messenger = self._messengers[row.channel]
+        await self._pace(messenger)
+        message = OutgoingMessage(text=row.text, buttons=buttons_from_json(row.buttons))
+        try:
+            await messenger.deliver(row.chat_id, message)
+        except (TransientDeliveryError, RecipientUnreachable, PermanentDeliveryError) as exc:
+            state = await self._database.run(
+                record_failure, message_id=row.id, error=exc, now=self._clock()
+            )
+            log.info("outbox %s to %s:%s: %s (%s)", row.rule, row.channel, row.chat_id, state, exc)
+            if state == OutboxState.PENDING:
+                result.retried += 1
+            elif state == OutboxState.BLOCKED:
+                result.blocked += 1
+            else:
+                result.failed += 1
+            return
+        await self._database.run(record_sent, message_id=row.id, now=self._clock())
+        result.sent += 1
+
+    async def _pace(self, messenger: Messenger) -> None:
+        loop = asyncio.get_running_loop()
+        interval = 1.0 / messenger.messages_per_second
+        last = self._last_send.get(messenger.channel)
+        if last is not None:
+            delay = last + interval - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        self._last_send[messenger.channel] = loop.time()
+
+    async def run(self) -> None:
+        """Drain until cancelled, waking on :meth:`wake` or when the next retry is due."""
+        while True:
+            self._wake.clear()
+            try:
+                await self.drain()
+            except Exception:
+                log.exception("outbox drain failed; trying again shortly")
+                await asyncio.sleep(5)
+                continue
+            next_at = await self._database.run(queries.next_outbox_attempt, channels=self.channels)
+            timeout = IDLE_WAIT_SECONDS
+            if next_at is not None:
+                timeout = max(0.0, min(timeout, (next_at - self._clock()).total_seconds()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self.run(), name="outbox-sender")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
