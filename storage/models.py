@@ -81,6 +81,22 @@ class Plan(SQLModel, table=True):
     loaded_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class PlanSection(SQLModel, table=True):
+    """A numbered item of the plan (II.x or IV.x). Units can be added to an open one."""
+
+    __tablename__ = "plan_sections"
+    __table_args__ = (
+        sa.UniqueConstraint("plan_id", "section", name="uq_plan_sections_plan_section"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plans.id", index=True)
+    section: str = Field(max_length=16)
+    heading: str = Field(sa_type=sa.Text)
+    kind: str = Field(max_length=32)
+    is_open: bool = False
+
+
 class Agency(SQLModel, table=True):
     """A responsible unit of the plan (one item of section IV, or one unit of it)."""
 

@@ -12,7 +12,15 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from storage.models import Agency, Campaign, Deadline, Plan, StatusUpdate, Task
+from storage.models import (
+    Agency,
+    Campaign,
+    Deadline,
+    Plan,
+    PlanSection,
+    StatusUpdate,
+    Task,
+)
 from storage.plan_file import PlanSpec
 
 
@@ -38,12 +46,30 @@ def load_plan(session: Session, spec: PlanSpec, *, source_file: str, now: dateti
     session.add(plan)
     session.flush()
     assert plan.id is not None
+    _load_sections(session, plan.id, spec)
     _load_agencies(session, plan.id, spec)
     _load_tasks(session, plan.id, spec)
     _load_deadlines(session, plan.id, spec)
     _load_campaigns(session, plan.id, spec)
     session.flush()
     return plan
+
+
+def _load_sections(session: Session, plan_id: int, spec: PlanSpec) -> None:
+    existing = {
+        row.section: row
+        for row in session.exec(select(PlanSection).where(PlanSection.plan_id == plan_id))
+    }
+    wanted = [(item.section, item.title, "cross-cutting", False) for item in spec.cross_cutting]
+    wanted += [(r.section, r.heading, r.kind, r.open) for r in spec.responsibilities]
+    for section, heading, kind, is_open in wanted:
+        row = existing.pop(section, None) or PlanSection(
+            plan_id=plan_id, section=section, heading=heading, kind=kind
+        )
+        row.heading, row.kind, row.is_open = heading, kind, is_open
+        session.add(row)
+    for row in existing.values():
+        session.delete(row)
 
 
 def _load_agencies(session: Session, plan_id: int, spec: PlanSpec) -> None:

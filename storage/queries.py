@@ -24,6 +24,7 @@ from storage.models import (
     OutboxMessage,
     OutboxState,
     Plan,
+    PlanSection,
     StatusUpdate,
     Task,
 )
@@ -53,6 +54,26 @@ def agencies(
     if reporting_only:
         query = query.where(col(Agency.is_coordinator).is_(False))
     return list(session.exec(query.order_by(col(Agency.position), col(Agency.id))))
+
+
+def open_sections(session: Session, *, plan_id: int) -> list[PlanSection]:
+    """Sections the coordinator may add units to (IV.14 of the seed plan)."""
+    return list(
+        session.exec(
+            select(PlanSection)
+            .where(PlanSection.plan_id == plan_id, col(PlanSection.is_open).is_(True))
+            .order_by(col(PlanSection.id))
+        )
+    )
+
+
+def sections(session: Session, *, plan_id: int) -> list[PlanSection]:
+    """The plan's numbered items in file order (II.x first, then IV.x)."""
+    return list(
+        session.exec(
+            select(PlanSection).where(PlanSection.plan_id == plan_id).order_by(col(PlanSection.id))
+        )
+    )
 
 
 def agency_by_code(session: Session, *, plan_id: int, code: str) -> Agency | None:

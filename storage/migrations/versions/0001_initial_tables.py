@@ -109,6 +109,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_deadlines_plan_id"), ["plan_id"], unique=False)
 
     op.create_table(
+        "plan_sections",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("plan_id", sa.Integer(), nullable=False),
+        sa.Column("section", sa.String(length=16), nullable=False),
+        sa.Column("heading", sa.Text(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("is_open", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["plan_id"],
+            ["plans.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("plan_id", "section", name="uq_plan_sections_plan_section"),
+    )
+    with op.batch_alter_table("plan_sections", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_plan_sections_plan_id"), ["plan_id"], unique=False)
+
+    op.create_table(
         "tasks",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("plan_id", sa.Integer(), nullable=False),
@@ -318,6 +336,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_tasks_plan_id"))
 
     op.drop_table("tasks")
+    with op.batch_alter_table("plan_sections", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_plan_sections_plan_id"))
+
+    op.drop_table("plan_sections")
     with op.batch_alter_table("deadlines", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_deadlines_plan_id"))
 

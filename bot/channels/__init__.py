@@ -1,0 +1,1 @@
+"""Channel adapters: turn a platform's updates into neutral events and replies into API calls."""

@@ -1,0 +1,1 @@
+"""The channel-neutral dialog core: neutral events in, neutral replies out."""

@@ -1,0 +1,311 @@
+"""The dialog core: one neutral event in, replies out, in one database transaction.
+
+:meth:`DialogCore.handle` is synchronous and takes the session, so it runs in a worker thread
+(``await database.run(core.handle, event)``) and is tested without any network. Channels only
+translate: their update → :class:`IncomingEvent`, :class:`DialogResult` → their API calls.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlmodel import Session
+
+from bot import texts
+from bot.dialog.conversation import (
+    Conversation,
+    load_conversation,
+    parse_action_payload,
+    parse_step_payload,
+    save_conversation,
+)
+from bot.dialog.events import (
+    Attachment,
+    ButtonRows,
+    DialogResult,
+    DocumentReply,
+    IncomingEvent,
+    TextReply,
+)
+from scheduler.reminders import CoordinatorAddress
+from storage import queries
+from storage.models import Agency, Plan
+from storage.queries import Membership
+
+INVITE_CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+MAX_COMMAND_LENGTH = 4000
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the user gave to the current step: a picked option, typed text, or a file."""
+
+    choice: str | None = None
+    text: str | None = None
+    attachment: Attachment | None = None
+    unsupported: str | None = None
+
+
+@dataclass
+class DialogSettings:
+    """What the core needs to know about the deployment."""
+
+    plan_code: str
+    coordinators: frozenset[tuple[str, str]]  # (channel, user id)
+    coordinator_addresses: tuple[CoordinatorAddress, ...]
+    clock: Callable[[], datetime]
+    invite_ttl: timedelta = timedelta(days=7)
+    bot_usernames: dict[str, str] = field(default_factory=dict)  # channel → @username
+
+
+@dataclass
+class Turn:
+    """One event being handled: who, what plan, and the replies collected so far."""
+
+    session: Session
+    event: IncomingEvent
+    settings: DialogSettings
+    plan: Plan
+    now: datetime
+    member: Membership | None
+    is_coordinator: bool
+    conversation: Conversation | None
+    coordinator_name: str
+    result: DialogResult = field(default_factory=DialogResult)
+
+    @property
+    def plan_id(self) -> int:
+        assert self.plan.id is not None
+        return self.plan.id
+
+    @property
+    def actor(self) -> str:
+        return f"{self.event.channel}:{self.event.user_id}"
+
+    def say(self, text: str, buttons: ButtonRows = (), *, numbered: bool = True) -> None:
+        self.result.replies.append(TextReply(text=text, buttons=buttons, numbered=numbered))
+
+    def reply(self, reply: TextReply | DocumentReply) -> None:
+        self.result.replies.append(reply)
+
+    def save(self, conversation: Conversation) -> None:
+        save_conversation(
+            self.session,
+            conversation,
+            channel=self.event.channel,
+            user_id=self.event.user_id,
+            chat_id=self.event.chat_id,
+            now=self.now,
+        )
+        self.conversation = conversation
+
+    def end_conversation(self) -> None:
+        queries.clear_dialog_state(
+            self.session, channel=self.event.channel, user_id=self.event.user_id
+        )
+        self.conversation = None
+
+
+class Flow(Protocol):
+    """A multi-step conversation (registration, report, picking an agency)."""
+
+    def answer(self, turn: Turn, conversation: Conversation, answer: Answer) -> None: ...
+
+
+Handler = Callable[[Turn], None]
+
+
+@dataclass(frozen=True)
+class Command:
+    handler: Handler
+    role: str  # "any", "focal_point" or "coordinator"
+
+
+class DialogCore:
+    """Routes events to commands, flows and button actions."""
+
+    def __init__(self, settings: DialogSettings) -> None:
+        from bot.dialog import coordinator, focal_point, registration, reporting
+
+        self.settings = settings
+        self.flows: dict[str, Flow] = {
+            registration.FLOW: registration.RegistrationFlow(),
+            reporting.FLOW: reporting.ReportFlow(),
+            coordinator.PICK_FLOW: coordinator.PickAgencyFlow(),
+        }
+        self.commands: dict[str, Command] = {
+            "start": Command(registration.start, "any"),
+            "huy": Command(self._cancel, "any"),
+            "huongdan": Command(self._help, "any"),
+            "help": Command(self._help, "any"),
+            "trogiup": Command(self._help, "any"),
+            "baocao": Command(reporting.start, "focal_point"),
+            "nhiemvu": Command(focal_point.show_tasks, "focal_point"),
+            "tinhhinh": Command(focal_point.show_status, "focal_point"),
+            "tonghop": Command(coordinator.overview, "coordinator"),
+            "quahan": Command(coordinator.overdue, "coordinator"),
+            "donvi": Command(coordinator.agency_detail, "coordinator"),
+            "xuat": Command(coordinator.export, "coordinator"),
+            "moi": Command(coordinator.invite, "coordinator"),
+            "themdonvi": Command(coordinator.add_agency, "coordinator"),
+            "nhac": Command(coordinator.nudge, "coordinator"),
+            "thongbao": Command(coordinator.broadcast, "coordinator"),
+        }
+        self.actions: dict[str, Handler] = {
+            "bc": reporting.start_from_button,
+            "tep": coordinator.send_report_file,
+        }
+
+    # --- entry point ------------------------------------------------------------------------
+
+    def handle(self, session: Session, event: IncomingEvent) -> DialogResult:
+        """Handle one event; everything it changes is committed together by the caller."""
+        turn = self._turn(session, event)
+        queries.mark_user_reachable(session, channel=event.channel, user_id=event.user_id)
+        if event.payload is not None:
+            self._on_payload(turn, event.payload)
+        elif event.command is not None:
+            self._on_command(turn, event.command)
+        else:
+            self._on_message(turn)
+        return turn.result
+
+    def _turn(self, session: Session, event: IncomingEvent) -> Turn:
+        plan = queries.plan_by_code(session, self.settings.plan_code)
+        if plan is None or plan.id is None:
+            raise RuntimeError(f"plan {self.settings.plan_code} is not loaded")
+        coordinator_agency = next(
+            (a for a in queries.agencies(session, plan_id=plan.id) if a.is_coordinator), None
+        )
+        return Turn(
+            session=session,
+            event=event,
+            settings=self.settings,
+            plan=plan,
+            now=self.settings.clock(),
+            member=queries.membership(session, channel=event.channel, user_id=event.user_id),
+            is_coordinator=(event.channel, event.user_id) in self.settings.coordinators,
+            conversation=load_conversation(session, channel=event.channel, user_id=event.user_id),
+            coordinator_name=coordinator_name(coordinator_agency),
+        )
+
+    # --- routing ----------------------------------------------------------------------------
+
+    def _on_payload(self, turn: Turn, payload: str) -> None:
+        step = parse_step_payload(payload)
+        if step is not None:
+            token, value = step
+            conversation = turn.conversation
+            if conversation is None or conversation.token != token:
+                turn.result.notice = texts.STALE_BUTTON
+                turn.say(texts.STALE_BUTTON)
+                return
+            if not conversation.is_option(value) or conversation.flow not in self.flows:
+                turn.result.notice = texts.FORGED_BUTTON
+                turn.say(texts.FORGED_BUTTON)
+                return
+            turn.result.accepted_button = True
+            self.flows[conversation.flow].answer(turn, conversation, Answer(choice=value))
+            return
+        action = parse_action_payload(payload)
+        if action is not None and action[0] in self.actions:
+            turn.result.accepted_button = True
+            self.actions[action[0]](turn)
+            return
+        turn.result.notice = texts.FORGED_BUTTON
+        turn.say(texts.FORGED_BUTTON)
+
+    def _on_command(self, turn: Turn, name: str) -> None:
+        command = self.commands.get(name)
+        if command is None:
+            turn.say(texts.UNKNOWN_COMMAND.format(command=name))
+            return
+        if len(turn.event.rest) > MAX_COMMAND_LENGTH:
+            turn.say(texts.TOO_LONG_COMMAND.format(length=len(turn.event.rest)))
+            return
+        if command.role == "coordinator" and not turn.is_coordinator:
+            turn.say(texts.COORDINATOR_ONLY.format(command=name, coordinator=turn.coordinator_name))
+            return
+        if command.role == "focal_point" and turn.member is None:
+            if turn.is_coordinator:
+                turn.say(texts.FOCAL_POINT_ONLY.format(command=name))
+            else:
+                turn.say(texts.NOT_REGISTERED.format(coordinator=turn.coordinator_name))
+            return
+        command.handler(turn)
+
+    def _on_message(self, turn: Turn) -> None:
+        event = turn.event
+        conversation = turn.conversation
+        text = event.text
+        if conversation is not None and conversation.flow in self.flows:
+            choice = conversation.choice_from_text(text) if text else None
+            self.flows[conversation.flow].answer(
+                turn,
+                conversation,
+                Answer(
+                    choice=choice,
+                    text=text,
+                    attachment=event.attachment,
+                    unsupported=event.unsupported,
+                ),
+            )
+            return
+        if event.unsupported is not None or (event.attachment is not None and not text):
+            turn.say(texts.UNSUPPORTED_MESSAGE.format(kind=event.unsupported or "tệp"))
+            return
+        stripped = (text or "").strip()
+        if not stripped:
+            turn.say(texts.EMPTY_MESSAGE)
+            return
+        if turn.member is None and INVITE_CODE_PATTERN.match(stripped):
+            from bot.dialog import registration
+
+            registration.start_with_code(turn, stripped)
+            return
+        self._help(turn)
+
+    # --- commands every user has ------------------------------------------------------------
+
+    def _cancel(self, turn: Turn) -> None:
+        if turn.conversation is None:
+            turn.say(texts.NOTHING_TO_CANCEL)
+            return
+        turn.end_conversation()
+        turn.say(texts.CANCELLED)
+
+    def _help(self, turn: Turn) -> None:
+        help_for(turn)
+
+
+def coordinator_name(agency: Agency | None) -> str:
+    return agency.short_name if agency is not None else "cơ quan chủ trì"
+
+
+def help_for(turn: Turn) -> None:
+    """The help text for who the user is."""
+    if turn.is_coordinator:
+        sections = queries.open_sections(turn.session, plan_id=turn.plan_id)
+        open_section = sections[0].section if sections else "mở"
+        turn.say(
+            texts.HELP_COORDINATOR.format(
+                coordinator=turn.coordinator_name,
+                number=turn.plan.number,
+                open_section=open_section,
+            )
+        )
+    if turn.member is not None:
+        turn.say(texts.HELP_FOCAL_POINT.format(agency=turn.member.agency.name))
+    if not turn.is_coordinator and turn.member is None:
+        turn.say(
+            texts.HELP_UNREGISTERED.format(
+                brand=texts.BRAND,
+                number=turn.plan.number,
+                title=turn.plan.title,
+                coordinator=turn.coordinator_name,
+            )
+        )

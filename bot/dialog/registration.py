@@ -1,0 +1,175 @@
+"""A focal point registers through an invite: name, position, phone, confirm."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot import texts
+from bot.dialog import validation
+from bot.dialog.conversation import Conversation
+from bot.dialog.core import INVITE_CODE_PATTERN, Answer, Turn
+from bot.dialog.events import TextReply
+from scheduler.texts import fmt_date, fmt_datetime
+from storage import queries
+from storage.models import Invite
+
+FLOW = "dang_ky"
+STEP_NAME, STEP_POSITION, STEP_PHONE, STEP_CONFIRM = "ho_ten", "chuc_vu", "dien_thoai", "xac_nhan"
+OK, REDO, CANCEL = "ok", "redo", "cancel"
+
+
+def start(turn: Turn) -> None:
+    """/start [CODE]: open an invite, or greet."""
+    if not turn.event.args:
+        from bot.dialog.core import help_for
+
+        help_for(turn)
+        return
+    start_with_code(turn, turn.event.args[0])
+
+
+def _invite_problem(turn: Turn, invite: Invite | None) -> str | None:
+    if invite is None:
+        return texts.INVITE_NOT_FOUND.format(coordinator=turn.coordinator_name)
+    if invite.used_at is not None:
+        return texts.INVITE_USED
+    if invite.expires_at <= turn.now:
+        zone = ZoneInfo(turn.plan.timezone)
+        return texts.INVITE_EXPIRED.format(
+            expires=fmt_datetime(invite.expires_at, zone), coordinator=turn.coordinator_name
+        )
+    return None
+
+
+def start_with_code(turn: Turn, code: str) -> None:
+    """Open an invite: check it, bind it to this user and ask for their name."""
+    if turn.member is not None:
+        turn.say(texts.ALREADY_REGISTERED.format(agency=turn.member.agency.name))
+        return
+    invite = queries.invite_by_code(turn.session, code) if INVITE_CODE_PATTERN.match(code) else None
+    problem = _invite_problem(turn, invite)
+    agency = None
+    if problem is None and invite is not None:
+        agency = queries.agency_by_id(turn.session, invite.agency_id)
+        if agency is None or agency.plan_id != turn.plan_id or not agency.active:
+            problem = texts.INVITE_NOT_FOUND.format(coordinator=turn.coordinator_name)
+        elif not queries.claim_invite(
+            turn.session,
+            invite=invite,
+            channel=turn.event.channel,
+            user_id=turn.event.user_id,
+            now=turn.now,
+        ):
+            problem = texts.INVITE_USED
+    if problem is not None or invite is None or agency is None:
+        turn.say(problem or texts.INVITE_NOT_FOUND.format(coordinator=turn.coordinator_name))
+        return
+    conversation = Conversation(flow=FLOW, step=STEP_NAME, data={"invite_id": invite.id})
+    question = conversation.ask(
+        STEP_NAME,
+        texts.REGISTER_WELCOME.format(
+            coordinator=turn.coordinator_name, agency=agency.name, number=turn.plan.number
+        ),
+    )
+    turn.save(conversation)
+    turn.reply(question)
+
+
+class RegistrationFlow:
+    def answer(self, turn: Turn, conversation: Conversation, answer: Answer) -> None:
+        step = conversation.step
+        try:
+            if step == STEP_NAME:
+                conversation.data["full_name"] = validation.person_name(answer.text)
+                turn.reply(conversation.ask(STEP_POSITION, texts.ASK_POSITION))
+            elif step == STEP_POSITION:
+                conversation.data["position"] = validation.position(answer.text)
+                turn.reply(conversation.ask(STEP_PHONE, texts.ASK_PHONE))
+            elif step == STEP_PHONE:
+                conversation.data["phone"] = validation.phone(answer.text)
+                turn.reply(self._confirm_question(turn, conversation))
+            elif step == STEP_CONFIRM:
+                self._on_confirm(turn, conversation, answer)
+                return
+        except validation.InputError as problem:
+            turn.say(str(problem) + texts.IN_FLOW_HINT)
+            return
+        turn.save(conversation)
+
+    def _confirm_question(self, turn: Turn, conversation: Conversation) -> TextReply:
+        invite = turn.session.get(Invite, conversation.data["invite_id"])
+        agency = queries.agency_by_id(turn.session, invite.agency_id) if invite else None
+        return conversation.ask(
+            STEP_CONFIRM,
+            texts.CONFIRM_REGISTRATION.format(
+                agency=agency.name if agency else "?",
+                name=conversation.data["full_name"],
+                position=conversation.data["position"],
+                phone=conversation.data["phone"],
+            ),
+            [("✅ Xác nhận", OK), ("✏️ Nhập lại", REDO), ("✖️ Hủy", CANCEL)],
+            per_row=3,
+        )
+
+    def _on_confirm(self, turn: Turn, conversation: Conversation, answer: Answer) -> None:
+        if answer.choice == CANCEL:
+            turn.end_conversation()
+            turn.say(texts.CANCELLED)
+            return
+        if answer.choice == REDO:
+            turn.reply(conversation.ask(STEP_NAME, texts.REGISTER_AGAIN))
+            turn.save(conversation)
+            return
+        if answer.choice != OK:
+            turn.say(texts.ANSWER_WITH_BUTTON)
+            return
+        invite = turn.session.get(Invite, conversation.data["invite_id"])
+        problem = _invite_problem(turn, invite)
+        if (
+            problem is None
+            and invite is not None
+            and (
+                invite.claimed_channel != turn.event.channel
+                or invite.claimed_user_id != turn.event.user_id
+            )
+        ):
+            problem = texts.INVITE_USED
+        if turn.member is not None:
+            problem = texts.ALREADY_REGISTERED.format(agency=turn.member.agency.name)
+        if problem is not None or invite is None:
+            turn.end_conversation()
+            turn.say(problem or texts.INVITE_USED)
+            return
+        queries.register_focal_point(
+            turn.session,
+            invite=invite,
+            channel=turn.event.channel,
+            user_id=turn.event.user_id,
+            chat_id=turn.event.chat_id,
+            display_name=turn.event.display_name,
+            full_name=conversation.data["full_name"],
+            position=conversation.data["position"],
+            phone=conversation.data["phone"],
+            now=turn.now,
+        )
+        turn.end_conversation()
+        agency = queries.agency_by_id(turn.session, invite.agency_id)
+        assert agency is not None
+        turn.say(
+            texts.REGISTERED.format(
+                agency=agency.name, deadlines=deadline_lines(turn, now=turn.now)
+            )
+        )
+
+
+def deadline_lines(turn: Turn, *, now: datetime) -> str:
+    zone = ZoneInfo(turn.plan.timezone)
+    lines = []
+    for deadline in queries.deadlines(turn.session, plan_id=turn.plan_id):
+        passed = queries.due_at(deadline.due_before, zone) <= now
+        lines.append(
+            f"• {deadline.title}: trước ngày {fmt_date(deadline.due_before)}"
+            + (" (đã qua hạn)" if passed else "")
+        )
+    return "\n".join(lines)

@@ -1,0 +1,132 @@
+"""What the bot says, in Vietnamese. Handlers pick a text; they do not compose wording."""
+
+from __future__ import annotations
+
+BRAND = "Nhắc việc"
+
+# --- general ------------------------------------------------------------------------------------
+
+UNKNOWN_COMMAND = "Không có lệnh /{command}. Gõ /huongdan để xem các lệnh bạn dùng được."
+STALE_BUTTON = "Nút này đã cũ (bước trả lời đã qua hoặc đã hủy). Không có gì thay đổi."
+FORGED_BUTTON = "Nút không hợp lệ. Không có gì thay đổi."
+NOTHING_TO_CANCEL = "Không có thao tác nào đang dở."
+CANCELLED = "Đã hủy thao tác đang dở. Không có dữ liệu nào bị ghi."
+UNSUPPORTED_MESSAGE = (
+    "Bot chưa đọc được loại tin nhắn này ({kind}). Vui lòng gửi chữ, bấm nút hoặc gửi tệp."
+)
+EMPTY_MESSAGE = "Tin nhắn trống. Vui lòng nhập nội dung."
+TOO_LONG_COMMAND = "Nội dung quá dài ({length} ký tự). Vui lòng rút gọn."
+NOT_REGISTERED = (
+    "Bạn chưa đăng ký làm cán bộ đầu mối.\n"
+    "Hãy mở đường link mời (hoặc gửi mã mời) do {coordinator} cung cấp để đăng ký."
+)
+COORDINATOR_ONLY = "Lệnh /{command} chỉ dành cho cán bộ điều phối của {coordinator}."
+FOCAL_POINT_ONLY = "Lệnh /{command} dành cho cán bộ đầu mối của các đơn vị."
+ANSWER_WITH_BUTTON = "Vui lòng chọn một trong các phương án ở trên (bấm nút hoặc gõ số thứ tự)."
+IN_FLOW_HINT = "\n(Gõ /huy để hủy thao tác đang dở.)"
+
+HELP_UNREGISTERED = (
+    "Xin chào! Đây là bot {brand} theo dõi Kế hoạch số {number} — {title}.\n\n"
+    "Để đăng ký làm cán bộ đầu mối của đơn vị, hãy mở đường link mời hoặc gửi mã mời "
+    "do {coordinator} cung cấp."
+)
+HELP_FOCAL_POINT = (
+    "Bạn là cán bộ đầu mối của {agency}.\n\n"
+    "Các lệnh:\n"
+    "/baocao — gửi báo cáo, cập nhật tình hình thực hiện\n"
+    "/tinhhinh — xem các báo cáo đã gửi của đơn vị\n"
+    "/nhiemvu — xem nhiệm vụ của đơn vị theo Kế hoạch\n"
+    "/huy — hủy thao tác đang dở\n"
+    "/huongdan — xem hướng dẫn này"
+)
+HELP_COORDINATOR = (
+    "Bạn là cán bộ điều phối ({coordinator}) của Kế hoạch số {number}.\n\n"
+    "Các lệnh:\n"
+    "/tonghop — bảng tổng hợp đơn vị × kỳ báo cáo, tỷ lệ đã báo cáo\n"
+    "/quahan — các đơn vị quá hạn chưa nộp và đơn vị gặp vướng mắc\n"
+    "/donvi MÃ — thông tin, đầu mối và lịch sử báo cáo của một đơn vị\n"
+    "/xuat — tải tệp Excel tổng hợp\n"
+    "/moi MÃ — tạo đường link mời cán bộ đầu mối cho một đơn vị\n"
+    "/themdonvi Tên đơn vị — thêm đơn vị vào mục {open_section}\n"
+    "/nhac MÃ — nhắc một đơn vị cập nhật tình hình\n"
+    "/thongbao Nội dung — gửi thông báo tới tất cả cán bộ đầu mối\n"
+    "/huy — hủy thao tác đang dở\n\n"
+    "Bỏ trống MÃ để chọn đơn vị từ danh sách."
+)
+
+# --- registration -------------------------------------------------------------------------------
+
+INVITE_NOT_FOUND = (
+    "Mã mời không đúng hoặc không tồn tại. Vui lòng kiểm tra lại đường link/mã mời, "
+    "hoặc đề nghị {coordinator} cấp mã mới."
+)
+INVITE_EXPIRED = (
+    "Mã mời đã hết hạn (hạn dùng đến {expires}). Vui lòng đề nghị {coordinator} cấp mã mới."
+)
+INVITE_USED = "Mã mời này đã được sử dụng. Mỗi mã mời chỉ dùng cho một người."
+ALREADY_REGISTERED = "Bạn đã đăng ký là cán bộ đầu mối của {agency}. Gõ /huongdan để xem các lệnh."
+REGISTER_WELCOME = (
+    "Xin chào! {coordinator} mời bạn làm cán bộ đầu mối của {agency} "
+    "trong Kế hoạch số {number}.\n\nBước 1/3: Vui lòng nhập họ và tên của bạn."
+)
+ASK_POSITION = "Bước 2/3: Chức vụ của bạn? (ví dụ: Phó Trưởng phòng Bảo trợ xã hội)"
+ASK_PHONE = "Bước 3/3: Số điện thoại liên hệ của bạn?"
+CONFIRM_REGISTRATION = (
+    "Vui lòng kiểm tra thông tin:\n"
+    "• Đơn vị: {agency}\n• Họ và tên: {name}\n• Chức vụ: {position}\n• Điện thoại: {phone}"
+)
+REGISTERED = (
+    "✅ Đăng ký thành công! Bạn là cán bộ đầu mối của {agency}.\n"
+    "Bot sẽ nhắc bạn trước và sau mỗi hạn báo cáo.\n\n"
+    "Các hạn báo cáo:\n{deadlines}\n\n"
+    "Gõ /nhiemvu để xem nhiệm vụ của đơn vị, /baocao để gửi báo cáo."
+)
+REGISTER_AGAIN = "Nhập lại từ đầu. Bước 1/3: Vui lòng nhập họ và tên của bạn."
+
+# --- reporting ----------------------------------------------------------------------------------
+
+ASK_DEADLINE = "📝 Báo cáo của {agency}. Chọn kỳ báo cáo:"
+ASK_STATUS = "{deadline}: tình hình thực hiện của đơn vị?"
+ASK_PROGRESS = "Tiến độ hoàn thành khoảng bao nhiêu phần trăm? Bấm một mức hoặc gõ số từ 0 đến 100."
+ASK_NOTE = (
+    "Ghi chú ngắn về kết quả, khó khăn hoặc kiến nghị (tối đa {max} ký tự), hoặc bấm «Bỏ qua»."
+)
+ASK_NOTE_REQUIRED = "Vui lòng mô tả vướng mắc và kiến nghị của đơn vị (tối đa {max} ký tự)."
+ASK_FILE = "Gửi tệp báo cáo (PDF, Word, Excel, ảnh…) nếu có, hoặc bấm «Bỏ qua»."
+EXPECTING_FILE = "Bước này cần một tệp đính kèm. Hãy gửi tệp, hoặc bấm «Bỏ qua» nếu không có."
+CONFIRM_REPORT = "Kiểm tra lại báo cáo:\n{summary}"
+REPORT_SAVED = "✅ Đã ghi nhận báo cáo của {agency} ({deadline}) lúc {time}. Cảm ơn bạn!"
+REPORT_LATE_NOTE = "Lưu ý: báo cáo gửi sau hạn (hạn trước ngày {due})."
+NO_DEADLINES = "Kế hoạch không có kỳ báo cáo nào."
+REPORT_NOTICE_TO_COORDINATOR = "📥 {agency} vừa gửi báo cáo — {deadline}:\n{summary}"
+
+# --- coordinator --------------------------------------------------------------------------------
+
+CHOOSE_AGENCY = "Chọn đơn vị ({purpose}):"
+AGENCY_NOT_FOUND = "Không có đơn vị mã {code}. Các mã hợp lệ: {codes}"
+INVITE_CREATED = (
+    "🔗 Mã mời cán bộ đầu mối của {agency}:\n{code}\n\n"
+    "{telegram}"
+    "Trên Zalo: người được mời gửi mã trên cho tài khoản Zalo của bot.\n"
+    "Mã dùng được một lần, hết hạn lúc {expires}. Hãy chuyển tin nhắn này cho người được mời."
+)
+INVITE_TELEGRAM_LINK = "Trên Telegram: mở đường link {link}\n"
+INVITE_TELEGRAM_NO_LINK = "Trên Telegram: gửi cho bot lệnh /start {code}\n"
+OPEN_SECTION_MISSING = "Kế hoạch không có mục nào cho phép thêm đơn vị."
+AGENCY_ADDED = (
+    "Đã thêm {name} vào mục {section} với mã {code}.\n"
+    "Gõ /moi {code} để tạo đường link mời cán bộ đầu mối."
+)
+AGENCY_EXISTS = "Đơn vị «{name}» đã có trong kế hoạch (mã {code})."
+NOTHING_OVERDUE = "Chưa có kỳ báo cáo nào quá hạn (kỳ gần nhất: {next})."
+NUDGE_TEXT = (
+    "📌 {coordinator} đề nghị {agency} cập nhật tình hình thực hiện Kế hoạch số {number}. "
+    "Bấm «Báo cáo ngay» hoặc gõ /baocao."
+)
+NUDGE_QUEUED = "Đã gửi lời nhắc tới {count} tài khoản của {agency}."
+NUDGE_NOBODY = "{agency} chưa có cán bộ đầu mối nào nhận được tin nhắn. Hãy gửi mã mời: /moi {code}"
+BROADCAST_USAGE = "Cách dùng: /thongbao Nội dung thông báo (tối đa {max} ký tự)."
+BROADCAST_TEXT = "📢 Thông báo của {coordinator}:\n{text}"
+BROADCAST_QUEUED = "Đã gửi thông báo tới {count} tài khoản cán bộ đầu mối."
+EXPORT_CAPTION = "Tệp tổng hợp Kế hoạch số {number} (số liệu lúc {time})."
+FILE_NOT_AVAILABLE = "Tệp này được gửi qua {channel}; hãy mở bằng {channel}."
