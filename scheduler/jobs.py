@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from scheduler.calendar import WorkingCalendar
 from scheduler.outbox import OutboxSender
-from scheduler.policy import ReminderOccurrence, due_or_upcoming, reminder_calendar
+from scheduler.policy import ReminderOccurrence, due_or_upcoming
 from scheduler.reminders import CoordinatorAddress, enqueue_occurrence
 from storage.database import Database
 from storage.plan_file import PlanSpec
@@ -36,15 +35,10 @@ class ReminderRuntime:
 
     database: Database
     spec: PlanSpec
-    calendar: WorkingCalendar
     coordinators: Sequence[CoordinatorAddress]
     sender: OutboxSender
     clock: Callable[[], datetime]
-    occurrences: dict[str, ReminderOccurrence] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if not self.occurrences:
-            self.occurrences = {o.key: o for o in reminder_calendar(self.spec, self.calendar)}
+    occurrences: dict[str, ReminderOccurrence]
 
     async def fire(self, occurrence_key: str) -> int:
         """Queue the messages of one occurrence and wake the sender; returns how many."""

@@ -1,0 +1,204 @@
+"""The composition root: config → storage → channels → scheduler, in that order.
+
+:func:`build_service` is the only place that wires the pieces together; the command line and
+the end-to-end tests both use it, with different settings and clocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bot.channels.console import COORDINATOR_USER, ConsoleChannel
+from bot.channels.telegram import TelegramChannel
+from bot.config import Settings
+from bot.dialog.core import DialogCore, DialogSettings
+from bot.dialog.events import DialogResult, IncomingEvent
+from scheduler.calendar import WorkingCalendar
+from scheduler.jobs import ReminderRuntime, ReminderScheduler
+from scheduler.messenger import Messenger
+from scheduler.outbox import OutboxSender
+from scheduler.policy import ReminderOccurrence, reminder_calendar
+from scheduler.reminders import CoordinatorAddress
+from storage import migrate
+from storage.database import Database
+from storage.lock import ServiceLock, acquire_service_lock
+from storage.models import Plan
+from storage.plan_file import PlanSpec, read_plan_file
+from storage.plan_loader import load_plan
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def prepare_database(settings: Settings, *, clock: Clock = utc_now) -> tuple[Database, PlanSpec]:
+    """Migrate the database and load the plan file into it (idempotent)."""
+    database = Database(settings.database_url)
+    migrate.upgrade(database)
+    spec = read_plan_file(settings.plan_file)
+    database.run_sync(load_plan, spec, source_file=str(settings.plan_file), now=clock())
+    return database, spec
+
+
+@dataclass
+class Service:
+    """Everything that runs: the dialog core, the channels, the outbox sender, the jobs."""
+
+    settings: Settings
+    database: Database
+    spec: PlanSpec
+    core: DialogCore
+    sender: OutboxSender
+    reminders: ReminderScheduler
+    lock: ServiceLock
+    telegram: TelegramChannel | None = None
+    console: ConsoleChannel | None = None
+    channels: list[Messenger] = field(default_factory=list)
+
+    async def handle(self, event: IncomingEvent) -> DialogResult:
+        """Run the dialog core on one event in a worker thread (one transaction)."""
+        return await self.database.run(self.core.handle, event)
+
+    async def start(self) -> None:
+        if self.telegram is not None:
+            await self.telegram.start()
+            if self.telegram.username:
+                self.core.settings.bot_usernames["telegram"] = self.telegram.username
+        self.sender.start()
+        self.reminders.start()
+        log.info(
+            "nhacviec is running: plan %s, channels %s",
+            self.spec.code,
+            ", ".join(channel.channel for channel in self.channels),
+        )
+
+    async def stop(self) -> None:
+        self.reminders.shutdown()
+        await self.sender.stop()
+        if self.telegram is not None:
+            await self.telegram.stop()
+        self.lock.release()
+        self.database.dispose()
+
+    def plan(self) -> Plan:
+        from storage.queries import plan_by_code
+
+        plan = self.database.run_sync(plan_by_code, self.spec.code)
+        assert plan is not None
+        return plan
+
+
+def coordinator_addresses(settings: Settings, *, console: bool) -> list[CoordinatorAddress]:
+    addresses = [
+        CoordinatorAddress(channel="telegram", chat_id=str(user_id))
+        for user_id in sorted(settings.coordinator_telegram_ids)
+    ]
+    if console:
+        addresses.append(CoordinatorAddress(channel="console", chat_id=COORDINATOR_USER))
+    return addresses
+
+
+def build_service(
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    occurrences: Sequence[ReminderOccurrence] | None = None,
+) -> Service:
+    """Wire a service. ``occurrences`` replaces the plan's reminder calendar (for tests)."""
+    database, spec = prepare_database(settings, clock=clock)
+    lock = acquire_service_lock(database)
+    use_console = settings.telegram_bot_token is None
+    addresses = coordinator_addresses(settings, console=use_console)
+    core = DialogCore(
+        DialogSettings(
+            plan_code=spec.code,
+            coordinators=frozenset((a.channel, a.chat_id) for a in addresses),
+            coordinator_addresses=tuple(addresses),
+            clock=clock,
+            invite_ttl=settings.invite_ttl,
+        )
+    )
+
+    async def on_event(event: IncomingEvent) -> DialogResult:
+        return await database.run(core.handle, event)
+
+    wake_holder: list[Callable[[], None]] = []
+
+    def wake_sender() -> None:
+        for wake in wake_holder:
+            wake()
+
+    telegram = None
+    console = None
+    channels: list[Messenger] = []
+    if settings.telegram_bot_token is not None:
+        telegram = TelegramChannel(
+            token=settings.telegram_bot_token,
+            api_base_url=settings.telegram_api_base_url,
+            on_event=on_event,
+            on_outbox_queued=wake_sender,
+        )
+        channels.append(telegram)
+    else:
+        console = ConsoleChannel(on_event=on_event, on_outbox_queued=wake_sender)
+        channels.append(console)
+
+    sender = OutboxSender(database, {c.channel: c for c in channels}, clock=clock)
+    wake_holder.append(sender.wake)
+    calendar = WorkingCalendar(spec.zone)
+    runtime = ReminderRuntime(
+        database=database,
+        spec=spec,
+        coordinators=addresses,
+        sender=sender,
+        clock=clock,
+        occurrences={
+            o.key: o
+            for o in (occurrences if occurrences is not None else reminder_calendar(spec, calendar))
+        },
+    )
+    return Service(
+        settings=settings,
+        database=database,
+        spec=spec,
+        core=core,
+        sender=sender,
+        reminders=ReminderScheduler(runtime),
+        lock=lock,
+        telegram=telegram,
+        console=console,
+        channels=channels,
+    )
+
+
+async def run_service(settings: Settings) -> None:
+    """Run until interrupted (Ctrl-C, SIGTERM) or, on the console, until end of input."""
+    import signal
+
+    service = build_service(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await service.start()
+    try:
+        if service.console is not None:
+            from bot.channels.console import stdin_reader
+
+            console_task = asyncio.create_task(service.console.run(await stdin_reader()))
+            stop_task = asyncio.create_task(stop.wait())
+            await asyncio.wait({console_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (console_task, stop_task):
+                task.cancel()
+        else:
+            await stop.wait()
+    finally:
+        await service.stop()

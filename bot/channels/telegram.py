@@ -1,0 +1,325 @@
+"""Telegram, through python-telegram-bot 22.
+
+Handlers only translate: a Telegram update becomes an :class:`IncomingEvent`, the dialog
+core's replies become Bot API calls. The same class is the Telegram :class:`Messenger` for the
+outbox. PTB does not check Telegram's size limits, so this module does (4096 characters of
+text, 1024 of caption, 64 bytes of callback data — the last in :class:`Button`).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.dialog.events import (
+    Attachment,
+    ButtonRows,
+    DialogResult,
+    DocumentReply,
+    IncomingEvent,
+    Reply,
+    TextReply,
+)
+from scheduler.messenger import (
+    OutgoingMessage,
+    PermanentDeliveryError,
+    RecipientUnreachable,
+    TransientDeliveryError,
+)
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+CALLBACK_ANSWER_LIMIT = 200
+ERROR_REPLY = "Xin lỗi, bot gặp lỗi khi xử lý tin nhắn. Vui lòng thử lại sau ít phút."
+
+UNSUPPORTED_KINDS = {
+    "sticker": "nhãn dán",
+    "voice": "tin nhắn thoại",
+    "video_note": "video tròn",
+    "animation": "ảnh động",
+    "location": "vị trí",
+    "contact": "danh bạ",
+    "poll": "bình chọn",
+    "dice": "xúc xắc",
+    "venue": "địa điểm",
+}
+
+COMMANDS = [
+    ("baocao", "Gửi báo cáo, cập nhật tình hình"),
+    ("tinhhinh", "Xem báo cáo đã gửi của đơn vị"),
+    ("nhiemvu", "Xem nhiệm vụ của đơn vị"),
+    ("tonghop", "Tổng hợp (cán bộ điều phối)"),
+    ("quahan", "Đơn vị quá hạn (cán bộ điều phối)"),
+    ("donvi", "Thông tin một đơn vị (cán bộ điều phối)"),
+    ("xuat", "Tải tệp Excel (cán bộ điều phối)"),
+    ("moi", "Tạo mã mời đầu mối (cán bộ điều phối)"),
+    ("huy", "Hủy thao tác đang dở"),
+    ("huongdan", "Hướng dẫn"),
+]
+
+EventHandler = Callable[[IncomingEvent], Awaitable[DialogResult]]
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Split at line breaks (or spaces) into pieces Telegram accepts; never returns ""."""
+    text = text.strip() or "…"
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        if cut < limit // 2:
+            cut = text.rfind(" ", 0, limit)
+        if cut < limit // 2:
+            cut = limit
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    pieces.append(text)
+    return [piece for piece in pieces if piece]
+
+
+def keyboard(rows: ButtonRows) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(text=b.label, callback_data=b.payload) for b in row] for row in rows]
+    )
+
+
+def event_from_message(message: Message) -> IncomingEvent | None:
+    """A Telegram message as a neutral event (None for what the bot ignores)."""
+    user = message.from_user
+    if user is None or user.is_bot:
+        return None
+    user_id, chat_id = str(user.id), str(message.chat_id)
+    if message.text is not None:
+        return IncomingEvent.from_text(
+            channel=CHANNEL,
+            user_id=user_id,
+            chat_id=chat_id,
+            text=message.text,
+            display_name=user.full_name,
+        )
+    attachment = None
+    if message.document is not None:
+        doc = message.document
+        attachment = Attachment(doc.file_id, doc.file_name, doc.mime_type, doc.file_size)
+    elif message.photo:
+        photo = message.photo[-1]
+        attachment = Attachment(
+            photo.file_id, f"anh-{photo.file_unique_id}.jpg", "image/jpeg", photo.file_size
+        )
+    elif message.video is not None:
+        video = message.video
+        attachment = Attachment(video.file_id, video.file_name, video.mime_type, video.file_size)
+    elif message.audio is not None:
+        audio = message.audio
+        attachment = Attachment(audio.file_id, audio.file_name, audio.mime_type, audio.file_size)
+    kind = None
+    if attachment is None:
+        kind = next(
+            (label for attr, label in UNSUPPORTED_KINDS.items() if getattr(message, attr, None)),
+            "không rõ",
+        )
+    return IncomingEvent(
+        channel=CHANNEL,
+        user_id=user_id,
+        chat_id=chat_id,
+        display_name=user.full_name,
+        text=message.caption if attachment is not None else None,
+        attachment=attachment,
+        unsupported=kind,
+    )
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def delivery_error(exc: TelegramError) -> Exception:
+    """Classify a Telegram error for the outbox."""
+    if isinstance(exc, RetryAfter):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PTB warns that retry_after becomes a timedelta
+            retry_after = _seconds(exc.retry_after)
+        return TransientDeliveryError(str(exc), retry_after=retry_after)
+    if isinstance(exc, Forbidden):
+        return RecipientUnreachable(str(exc))
+    if isinstance(exc, BadRequest):
+        if "chat not found" in exc.message.lower():
+            return RecipientUnreachable(str(exc))
+        return PermanentDeliveryError(str(exc))
+    if isinstance(exc, NetworkError):  # 5xx, timeouts, connection errors
+        return TransientDeliveryError(str(exc))
+    return PermanentDeliveryError(str(exc))
+
+
+class TelegramChannel:
+    """The Telegram adapter: polling for updates, sending replies, delivering the outbox."""
+
+    channel = CHANNEL
+    messages_per_second = 25.0  # under Telegram's 30 per second
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        api_base_url: str,
+        on_event: EventHandler,
+        on_outbox_queued: Callable[[], None] = lambda: None,
+        poll_timeout: int = 30,
+    ) -> None:
+        self._on_event = on_event
+        self._on_outbox_queued = on_outbox_queued
+        self._poll_timeout = poll_timeout
+        self.application: Application = (  # type: ignore[type-arg]
+            ApplicationBuilder()
+            .token(token)
+            .base_url(f"{api_base_url}/bot")
+            .base_file_url(f"{api_base_url}/file/bot")
+            .rate_limiter(AIORateLimiter(max_retries=0))
+            .build()
+        )
+        self.application.add_handler(
+            MessageHandler(filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL, self._on_message)
+        )
+        self.application.add_handler(CallbackQueryHandler(self._on_callback))
+        self.application.add_error_handler(self._on_error)
+        self.username: str | None = None
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.application.initialize()
+        self.username = self.application.bot.username
+        try:
+            await self.application.bot.set_my_commands(
+                [BotCommand(name, description) for name, description in COMMANDS]
+            )
+        except TelegramError as exc:  # cosmetic; the bot works without the command menu
+            log.warning("could not set the Telegram command menu: %s", exc)
+        await self.application.start()
+        assert self.application.updater is not None
+        await self.application.updater.start_polling(
+            timeout=self._poll_timeout,
+            allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],
+        )
+        log.info("Telegram bot @%s is polling for updates", self.username)
+
+    async def stop(self) -> None:
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    # --- incoming ---------------------------------------------------------------------------
+
+    async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Hand a private message to the dialog core and send its replies."""
+        message = update.effective_message
+        if message is None:
+            return
+        event = event_from_message(message)
+        if event is None:
+            return
+        result = await self._on_event(event)
+        await self.send_replies(message.chat_id, result.replies)
+        if result.outbox_queued:
+            self._on_outbox_queued()
+
+    async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Hand a pressed button to the dialog core; answer it and drop the used keyboard."""
+        query = update.callback_query
+        if query is None or query.from_user is None:
+            return
+        chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+        event = IncomingEvent(
+            channel=CHANNEL,
+            user_id=str(query.from_user.id),
+            chat_id=str(chat_id),
+            display_name=query.from_user.full_name,
+            payload=query.data or "",
+        )
+        result = await self._on_event(event)
+        notice = result.notice[:CALLBACK_ANSWER_LIMIT] if result.notice else None
+        try:
+            await query.answer(text=notice)
+        except TelegramError as exc:  # the query may be too old to answer
+            log.info("could not answer callback query: %s", exc)
+        if result.accepted_button and isinstance(query.message, Message):
+            try:
+                await query.message.edit_reply_markup(reply_markup=None)
+            except TelegramError as exc:
+                log.info("could not remove the used keyboard: %s", exc)
+        await self.send_replies(chat_id, result.replies)
+        if result.outbox_queued:
+            self._on_outbox_queued()
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("error while handling a Telegram update", exc_info=context.error)
+        if isinstance(update, Update) and update.effective_chat is not None:
+            try:
+                await context.bot.send_message(update.effective_chat.id, ERROR_REPLY)
+            except TelegramError:
+                log.warning("could not tell the user about the error")
+
+    # --- outgoing ---------------------------------------------------------------------------
+
+    async def send_replies(self, chat_id: int | str, replies: list[Reply]) -> None:
+        for reply in replies:
+            if isinstance(reply, TextReply):
+                await self.send_text(chat_id, reply.text, reply.buttons)
+            else:
+                await self.send_document(chat_id, reply)
+
+    async def send_text(self, chat_id: int | str, text: str, buttons: ButtonRows = ()) -> None:
+        pieces = split_text(text)
+        for index, piece in enumerate(pieces):
+            last = index == len(pieces) - 1
+            await self.application.bot.send_message(
+                chat_id=chat_id,
+                text=piece,
+                reply_markup=keyboard(buttons) if last else None,
+            )
+
+    async def send_document(self, chat_id: int | str, reply: DocumentReply) -> None:
+        caption = reply.caption[:CAPTION_LIMIT] or None
+        if reply.content is not None:
+            document: InputFile | str = InputFile(reply.content, filename=reply.filename)
+        else:
+            assert reply.file_id is not None
+            document = reply.file_id
+        await self.application.bot.send_document(
+            chat_id=chat_id, document=document, caption=caption
+        )
+
+    async def deliver(self, chat_id: str, message: OutgoingMessage) -> None:
+        """Messenger: send one outbox message, classifying failures for retry or record."""
+        try:
+            await self.send_text(chat_id, message.text, message.buttons)
+        except TelegramError as exc:
+            raise delivery_error(exc) from exc
