@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import secrets
+import string
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -29,7 +31,8 @@ from storage.models import (
     Task,
 )
 
-INVITE_CODE_BYTES = 16  # 128 bits; token_urlsafe gives 22 characters of [A-Za-z0-9_-]
+INVITE_CODE_ALPHABET = string.ascii_letters + string.digits
+INVITE_CODE_LENGTH = 22  # 22 × log2(62) ≈ 131 bits of randomness
 
 
 # --- plan -----------------------------------------------------------------------------------
@@ -299,7 +302,8 @@ def mark_user_reachable(session: Session, *, channel: str, user_id: str) -> None
 
 
 def new_invite_code() -> str:
-    return secrets.token_urlsafe(INVITE_CODE_BYTES)
+    """Letters and digits only: safe in a deep link and easy to copy from a chat."""
+    return "".join(secrets.choice(INVITE_CODE_ALPHABET) for _ in range(INVITE_CODE_LENGTH))
 
 
 def create_invite(
@@ -567,23 +571,20 @@ def enqueue_outbox(session: Session, messages: Sequence[OutboxMessage]) -> int:
     ]
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
+    insert: Callable[..., Any]
+    if dialect == "postgresql":
+        insert = postgresql.insert
+    elif dialect == "sqlite":
+        insert = sqlite.insert
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise RuntimeError(f"unsupported database: {dialect}")
     inserted = 0
     for row in rows:
-        statement: sa.Insert
-        if dialect == "postgresql":
-            statement = (
-                postgresql.insert(table)
-                .values(**row)
-                .on_conflict_do_nothing(index_elements=["key"])
-            )
-        elif dialect == "sqlite":
-            statement = (
-                sqlite.insert(table).values(**row).on_conflict_do_nothing(index_elements=["key"])
-            )
-        else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-            raise RuntimeError(f"unsupported database: {dialect}")
-        result = session.execute(statement)
-        inserted += getattr(result, "rowcount", 0) or 0
+        # RETURNING tells reliably whether the row went in (rowcount does not, on every driver).
+        statement = (
+            insert(table).values(**row).on_conflict_do_nothing(index_elements=["key"])
+        ).returning(table.c.id)
+        inserted += len(session.execute(statement).all())
     return inserted
 
 
