@@ -73,7 +73,7 @@ class Service:
             if self.telegram.username:
                 self.core.settings.bot_usernames["telegram"] = self.telegram.username
         self.sender.start()
-        self.reminders.start()
+        await self.reminders.start()
         log.info(
             "nhacviec is running: plan %s, channels %s",
             self.spec.code,
@@ -81,7 +81,7 @@ class Service:
         )
 
     async def stop(self) -> None:
-        self.reminders.shutdown()
+        await self.reminders.shutdown()
         await self.sender.stop()
         if self.telegram is not None:
             await self.telegram.stop()
@@ -183,7 +183,7 @@ async def run_service(settings: Settings) -> None:
     """Run until interrupted (Ctrl-C, SIGTERM) or, on the console, until end of input."""
     import signal
 
-    service = build_service(settings)
+    service = await asyncio.to_thread(build_service, settings)  # migrations: off the loop
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -4,17 +4,22 @@ Jobs live in the same database (table ``apscheduler_jobs``), each with an explic
 importable function, so a restart finds them again. A job only carries the plan code and the
 occurrence key; recipients are resolved when it fires. A job missed by an outage of less than
 ``grace`` still runs when the service is back (APScheduler's default grace is one second).
+
+APScheduler runs in its own thread (BackgroundScheduler), so its job-store queries never block
+the event loop; a firing job hands the asynchronous work to the service's loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from scheduler.outbox import OutboxSender
@@ -27,6 +32,7 @@ log = logging.getLogger(__name__)
 
 JOB_TABLE = "apscheduler_jobs"
 DEFAULT_GRACE = timedelta(hours=12)
+FIRE_TIMEOUT_SECONDS = 300.0
 
 
 @dataclass
@@ -39,6 +45,7 @@ class ReminderRuntime:
     sender: OutboxSender
     clock: Callable[[], datetime]
     occurrences: dict[str, ReminderOccurrence]
+    loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
 
     async def fire(self, occurrence_key: str) -> int:
         """Queue the messages of one occurrence and wake the sender; returns how many."""
@@ -61,13 +68,14 @@ class ReminderRuntime:
 _runtimes: dict[str, ReminderRuntime] = {}
 
 
-async def fire_reminder(plan_code: str, occurrence_key: str) -> None:
-    """The APScheduler job: importable by reference, arguments are plain strings."""
+def fire_reminder(plan_code: str, occurrence_key: str) -> None:
+    """The APScheduler job (runs in APScheduler's thread): importable, plain-string arguments."""
     runtime = _runtimes.get(plan_code)
-    if runtime is None:
-        log.error("no runtime for plan %s; reminder %s skipped", plan_code, occurrence_key)
+    if runtime is None or runtime.loop is None or runtime.loop.is_closed():
+        log.error("no running service for plan %s; reminder %s skipped", plan_code, occurrence_key)
         return
-    await runtime.fire(occurrence_key)
+    future = asyncio.run_coroutine_threadsafe(runtime.fire(occurrence_key), runtime.loop)
+    future.result(timeout=FIRE_TIMEOUT_SECONDS)
 
 
 def job_id(plan_code: str, occurrence_key: str) -> str:
@@ -80,10 +88,11 @@ class ReminderScheduler:
     def __init__(self, runtime: ReminderRuntime, *, grace: timedelta = DEFAULT_GRACE) -> None:
         self.runtime = runtime
         self.grace = grace
-        self.scheduler = AsyncIOScheduler(
+        self.scheduler = BackgroundScheduler(
             jobstores={
                 "default": SQLAlchemyJobStore(engine=runtime.database.engine, tablename=JOB_TABLE)
             },
+            executors={"default": ThreadPoolExecutor(max_workers=2)},
             job_defaults={
                 "misfire_grace_time": int(grace.total_seconds()),
                 "coalesce": True,
@@ -92,9 +101,13 @@ class ReminderScheduler:
             timezone=runtime.spec.zone,
         )
 
-    def start(self) -> None:
-        """Register the runtime, start APScheduler (in the running loop) and sync the jobs."""
+    async def start(self) -> None:
+        """Register the runtime with the running loop, then start APScheduler and sync jobs."""
+        self.runtime.loop = asyncio.get_running_loop()
         _runtimes[self.runtime.spec.code] = self.runtime
+        await asyncio.to_thread(self._start)
+
+    def _start(self) -> None:
         self.scheduler.start(paused=True)
         self.sync(self.runtime.clock())
         self.scheduler.resume()
@@ -121,7 +134,8 @@ class ReminderScheduler:
     def pending_job_ids(self) -> list[str]:
         return sorted(job.id for job in self.scheduler.get_jobs())
 
-    def shutdown(self) -> None:
+    async def shutdown(self) -> None:
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+            # wait=False: a job in flight waits on this loop, so waiting here would deadlock.
+            await asyncio.to_thread(self.scheduler.shutdown, wait=False)
         _runtimes.pop(self.runtime.spec.code, None)
