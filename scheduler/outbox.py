@@ -35,16 +35,30 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
-MAX_ATTEMPTS = 8
-BASE_BACKOFF = timedelta(seconds=5)
-MAX_BACKOFF = timedelta(hours=1)
 IDLE_WAIT_SECONDS = 60.0
 
 
-def backoff(attempts: int) -> timedelta:
-    """5 s, 10 s, 20 s … capped at one hour."""
-    factor: int = 2 ** max(attempts - 1, 0)
-    return min(BASE_BACKOFF * factor, MAX_BACKOFF)
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How transient failures are retried: exponential back-off unless the platform says when."""
+
+    base: timedelta = timedelta(seconds=5)
+    cap: timedelta = timedelta(hours=1)
+    max_attempts: int = 8
+
+    def backoff(self, attempts: int) -> timedelta:
+        """base, 2×base, 4×base … capped (5 s, 10 s, 20 s … 1 h by default)."""
+        factor: int = 2 ** max(attempts - 1, 0)
+        return min(self.base * factor, self.cap)
+
+    def wait(self, attempts: int, retry_after: float | None) -> timedelta:
+        """Telegram's retry_after is exact; otherwise back off."""
+        if retry_after is not None:
+            return timedelta(seconds=retry_after)
+        return self.backoff(attempts)
+
+
+DEFAULT_RETRY_POLICY = RetryPolicy()
 
 
 def outbox_message(
@@ -96,7 +110,12 @@ def record_sent(session: Session, *, message_id: int, now: datetime) -> None:
 
 
 def record_failure(
-    session: Session, *, message_id: int, error: Exception, now: datetime
+    session: Session,
+    *,
+    message_id: int,
+    error: Exception,
+    now: datetime,
+    policy: RetryPolicy = DEFAULT_RETRY_POLICY,
 ) -> OutboxState:
     """Record a failed attempt; returns the row's new state."""
     row = session.get(OutboxMessage, message_id)
@@ -106,11 +125,8 @@ def record_failure(
     if isinstance(error, RecipientUnreachable):
         row.state = OutboxState.BLOCKED
         queries.mark_chat_blocked(session, channel=row.channel, chat_id=row.chat_id, now=now)
-    elif isinstance(error, TransientDeliveryError) and row.attempts < MAX_ATTEMPTS:
-        wait = backoff(row.attempts)
-        if error.retry_after is not None:
-            wait = max(wait, timedelta(seconds=error.retry_after))
-        row.next_attempt_at = now + wait
+    elif isinstance(error, TransientDeliveryError) and row.attempts < policy.max_attempts:
+        row.next_attempt_at = now + policy.wait(row.attempts, error.retry_after)
     else:
         row.state = OutboxState.FAILED
     session.add(row)
@@ -127,7 +143,9 @@ class OutboxSender:
         *,
         clock: Clock,
         batch_size: int = 50,
+        retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
     ) -> None:
+        self.retry_policy = retry_policy
         self._database = database
         self._messengers = dict(messengers)
         self._clock = clock
@@ -166,7 +184,11 @@ class OutboxSender:
             await messenger.deliver(row.chat_id, message)
         except (TransientDeliveryError, RecipientUnreachable, PermanentDeliveryError) as exc:
             state = await self._database.run(
-                record_failure, message_id=row.id, error=exc, now=self._clock()
+                record_failure,
+                message_id=row.id,
+                error=exc,
+                now=self._clock(),
+                policy=self.retry_policy,
             )
             log.info("outbox %s to %s:%s: %s (%s)", row.rule, row.channel, row.chat_id, state, exc)
             if state == OutboxState.PENDING:
