@@ -39,13 +39,12 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def prepare_database(settings: Settings, *, clock: Clock = utc_now) -> tuple[Database, PlanSpec]:
-    """Migrate the database and load the plan file into it (idempotent)."""
-    database = Database(settings.database_url)
-    migrate.upgrade(database)
+def prepare_database(settings: Settings, database: Database, *, clock: Clock = utc_now) -> PlanSpec:
+    """Migrate the database and load the plan file into it (both idempotent)."""
     spec = read_plan_file(settings.plan_file)
+    migrate.upgrade(database)
     database.run_sync(load_plan, spec, source_file=str(settings.plan_file), now=clock())
-    return database, spec
+    return spec
 
 
 @dataclass
@@ -113,8 +112,18 @@ def build_service(
     occurrences: Sequence[ReminderOccurrence] | None = None,
 ) -> Service:
     """Wire a service. ``occurrences`` replaces the plan's reminder calendar (for tests)."""
-    database, spec = prepare_database(settings, clock=clock)
-    lock = acquire_service_lock(database)
+    database = Database(settings.database_url)
+    try:
+        lock = acquire_service_lock(database)  # before migrating: never under a running service
+    except BaseException:
+        database.dispose()
+        raise
+    try:
+        spec = prepare_database(settings, database, clock=clock)
+    except BaseException:
+        lock.release()
+        database.dispose()
+        raise
     use_console = settings.telegram_bot_token is None
     addresses = coordinator_addresses(settings, console=use_console)
     core = DialogCore(

@@ -101,9 +101,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _schedule(settings, since=args.since, show_all=args.all)
         if args.command in ("migrate", "load-plan"):
             from bot.app import prepare_database
+            from storage.database import Database
+            from storage.lock import acquire_service_lock
 
-            database, spec = prepare_database(settings)
-            database.dispose()
+            database = Database(settings.database_url)
+            lock = acquire_service_lock(database)
+            try:
+                spec = prepare_database(settings, database)
+            finally:
+                lock.release()
+                database.dispose()
             print(f"Cơ sở dữ liệu sẵn sàng; đã nạp kế hoạch {spec.number} ({spec.code}).")
             return 0
         from bot.app import run_service

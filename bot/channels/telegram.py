@@ -193,7 +193,7 @@ class TelegramChannel:
     ) -> None:
         self._on_event = on_event
         self._on_outbox_queued = on_outbox_queued
-        self._poll_timeout = poll_timeout
+        self.poll_timeout = poll_timeout
         self.application: Application = (  # type: ignore[type-arg]
             ApplicationBuilder()
             .token(token)
@@ -223,7 +223,7 @@ class TelegramChannel:
         await self.application.start()
         assert self.application.updater is not None
         await self.application.updater.start_polling(
-            timeout=self._poll_timeout,
+            timeout=self.poll_timeout,
             allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],
         )
         log.info("Telegram bot @%s is polling for updates", self.username)
