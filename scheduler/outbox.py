@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from scheduler.messenger import (
     ButtonRows,
+    DeliveryError,
     Messenger,
     OutgoingMessage,
     PermanentDeliveryError,
@@ -181,7 +182,13 @@ class OutboxSender:
         await self._pace(messenger)
         message = OutgoingMessage(text=row.text, buttons=buttons_from_json(row.buttons))
         try:
-            await messenger.deliver(row.chat_id, message)
+            try:
+                await messenger.deliver(row.chat_id, message)
+            except DeliveryError:
+                raise
+            except Exception as exc:  # a bug or an unclassified failure: retry, do not stall
+                log.exception("unexpected error delivering outbox row %s", row.id)
+                raise TransientDeliveryError(f"unexpected: {exc!r}") from exc
         except (TransientDeliveryError, RecipientUnreachable, PermanentDeliveryError) as exc:
             state = await self._database.run(
                 record_failure,

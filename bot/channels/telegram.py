@@ -9,7 +9,7 @@ text, 1024 of caption, 64 bytes of callback data — the last in :class:`Button`
 from __future__ import annotations
 
 import logging
-import warnings
+import os
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -49,6 +49,10 @@ from scheduler.messenger import (
 )
 
 log = logging.getLogger(__name__)
+
+# Opt in to PTB's timedelta durations (its announced future default). Without it, PTB warns on
+# every RetryAfter it constructs, which is how a 429 from Telegram reaches us.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 CHANNEL = "telegram"
 TEXT_LIMIT = 4096
@@ -161,10 +165,7 @@ def _seconds(value: int | float | timedelta) -> float:
 def delivery_error(exc: TelegramError) -> Exception:
     """Classify a Telegram error for the outbox."""
     if isinstance(exc, RetryAfter):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # PTB warns that retry_after becomes a timedelta
-            retry_after = _seconds(exc.retry_after)
-        return TransientDeliveryError(str(exc), retry_after=retry_after)
+        return TransientDeliveryError(str(exc), retry_after=_seconds(exc.retry_after))
     if isinstance(exc, Forbidden):
         return RecipientUnreachable(str(exc))
     if isinstance(exc, BadRequest):

@@ -79,6 +79,10 @@ def start_with_code(turn: Turn, code: str) -> None:
 class RegistrationFlow:
     def answer(self, turn: Turn, conversation: Conversation, answer: Answer) -> None:
         step = conversation.step
+        if answer.unsupported is not None or answer.attachment is not None:
+            kind = answer.unsupported or "tệp"
+            turn.say(texts.UNSUPPORTED_MESSAGE.format(kind=kind) + texts.IN_FLOW_HINT)
+            return
         try:
             if step == STEP_NAME:
                 conversation.data["full_name"] = validation.person_name(answer.text)

@@ -35,11 +35,11 @@ def person_name(text: str | None) -> str:
         raise InputError(
             f"Họ và tên dài {len(value)} ký tự, tối đa {NAME_MAX} ký tự. Vui lòng nhập lại."
         )
+    if any(unicodedata.category(ch) in ("So", "Sk", "Cs", "Co", "Cc", "Cf") for ch in value):
+        raise InputError("Họ và tên không được chứa biểu tượng cảm xúc. Vui lòng nhập lại.")
     letters = sum(1 for ch in value if ch.isalpha())
     if letters < 2 or any(ch.isdigit() for ch in value):
         raise InputError("Họ và tên phải gồm chữ cái (không có chữ số). Vui lòng nhập lại.")
-    if any(unicodedata.category(ch) in ("So", "Cs", "Co", "Cc") for ch in value):
-        raise InputError("Họ và tên không được chứa biểu tượng cảm xúc. Vui lòng nhập lại.")
     return value
 
 

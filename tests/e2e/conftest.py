@@ -1,0 +1,105 @@
+"""End-to-end harness: the whole service (real python-telegram-bot stack, real APScheduler,
+real database) against a local fake Telegram Bot API server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.app import Service, build_service, utc_now
+from bot.config import Settings
+from scheduler.outbox import RetryPolicy
+from scheduler.policy import ReminderOccurrence
+from tests.conftest import SEED_PLAN_FILE
+from tests.fakes.telegram_bot_api import BotMessage, FakeTelegramBotApi
+
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+COORDINATOR_ID = 500_001
+FAST_RETRIES = RetryPolicy(base=timedelta(milliseconds=200), max_attempts=4)
+
+Clock = Callable[[], datetime]
+
+
+@pytest.fixture
+async def telegram_api() -> AsyncIterator[FakeTelegramBotApi]:
+    async with FakeTelegramBotApi(token=TOKEN) as server:
+        yield server
+        assert server.validation_errors == [], server.validation_errors
+
+
+@pytest.fixture
+def settings(tmp_path: Path, telegram_api: FakeTelegramBotApi) -> Settings:
+    return Settings(
+        database_url=f"sqlite:///{tmp_path / 'nhacviec.db'}",
+        plan_file=SEED_PLAN_FILE,
+        timezone=ZoneInfo("Asia/Ho_Chi_Minh"),
+        telegram_bot_token=TOKEN,
+        telegram_api_base_url=telegram_api.base_url.removesuffix("/bot"),
+        coordinator_telegram_ids=frozenset({COORDINATOR_ID}),
+    )
+
+
+@asynccontextmanager
+async def running_service(
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    occurrences: Sequence[ReminderOccurrence] = (),
+) -> AsyncIterator[Service]:
+    """Build and start the service the way the command line does; stop it afterwards."""
+    service = await asyncio.to_thread(
+        build_service, settings, clock=clock, occurrences=list(occurrences)
+    )
+    service.sender.retry_policy = FAST_RETRIES
+    if service.telegram is not None:
+        service.telegram.poll_timeout = 1
+    await service.start()
+    try:
+        yield service
+    finally:
+        await service.stop()
+
+
+@dataclass
+class TelegramUser:
+    """A person in a private chat with the bot, driving the fake server."""
+
+    server: FakeTelegramBotApi
+    user_id: int
+    first_name: str
+
+    async def send(self, text: str) -> BotMessage:
+        self.server.user_sends_text(self.user_id, text, first_name=self.first_name)
+        return await self.next()
+
+    async def next(self, within: float = 10.0) -> BotMessage:
+        """The bot's next message to this user (each message is returned once)."""
+        return await self.server.next_bot_message(self.user_id, timeout=within)
+
+    async def press(self, message: BotMessage, label_part: str) -> BotMessage:
+        data = button_data(message, label_part)
+        self.server.user_presses_button(self.user_id, message.message_id, data)
+        return await self.next()
+
+    async def send_document(self, name: str, content: bytes) -> BotMessage:
+        self.server.user_sends_document(self.user_id, name, content)
+        return await self.next()
+
+
+def button_data(message: BotMessage, label_part: str) -> str:
+    for row in message.buttons:
+        for label, data in row:
+            if label_part in label:
+                return data
+    raise AssertionError(f"no button {label_part!r} in {message.buttons} ({message.text!r})")
+
+
+def user(server: FakeTelegramBotApi, user_id: int, first_name: str = "Hoa") -> TelegramUser:
+    return TelegramUser(server, user_id, first_name)
