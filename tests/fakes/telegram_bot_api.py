@@ -548,6 +548,8 @@ class FakeTelegramBotApi:
         for key, value in params.items():
             reason = self.spec.check(fields[key]["types"], value, f"{name}.{key}")
             reason = reason or check_limits(fields[key], value, f"{name}.{key}")
+            if key == "chat_id" and isinstance(value, str) and not value.startswith("@"):
+                reason = f"{name}.chat_id: {value!r} is neither an id nor an @username"
             if reason:
                 errors.append(reason)
         return params, errors
