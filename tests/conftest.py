@@ -19,7 +19,9 @@ from storage.plan_loader import load_plan
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_PLAN_FILE = REPO / "plans" / "thai-binh-2021-40-kh-ubnd.yaml"
-SEED_DOCUMENT = REPO.parent / "shared" / "seed" / "000_1579661068ea889a.txt"
+# The seed document, kept with the plan it is encoded in (a copy of ../shared/seed/…).
+SEED_DOCUMENT = REPO / "plans" / "sources" / "thai-binh-2021-40-kh-ubnd.txt"
+SHARED_SEED_DOCUMENT = REPO.parent / "shared" / "seed" / "000_1579661068ea889a.txt"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")

@@ -11,7 +11,8 @@ import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from tests.fakes.telegram_bot_api import FakeTelegramBotApi
+from tests.conftest import SEED_DOCUMENT, SHARED_SEED_DOCUMENT
+from tests.fakes.telegram_bot_api import SHARED_SPEC_PATH, SPEC_PATH, FakeTelegramBotApi
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 USER = 4242
@@ -145,3 +146,16 @@ async def test_files_users_send_can_be_downloaded(server: FakeTelegramBotApi, bo
     assert document is not None and document.file_name == "báo cáo.pdf"
     file = await bot.get_file(document.file_id)
     assert bytes(await file.download_as_bytearray()) == b"%PDF-1.4 noi dung"
+
+
+NO_SHARED = "no ../shared beside this checkout"
+
+
+@pytest.mark.skipif(not SHARED_SPEC_PATH.is_file(), reason=NO_SHARED)
+def test_the_copied_api_description_is_the_shared_one() -> None:
+    assert SPEC_PATH.read_bytes() == SHARED_SPEC_PATH.read_bytes()
+
+
+@pytest.mark.skipif(not SHARED_SEED_DOCUMENT.is_file(), reason=NO_SHARED)
+def test_the_copied_seed_document_is_the_shared_one() -> None:
+    assert SEED_DOCUMENT.read_bytes() == SHARED_SEED_DOCUMENT.read_bytes()

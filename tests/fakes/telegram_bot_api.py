@@ -1,13 +1,14 @@
 """A local fake Telegram Bot API server that checks every request against the official spec.
 
 The real python-telegram-bot stack talks to it over HTTP (``base_url``/``base_file_url``). Each
-request is validated against ``../shared/telegram-bot-api/api.json`` (the method and type list of
-Bot API 10.1, scraped from the official documentation by the MIT-licensed telegram-bot-api-spec
-project): the method must exist, every parameter must be a field of it, required fields must be
-present, each value must have one of the field's types — objects recursively, with unknown keys
-refused — and the length limits written in the field descriptions ("1-4096 characters",
-"1-64 bytes") hold. Violations are answered like Telegram does (400 "Bad Request: …") and kept in
-:attr:`FakeTelegramBotApi.validation_errors`, which tests assert to be empty.
+request is validated against ``api.json`` — a copy of ``../shared/telegram-bot-api/api.json``,
+the method and type list of Bot API 10.1 scraped from the official documentation by the
+MIT-licensed telegram-bot-api-spec project. The method must exist, every parameter must be a
+field of it, required fields must be present, each value must have one of the field's types
+(objects recursively, unknown keys refused), and the length limits written in the field
+descriptions ("1-4096 characters", "1-64 bytes") must hold. Violations are answered like
+Telegram does (400 "Bad Request: …") and kept in :attr:`FakeTelegramBotApi.validation_errors`,
+which tests assert to be empty.
 
 It also behaves like Telegram where the bot can tell: ``getUpdates`` holds the request open until
 an update arrives or ``timeout`` runs out; a bot cannot write to a user who never wrote to it
@@ -31,7 +32,11 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDictProxy
 
-SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "telegram-bot-api" / "api.json"
+# A copy of ../shared/telegram-bot-api/api.json (MIT, see LICENSE beside it), so that a checkout
+# anywhere can run the tests; tests/e2e/test_fake_telegram_server.py checks it matches the shared
+# one whenever that is present.
+SPEC_PATH = Path(__file__).resolve().parent / "telegram-bot-api" / "api.json"
+SHARED_SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared/telegram-bot-api/api.json"
 PRIMITIVES = {"Integer", "String", "Boolean", "Float", "True", "InputFile"}
 _LIMIT = re.compile(r"(\d+)-(\d+) (characters|bytes)")
 _BUTTON_ACTIONS = (
