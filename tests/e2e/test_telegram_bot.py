@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +15,7 @@ from sqlmodel import select
 
 from bot.app import build_service, utc_now
 from bot.config import Settings
+from bot.logs import configure_logging
 from scheduler.policy import ReminderKind, ReminderOccurrence
 from storage import queries
 from storage.lock import ServiceLockHeld
@@ -316,3 +318,28 @@ async def test_two_services_cannot_share_one_database(
     async with running_service(settings):
         with pytest.raises(ServiceLockHeld):
             await asyncio.to_thread(build_service, settings)
+
+
+async def test_the_token_never_reaches_the_log_even_at_debug_level(
+    telegram_api: FakeTelegramBotApi, settings: Settings
+) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    stream = io.StringIO()
+    try:
+        configure_logging("DEBUG", settings.secrets)
+        root.handlers[0].setStream(stream)  # type: ignore[attr-defined]
+        coordinator = user(telegram_api, COORDINATOR_ID)
+        official = user(telegram_api, OFFICIAL_ID)
+        async with running_service(settings):
+            await register(coordinator, official)
+            telegram_api.fail_next("sendMessage", status=500)
+            telegram_api.user_sends_text(OFFICIAL_ID, "/tinhhinh")  # fails, gets logged
+            await official.next()  # the apology after the error
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    log = stream.getvalue()
+    assert "getUpdates" in log  # PTB logged its requests…
+    assert settings.telegram_bot_token is not None
+    assert settings.telegram_bot_token not in log  # …without the token
