@@ -213,8 +213,9 @@ class DialogCore:
             return
         action = parse_action_payload(payload)
         if action is not None and action[0] in self.actions:
-            turn.result.accepted_button = True
             self.actions[action[0]](turn)
+            # A refused action sets a notice; only an accepted one retires the keyboard.
+            turn.result.accepted_button = turn.result.notice is None
             return
         turn.result.notice = texts.FORGED_BUTTON
         turn.say(texts.FORGED_BUTTON)

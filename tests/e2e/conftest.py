@@ -32,6 +32,7 @@ async def telegram_api() -> AsyncIterator[FakeTelegramBotApi]:
     async with FakeTelegramBotApi(token=TOKEN) as server:
         yield server
         assert server.validation_errors == [], server.validation_errors
+        assert server.state_errors == [], server.state_errors
 
 
 @pytest.fixture
