@@ -88,16 +88,32 @@ COMMANDS = [
 EventHandler = Callable[[IncomingEvent], Awaitable[DialogResult]]
 
 
+def utf16_length(text: str) -> int:
+    """Telegram measures text in UTF-16 code units: an emoji may count twice."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _longest_prefix(text: str, limit: int) -> int:
+    """How many characters of ``text`` fit in ``limit`` UTF-16 code units."""
+    used = 0
+    for index, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit:
+            return index
+    return len(text)
+
+
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """Split at line breaks (or spaces) into pieces Telegram accepts; never returns ""."""
     text = text.strip() or "…"
     pieces: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        if cut < limit // 2:
-            cut = text.rfind(" ", 0, limit)
-        if cut < limit // 2:
-            cut = limit
+    while utf16_length(text) > limit:
+        fit = _longest_prefix(text, limit)
+        cut = text.rfind("\n", 0, fit)
+        if cut < fit // 2:
+            cut = text.rfind(" ", 0, fit)
+        if cut < fit // 2:
+            cut = fit
         pieces.append(text[:cut].rstrip())
         text = text[cut:].lstrip()
     pieces.append(text)
@@ -308,7 +324,7 @@ class TelegramChannel:
             )
 
     async def send_document(self, chat_id: int | str, reply: DocumentReply) -> None:
-        caption = reply.caption[:CAPTION_LIMIT] or None
+        caption = reply.caption[: _longest_prefix(reply.caption, CAPTION_LIMIT)] or None
         if reply.content is not None:
             document: InputFile | str = InputFile(reply.content, filename=reply.filename)
         else:

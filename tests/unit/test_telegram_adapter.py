@@ -1,0 +1,82 @@
+"""The pure parts of the Telegram adapter: splitting, keyboards, error classification."""
+
+from __future__ import annotations
+
+import pytest
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+
+from bot.channels.telegram import delivery_error, keyboard, split_text, utf16_length
+from scheduler.messenger import (
+    Button,
+    PermanentDeliveryError,
+    RecipientUnreachable,
+    TransientDeliveryError,
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "dòng\n" * 2000,
+        "a" * 10_000,
+        "🎉" * 5000,  # two UTF-16 units each
+        ("Sở Y tế 👩‍👩‍👧 " * 900),
+    ],
+)
+def test_split_text_keeps_every_piece_within_telegrams_limit(text: str) -> None:
+    pieces = split_text(text)
+    assert all(0 < utf16_length(piece) <= 4096 for piece in pieces)
+    assert "".join(pieces).replace("\n", "").replace(" ", "") == text.replace("\n", "").replace(
+        " ", ""
+    )
+
+
+def test_split_text_prefers_line_breaks() -> None:
+    text = "\n".join(f"dòng {n:04d}" for n in range(1000))
+    pieces = split_text(text)
+    assert len(pieces) == 3 and all(piece.startswith("dòng") for piece in pieces)
+
+
+def test_an_empty_text_is_never_sent() -> None:
+    assert split_text("   ") == ["…"]
+
+
+def test_keyboards() -> None:
+    assert keyboard(()) is None
+    markup = keyboard(((Button("Có", "s.1.a"), Button("Không", "s.1.b")),))
+    assert markup is not None
+    assert [[b.callback_data for b in row] for row in markup.inline_keyboard] == [
+        ["s.1.a", "s.1.b"]
+    ]
+
+
+def test_button_payloads_respect_the_64_byte_limit() -> None:
+    with pytest.raises(ValueError, match="1-64"):
+        Button("x", "a" * 65)
+    with pytest.raises(ValueError, match="ASCII"):
+        Button("x", "đ")
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (RetryAfter(7), TransientDeliveryError),
+        (NetworkError("Bad Gateway"), TransientDeliveryError),
+        (TimedOut(), TransientDeliveryError),
+        (Forbidden("Forbidden: bot was blocked by the user"), RecipientUnreachable),
+        (BadRequest("Chat not found"), RecipientUnreachable),
+        (BadRequest("Message text is empty"), PermanentDeliveryError),
+    ],
+)
+def test_delivery_errors_are_classified(error: TelegramError, kind: type[Exception]) -> None:
+    classified = delivery_error(error)
+    assert isinstance(classified, kind)
+    if isinstance(error, RetryAfter):
+        assert isinstance(classified, TransientDeliveryError) and classified.retry_after == 7
