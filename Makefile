@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: install run test lint reformat typecheck unit schedule check-plan clean
+.PHONY: install run test lint reformat typecheck unit bench schedule check-plan clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ typecheck: install
 
 unit: install
 	$(BIN)/python -m pytest tests/unit
+
+## Speed targets (not part of `make test`: timings depend on the machine).
+bench: install
+	$(BIN)/python benchmarks/bench_core.py
 
 ## The reminder calendar of the plan: `make schedule ARGS="--all"`.
 schedule: install
