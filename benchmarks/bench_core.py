@@ -148,9 +148,8 @@ def main() -> int:
     for name, seconds, target in results:
         ok = seconds <= target
         missed += not ok
-        print(
-            f"{'ok ' if ok else 'SLOW'} {seconds * 1000:8.1f} ms  (target {target * 1000:.0f} ms)  {name}"
-        )
+        verdict = "ok  " if ok else "SLOW"
+        print(f"{verdict} {seconds * 1000:8.1f} ms  (target {target * 1000:.0f} ms)  {name}")
     return 1 if missed else 0
 
 
