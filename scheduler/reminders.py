@@ -6,10 +6,9 @@ reported, and every reachable channel account of each of their focal points.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -18,7 +17,7 @@ from scheduler.messenger import ButtonRows
 from scheduler.outbox import outbox_message
 from scheduler.policy import ReminderKind, ReminderOccurrence
 from storage import queries
-from storage.models import Agency, Deadline, OutboxMessage, Plan
+from storage.models import Agency, OutboxMessage, Plan
 
 CHECKIN_WINDOW = timedelta(days=7)
 
@@ -35,54 +34,45 @@ def outbox_key(plan: Plan, occurrence_key: str, channel: str, recipient: str) ->
     return f"{plan.code}/{occurrence_key}/{channel}:{recipient}"
 
 
-def _coordinator_name(session: Session, plan: Plan) -> str:
+def coordinator_name(session: Session, *, plan: Plan) -> str:
+    """How messages name the coordinating unit ("Sở LĐTBXH")."""
     assert plan.id is not None
-    for agency in queries.agencies(session, plan_id=plan.id):
-        if agency.is_coordinator:
-            return agency.short_name
-    return "cơ quan chủ trì"
+    agency = queries.coordinator_agency(session, plan_id=plan.id)
+    return agency.short_name if agency is not None else "cơ quan chủ trì"
 
 
-def _messages_to_agencies(
+def messages_to_agencies(
     session: Session,
     *,
     plan: Plan,
-    occurrence: ReminderOccurrence,
-    targets: Sequence[Agency],
-    text_for: dict[int, str],
-    buttons: ButtonRows,
+    key: str,
+    rule: str,
+    agencies: Sequence[Agency],
+    text_for: Callable[[Agency], str],
     now: datetime,
+    buttons: ButtonRows = (),
 ) -> list[OutboxMessage]:
-    by_id = {agency.id: agency for agency in targets if agency.id is not None}
+    """One outbox row per reachable channel account of every focal point of ``agencies``.
+
+    Each row's key is ``plan/key/channel:user``, so the same ``key`` never reaches the same
+    account twice.
+    """
+    by_id = {agency.id: agency for agency in agencies if agency.id is not None}
     focal_points = queries.focal_points_of(session, agency_ids=by_id)
-    agency_of = {fp.id: fp.agency_id for fp in focal_points if fp.id is not None}
-    messages = []
-    for account in queries.accounts_of(session, focal_point_ids=agency_of):
-        agency_id = agency_of[account.focal_point_id]
-        messages.append(
-            outbox_message(
-                key=outbox_key(plan, occurrence.key, account.channel, account.user_id),
-                channel=account.channel,
-                chat_id=account.chat_id,
-                focal_point_id=account.focal_point_id,
-                rule=occurrence.kind.value,
-                text=text_for[agency_id],
-                buttons=buttons,
-                now=now,
-            )
+    agency_of = {fp.id: by_id[fp.agency_id] for fp in focal_points if fp.id is not None}
+    return [
+        outbox_message(
+            key=outbox_key(plan, key, account.channel, account.user_id),
+            channel=account.channel,
+            chat_id=account.chat_id,
+            focal_point_id=account.focal_point_id,
+            rule=rule,
+            text=text_for(agency_of[account.focal_point_id]),
+            buttons=buttons,
+            now=now,
         )
-    return messages
-
-
-def _next_open_deadline(session: Session, plan: Plan, now: datetime) -> Deadline | None:
-    assert plan.id is not None
-    zone = ZoneInfo(plan.timezone)
-    upcoming = [
-        d
-        for d in queries.deadlines(session, plan_id=plan.id)
-        if queries.due_at(d.due_before, zone) > now
+        for account in queries.accounts_of(session, focal_point_ids=agency_of)
     ]
-    return upcoming[0] if upcoming else None
 
 
 def messages_for_occurrence(
@@ -96,39 +86,38 @@ def messages_for_occurrence(
     """The outbox rows one firing of ``occurrence`` calls for, as of ``now``."""
     assert plan.id is not None
     reporting = queries.agencies(session, plan_id=plan.id, reporting_only=True)
-    coordinator = _coordinator_name(session, plan)
+    coordinator = coordinator_name(session, plan=plan)
     kind = occurrence.kind
 
     if kind in (ReminderKind.BEFORE_DEADLINE, ReminderKind.OVERDUE):
         assert occurrence.subject is not None and occurrence.working_days is not None
-        deadline = queries.deadline_by_code(session, plan_id=plan.id, code=occurrence.subject)
-        if deadline is None or deadline.id is None:
+        report_deadline = queries.deadline_by_code(
+            session, plan_id=plan.id, code=occurrence.subject
+        )
+        if report_deadline is None or report_deadline.id is None:
             return []
-        reported = queries.agencies_reported(session, deadline_id=deadline.id)
+        reported = queries.agencies_reported(session, deadline_id=report_deadline.id)
         targets = [a for a in reporting if a.id not in reported]
         render = (
             texts.before_deadline_text
             if kind == ReminderKind.BEFORE_DEADLINE
             else texts.overdue_text
         )
-        text_for = {
-            a.id: render(
-                plan=plan,
-                agency=a,
-                deadline=deadline,
-                working_days=occurrence.working_days,
-                coordinator=coordinator,
-            )
-            for a in targets
-            if a.id is not None
-        }
-        return _messages_to_agencies(
+        working_days = occurrence.working_days
+        return messages_to_agencies(
             session,
             plan=plan,
-            occurrence=occurrence,
-            targets=targets,
-            text_for=text_for,
-            buttons=texts.report_button(deadline),
+            key=occurrence.key,
+            rule=kind.value,
+            agencies=targets,
+            text_for=lambda a: render(
+                plan=plan,
+                agency=a,
+                deadline=report_deadline,
+                working_days=working_days,
+                coordinator=coordinator,
+            ),
+            buttons=texts.report_button(report_deadline),
             now=now,
         )
 
@@ -143,36 +132,32 @@ def messages_for_occurrence(
         )
         if campaign is None:
             return []
-        deadline = _next_open_deadline(session, plan, now)
-        buttons = texts.report_button(deadline) if deadline is not None else ()
+        open_deadline = queries.next_open_deadline(session, plan=plan, now=now)
+        buttons = texts.report_button(open_deadline) if open_deadline is not None else ()
+        text_for: Callable[[Agency], str]
         if kind == ReminderKind.CAMPAIGN_KICKOFF:
             targets = queries.agencies(session, plan_id=plan.id)
-            text_for = {
-                a.id: texts.campaign_kickoff_text(plan=plan, agency=a, campaign=campaign)
-                for a in targets
-                if a.id is not None
-            }
+
+            def text_for(a: Agency) -> str:
+                return texts.campaign_kickoff_text(plan=plan, agency=a, campaign=campaign)
         else:
             recent = queries.agencies_updated_since(
                 session, plan_id=plan.id, since=now - CHECKIN_WINDOW
             )
             targets = [a for a in reporting if a.id not in recent]
-            text_for = {
-                a.id: texts.campaign_checkin_text(
-                    plan=plan,
-                    agency=a,
-                    campaign=campaign,
-                    week=occurrence.week or 1,
-                    deadline=deadline,
+            week = occurrence.week or 1
+
+            def text_for(a: Agency) -> str:
+                return texts.campaign_checkin_text(
+                    plan=plan, agency=a, campaign=campaign, week=week, deadline=open_deadline
                 )
-                for a in targets
-                if a.id is not None
-            }
-        return _messages_to_agencies(
+
+        return messages_to_agencies(
             session,
             plan=plan,
-            occurrence=occurrence,
-            targets=targets,
+            key=occurrence.key,
+            rule=kind.value,
+            agencies=targets,
             text_for=text_for,
             buttons=buttons,
             now=now,

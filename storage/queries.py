@@ -120,6 +120,23 @@ def deadlines(session: Session, *, plan_id: int) -> list[Deadline]:
     )
 
 
+def next_open_deadline(session: Session, *, plan: Plan, now: datetime) -> Deadline | None:
+    """The first deadline not yet passed at ``now``."""
+    assert plan.id is not None
+    zone = ZoneInfo(plan.timezone)
+    return next(
+        (d for d in deadlines(session, plan_id=plan.id) if due_at(d.due_before, zone) > now),
+        None,
+    )
+
+
+def coordinator_agency(session: Session, *, plan_id: int) -> Agency | None:
+    """The unit that leads the plan and receives the reports."""
+    return session.exec(
+        select(Agency).where(Agency.plan_id == plan_id, col(Agency.is_coordinator).is_(True))
+    ).first()
+
+
 def deadline_by_code(session: Session, *, plan_id: int, code: str) -> Deadline | None:
     return session.exec(
         select(Deadline).where(Deadline.plan_id == plan_id, Deadline.code == code)

@@ -10,10 +10,10 @@ from bot import texts
 from bot.dialog import validation
 from bot.dialog.conversation import Conversation, action_button, parse_action_payload
 from bot.dialog.core import Answer, Turn
-from bot.dialog.events import Button, ButtonRows, DocumentReply
+from bot.dialog.events import Button, DocumentReply
 from bot.dialog.reporting import FILE_ACTION
 from bot.export import XLSX_MIME, build_workbook
-from scheduler.outbox import outbox_message
+from scheduler.reminders import messages_to_agencies
 from scheduler.texts import (
     STATUS_LABELS,
     fmt_date,
@@ -22,7 +22,7 @@ from scheduler.texts import (
     report_button,
 )
 from storage import queries
-from storage.models import Agency, Deadline, OutboxMessage, ReportStatus
+from storage.models import Agency, Deadline, ReportStatus
 
 PICK_FLOW = "chon_don_vi"
 HISTORY_LIMIT = 15
@@ -303,33 +303,6 @@ def add_agency(turn: Turn) -> None:
     turn.say(texts.AGENCY_ADDED.format(name=agency.name, section=agency.section, code=agency.code))
 
 
-def _messages_to(
-    turn: Turn,
-    agencies: list[Agency],
-    *,
-    key: str,
-    rule: str,
-    text_for: Callable[[Agency], str],
-    buttons: ButtonRows = (),
-) -> list[OutboxMessage]:
-    by_id = {a.id: a for a in agencies if a.id is not None}
-    focal_points = queries.focal_points_of(turn.session, agency_ids=by_id)
-    agency_of = {fp.id: by_id[fp.agency_id] for fp in focal_points if fp.id is not None}
-    return [
-        outbox_message(
-            key=f"{turn.plan.code}/{key}/{account.channel}:{account.user_id}",
-            channel=account.channel,
-            chat_id=account.chat_id,
-            focal_point_id=account.focal_point_id,
-            rule=rule,
-            text=text_for(agency_of[account.focal_point_id]),
-            buttons=buttons,
-            now=turn.now,
-        )
-        for account in queries.accounts_of(turn.session, focal_point_ids=agency_of)
-    ]
-
-
 def nudge(turn: Turn) -> None:
     """/nhac CODE: ask one agency, now, to update its status."""
     agency = _agency_from_args(turn, "nhac")
@@ -338,23 +311,20 @@ def nudge(turn: Turn) -> None:
 
 
 def _nudge(turn: Turn, agency: Agency) -> None:
-    zone = ZoneInfo(turn.plan.timezone)
-    upcoming = [
-        d
-        for d in queries.deadlines(turn.session, plan_id=turn.plan_id)
-        if queries.due_at(d.due_before, zone) > turn.now
-    ]
-    all_deadlines = queries.deadlines(turn.session, plan_id=turn.plan_id)
-    target = upcoming[0] if upcoming else (all_deadlines[-1] if all_deadlines else None)
-    messages = _messages_to(
-        turn,
-        [agency],
+    target = queries.next_open_deadline(turn.session, plan=turn.plan, now=turn.now)
+    if target is None:  # every deadline has passed: late reports go to the last one
+        target = next(iter(reversed(queries.deadlines(turn.session, plan_id=turn.plan_id))), None)
+    messages = messages_to_agencies(
+        turn.session,
+        plan=turn.plan,
         key=f"nhac/{secrets.token_hex(6)}",
         rule="nhac",
+        agencies=[agency],
         text_for=lambda a: texts.NUDGE_TEXT.format(
             coordinator=turn.coordinator_name, agency=a.name, number=turn.plan.number
         ),
         buttons=report_button(target) if target else (),
+        now=turn.now,
     )
     queued = queries.enqueue_outbox(turn.session, messages)
     turn.result.outbox_queued += queued
@@ -375,12 +345,14 @@ def broadcast(turn: Turn) -> None:
         turn.say(str(problem))
         return
     text = texts.BROADCAST_TEXT.format(coordinator=turn.coordinator_name, text=body)
-    messages = _messages_to(
-        turn,
-        queries.agencies(turn.session, plan_id=turn.plan_id),
+    messages = messages_to_agencies(
+        turn.session,
+        plan=turn.plan,
         key=f"thong-bao/{secrets.token_hex(6)}",
         rule="thong-bao",
+        agencies=queries.agencies(turn.session, plan_id=turn.plan_id),
         text_for=lambda _agency: text,
+        now=turn.now,
     )
     queued = queries.enqueue_outbox(turn.session, messages)
     turn.result.outbox_queued += queued

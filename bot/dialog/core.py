@@ -31,9 +31,9 @@ from bot.dialog.events import (
     IncomingEvent,
     TextReply,
 )
-from scheduler.reminders import CoordinatorAddress
+from scheduler.reminders import CoordinatorAddress, coordinator_name
 from storage import queries
-from storage.models import Agency, Plan
+from storage.models import Plan
 from storage.queries import Membership
 
 INVITE_CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -178,9 +178,6 @@ class DialogCore:
         plan = queries.plan_by_code(session, self.settings.plan_code)
         if plan is None or plan.id is None:
             raise RuntimeError(f"plan {self.settings.plan_code} is not loaded")
-        coordinator_agency = next(
-            (a for a in queries.agencies(session, plan_id=plan.id) if a.is_coordinator), None
-        )
         return Turn(
             session=session,
             event=event,
@@ -190,7 +187,7 @@ class DialogCore:
             member=queries.membership(session, channel=event.channel, user_id=event.user_id),
             is_coordinator=(event.channel, event.user_id) in self.settings.coordinators,
             conversation=load_conversation(session, channel=event.channel, user_id=event.user_id),
-            coordinator_name=coordinator_name(coordinator_agency),
+            coordinator_name=coordinator_name(session, plan=plan),
         )
 
     # --- routing ----------------------------------------------------------------------------
@@ -281,10 +278,6 @@ class DialogCore:
 
     def _help(self, turn: Turn) -> None:
         help_for(turn)
-
-
-def coordinator_name(agency: Agency | None) -> str:
-    return agency.short_name if agency is not None else "cơ quan chủ trì"
 
 
 def help_for(turn: Turn) -> None:
