@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
+from bot.channels.text import render_options
 from bot.dialog.events import (
     Attachment,
-    ButtonRows,
     DialogResult,
     IncomingEvent,
     Reply,
@@ -36,16 +36,6 @@ CONSOLE_HELP = (
     "• :tep ĐƯỜNG_DẪN — gửi một tệp\n"
     "• :thoat — thoát"
 )
-
-
-def render_options(buttons: ButtonRows, *, numbered: bool) -> list[str]:
-    """Buttons for a channel without buttons: numbered lines, or a hint of the choices."""
-    options = [button for row in buttons for button in row]
-    if not options:
-        return []
-    if numbered:
-        return [f"  {index}. {button.label}" for index, button in enumerate(options, start=1)]
-    return ["  (" + " · ".join(button.label for button in options) + ")"]
 
 
 def file_attachment(path_text: str) -> Attachment | None:

@@ -32,6 +32,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.text import longest_prefix, split_text
 from bot.dialog.events import (
     Attachment,
     ButtonRows,
@@ -86,38 +87,6 @@ COMMANDS = [
 ]
 
 EventHandler = Callable[[IncomingEvent], Awaitable[DialogResult]]
-
-
-def utf16_length(text: str) -> int:
-    """Telegram measures text in UTF-16 code units: an emoji may count twice."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _longest_prefix(text: str, limit: int) -> int:
-    """How many characters of ``text`` fit in ``limit`` UTF-16 code units."""
-    used = 0
-    for index, char in enumerate(text):
-        used += 2 if ord(char) > 0xFFFF else 1
-        if used > limit:
-            return index
-    return len(text)
-
-
-def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Split at line breaks (or spaces) into pieces Telegram accepts; never returns ""."""
-    text = text.strip() or "…"
-    pieces: list[str] = []
-    while utf16_length(text) > limit:
-        fit = _longest_prefix(text, limit)
-        cut = text.rfind("\n", 0, fit)
-        if cut < fit // 2:
-            cut = text.rfind(" ", 0, fit)
-        if cut < fit // 2:
-            cut = fit
-        pieces.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    pieces.append(text)
-    return [piece for piece in pieces if piece]
 
 
 def keyboard(rows: ButtonRows) -> InlineKeyboardMarkup | None:
@@ -314,7 +283,7 @@ class TelegramChannel:
                 await self.send_document(chat_id, reply)
 
     async def send_text(self, chat_id: int | str, text: str, buttons: ButtonRows = ()) -> None:
-        pieces = split_text(text)
+        pieces = split_text(text, TEXT_LIMIT)
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
             await self.application.bot.send_message(
@@ -324,7 +293,7 @@ class TelegramChannel:
             )
 
     async def send_document(self, chat_id: int | str, reply: DocumentReply) -> None:
-        caption = reply.caption[: _longest_prefix(reply.caption, CAPTION_LIMIT)] or None
+        caption = reply.caption[: longest_prefix(reply.caption, CAPTION_LIMIT)] or None
         if reply.content is not None:
             document: InputFile | str = InputFile(reply.content, filename=reply.filename)
         else:

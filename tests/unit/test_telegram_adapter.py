@@ -12,7 +12,8 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.channels.telegram import delivery_error, keyboard, split_text, utf16_length
+from bot.channels.telegram import TEXT_LIMIT, delivery_error, keyboard
+from bot.channels.text import split_text, utf16_length
 from scheduler.messenger import (
     Button,
     PermanentDeliveryError,
@@ -31,7 +32,7 @@ from scheduler.messenger import (
     ],
 )
 def test_split_text_keeps_every_piece_within_telegrams_limit(text: str) -> None:
-    pieces = split_text(text)
+    pieces = split_text(text, TEXT_LIMIT)
     assert all(0 < utf16_length(piece) <= 4096 for piece in pieces)
     assert "".join(pieces).replace("\n", "").replace(" ", "") == text.replace("\n", "").replace(
         " ", ""
@@ -40,12 +41,12 @@ def test_split_text_keeps_every_piece_within_telegrams_limit(text: str) -> None:
 
 def test_split_text_prefers_line_breaks() -> None:
     text = "\n".join(f"dòng {n:04d}" for n in range(1000))
-    pieces = split_text(text)
+    pieces = split_text(text, TEXT_LIMIT)
     assert len(pieces) == 3 and all(piece.startswith("dòng") for piece in pieces)
 
 
 def test_an_empty_text_is_never_sent() -> None:
-    assert split_text("   ") == ["…"]
+    assert split_text("   ", TEXT_LIMIT) == ["…"]
 
 
 def test_keyboards() -> None:

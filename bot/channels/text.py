@@ -1,0 +1,63 @@
+"""Text helpers shared by the channel adapters: splitting to a platform's limit, and options
+for channels without buttons."""
+
+from __future__ import annotations
+
+from scheduler.messenger import ButtonRows
+
+NUMBERED_HINT = "Trả lời bằng số thứ tự."
+
+
+def utf16_length(text: str) -> int:
+    """Length in UTF-16 code units, the unit Telegram (and Zalo's JavaScript) count: an emoji
+    may count twice."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def longest_prefix(text: str, limit: int) -> int:
+    """How many characters of ``text`` fit in ``limit`` UTF-16 code units."""
+    used = 0
+    for index, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit:
+            return index
+    return len(text)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split at line breaks (or spaces) into pieces of at most ``limit`` UTF-16 code units.
+
+    Never returns an empty piece: platforms refuse empty messages.
+    """
+    text = text.strip() or "…"
+    pieces: list[str] = []
+    while utf16_length(text) > limit:
+        fit = longest_prefix(text, limit)
+        cut = text.rfind("\n", 0, fit)
+        if cut < fit // 2:
+            cut = text.rfind(" ", 0, fit)
+        if cut < fit // 2:
+            cut = fit
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    pieces.append(text)
+    return [piece for piece in pieces if piece]
+
+
+def render_options(buttons: ButtonRows, *, numbered: bool) -> list[str]:
+    """Buttons for a channel without buttons: numbered lines, or a hint of the choices."""
+    options = [button for row in buttons for button in row]
+    if not options:
+        return []
+    if numbered:
+        return [f"  {index}. {button.label}" for index, button in enumerate(options, start=1)]
+    return ["  (" + " · ".join(button.label for button in options) + ")"]
+
+
+def with_options(text: str, buttons: ButtonRows, *, numbered: bool) -> str:
+    """A message with its options written out, for channels without buttons."""
+    lines = render_options(buttons, numbered=numbered)
+    if not lines:
+        return text
+    hint = [NUMBERED_HINT] if numbered else []
+    return "\n".join([text, *lines, *hint])
