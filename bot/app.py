@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.channels.console import COORDINATOR_USER, ConsoleChannel
 from bot.channels.telegram import TelegramChannel
+from bot.channels.zalo import ZaloChannel, serve_webhook, webhook_path
 from bot.config import Settings
 from bot.dialog.core import DialogCore, DialogSettings
 from bot.dialog.events import DialogResult, IncomingEvent
@@ -59,8 +60,10 @@ class Service:
     reminders: ReminderScheduler
     lock: ServiceLock
     telegram: TelegramChannel | None = None
+    zalo: ZaloChannel | None = None
     console: ConsoleChannel | None = None
     channels: list[Messenger] = field(default_factory=list)
+    _stop_webhook: Callable[[], Awaitable[None]] | None = None
 
     async def handle(self, event: IncomingEvent) -> DialogResult:
         """Run the dialog core on one event in a worker thread (one transaction)."""
@@ -71,6 +74,8 @@ class Service:
             await self.telegram.start()
             if self.telegram.username:
                 self.core.settings.bot_usernames["telegram"] = self.telegram.username
+        if self.zalo is not None:
+            await self._start_zalo(self.zalo)
         self.sender.start()
         await self.reminders.start()
         log.info(
@@ -79,9 +84,25 @@ class Service:
             ", ".join(channel.channel for channel in self.channels),
         )
 
+    async def _start_zalo(self, zalo: ZaloChannel) -> None:
+        webhook_url = self.settings.zalo_webhook_url
+        await zalo.start(poll=webhook_url is None)
+        if zalo.bot_name:
+            self.core.settings.bot_usernames["zalo"] = zalo.bot_name
+        if webhook_url is not None:
+            host, port = self.settings.zalo_webhook_listen
+            self._stop_webhook = await serve_webhook(
+                zalo, host=host, port=port, path=webhook_path(webhook_url)
+            )
+            await zalo.register_webhook(webhook_url)
+
     async def stop(self) -> None:
         await self.reminders.shutdown()
         await self.sender.stop()
+        if self._stop_webhook is not None:
+            await self._stop_webhook()
+        if self.zalo is not None:
+            await self.zalo.stop()
         if self.telegram is not None:
             await self.telegram.stop()
         self.lock.release()
@@ -96,9 +117,14 @@ class Service:
 
 
 def coordinator_addresses(settings: Settings, *, console: bool) -> list[CoordinatorAddress]:
+    """Who the coordinators are, per channel (in private chats the chat is the user)."""
     addresses = [
         CoordinatorAddress(channel="telegram", chat_id=str(user_id))
         for user_id in sorted(settings.coordinator_telegram_ids)
+    ]
+    addresses += [
+        CoordinatorAddress(channel="zalo", chat_id=user_id)
+        for user_id in sorted(settings.coordinator_zalo_ids)
     ]
     if console:
         addresses.append(CoordinatorAddress(channel="console", chat_id=COORDINATOR_USER))
@@ -124,7 +150,7 @@ def build_service(
         lock.release()
         database.dispose()
         raise
-    use_console = settings.telegram_bot_token is None
+    use_console = settings.telegram_bot_token is None and settings.zalo_bot_token is None
     addresses = coordinator_addresses(settings, console=use_console)
     core = DialogCore(
         DialogSettings(
@@ -145,8 +171,7 @@ def build_service(
         for wake in wake_holder:
             wake()
 
-    telegram = None
-    console = None
+    telegram = zalo = console = None
     channels: list[Messenger] = []
     if settings.telegram_bot_token is not None:
         telegram = TelegramChannel(
@@ -156,7 +181,16 @@ def build_service(
             on_outbox_queued=wake_sender,
         )
         channels.append(telegram)
-    else:
+    if settings.zalo_bot_token is not None:
+        zalo = ZaloChannel(
+            token=settings.zalo_bot_token,
+            api_base_url=settings.zalo_api_base_url,
+            on_event=on_event,
+            on_outbox_queued=wake_sender,
+            webhook_secret=settings.zalo_webhook_secret,
+        )
+        channels.append(zalo)
+    if use_console:
         console = ConsoleChannel(on_event=on_event, on_outbox_queued=wake_sender)
         channels.append(console)
 
@@ -183,6 +217,7 @@ def build_service(
         reminders=ReminderScheduler(runtime),
         lock=lock,
         telegram=telegram,
+        zalo=zalo,
         console=console,
         channels=channels,
     )

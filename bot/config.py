@@ -29,6 +29,7 @@ DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 _TELEGRAM_TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,100}$")
 _ZALO_TOKEN = re.compile(r"^[A-Za-z0-9_:.\-]{10,300}$")
 _ZALO_USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{8,256}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -52,13 +53,17 @@ class Settings:
     zalo_bot_token: str | None = field(default=None, repr=False)
     zalo_api_base_url: str = DEFAULT_ZALO_API
     coordinator_zalo_ids: frozenset[str] = frozenset()
+    zalo_webhook_url: str | None = None
+    zalo_webhook_secret: str | None = field(default=None, repr=False)
+    zalo_webhook_listen: tuple[str, int] = ("0.0.0.0", 8080)
     invite_ttl: timedelta = timedelta(days=7)
     log_level: str = "INFO"
 
     @property
     def secrets(self) -> list[str]:
         """Strings that must never reach a log."""
-        return [s for s in (self.telegram_bot_token, self.zalo_bot_token) if s]
+        values = (self.telegram_bot_token, self.zalo_bot_token, self.zalo_webhook_secret)
+        return [s for s in values if s]
 
 
 def _url(variable: str, value: str) -> str:
@@ -137,6 +142,23 @@ def load_settings(
     if zalo_token is not None and not _ZALO_TOKEN.match(zalo_token):
         raise ConfigError("ZALO_BOT_TOKEN", "mã bot Zalo không hợp lệ")
 
+    webhook_url = get("ZALO_WEBHOOK_URL")
+    if webhook_url is not None:
+        webhook_url = _url("ZALO_WEBHOOK_URL", webhook_url)
+        if not webhook_url.startswith("https://"):
+            raise ConfigError("ZALO_WEBHOOK_URL", "Zalo chỉ gửi webhook tới địa chỉ https://")
+    webhook_secret = get("ZALO_WEBHOOK_SECRET")
+    if webhook_secret is not None and not _WEBHOOK_SECRET.match(webhook_secret):
+        raise ConfigError(
+            "ZALO_WEBHOOK_SECRET", "cần từ 8 đến 256 ký tự chữ, số, dấu gạch ngang hoặc gạch dưới"
+        )
+    if webhook_url is not None and webhook_secret is None:
+        raise ConfigError("ZALO_WEBHOOK_SECRET", "bắt buộc khi đặt ZALO_WEBHOOK_URL")
+    listen_text = get("ZALO_WEBHOOK_LISTEN") or "0.0.0.0:8080"
+    listen = re.fullmatch(r"(.+):(\d{1,5})", listen_text)
+    if listen is None or not 0 < int(listen.group(2)) < 65536:
+        raise ConfigError("ZALO_WEBHOOK_LISTEN", f"cần dạng máy:cổng, nhận được {listen_text!r}")
+
     ttl_text = get("INVITE_TTL_DAYS") or "7"
     if not re.fullmatch(r"\d{1,3}", ttl_text) or not 1 <= int(ttl_text) <= 365:
         raise ConfigError(
@@ -159,6 +181,9 @@ def load_settings(
         zalo_bot_token=zalo_token,
         zalo_api_base_url=_url("ZALO_API_BASE_URL", get("ZALO_API_BASE_URL") or DEFAULT_ZALO_API),
         coordinator_zalo_ids=_zalo_ids(get("COORDINATOR_ZALO_IDS") or ""),
+        zalo_webhook_url=webhook_url,
+        zalo_webhook_secret=webhook_secret,
+        zalo_webhook_listen=(listen.group(1), int(listen.group(2))),
         invite_ttl=timedelta(days=int(ttl_text)),
         log_level=log_level,
     )

@@ -36,6 +36,7 @@ HELP_FOCAL_POINT = (
     "/baocao — gửi báo cáo, cập nhật tình hình thực hiện\n"
     "/tinhhinh — xem các báo cáo đã gửi của đơn vị\n"
     "/nhiemvu — xem nhiệm vụ của đơn vị theo Kế hoạch\n"
+    "/ketnoi — nhận nhắc việc thêm trên Zalo hoặc Telegram\n"
     "/huy — hủy thao tác đang dở\n"
     "/huongdan — xem hướng dẫn này"
 )
@@ -81,6 +82,16 @@ REGISTERED = (
     "Các hạn báo cáo:\n{deadlines}\n\n"
     "Gõ /nhiemvu để xem nhiệm vụ của đơn vị, /baocao để gửi báo cáo."
 )
+LINK_CODE_CREATED = (
+    "🔗 Mã kết nối thêm kênh cho {name} ({agency}):\n{code}\n\n"
+    "{how}"
+    "Sau khi kết nối, lời nhắc được gửi tới tất cả các kênh của bạn. "
+    "Mã dùng được một lần, hết hạn lúc {expires}."
+)
+ACCOUNT_LINKED = (
+    "✅ Đã kết nối tài khoản {channel} này với cán bộ đầu mối {name} của {agency}. "
+    "Lời nhắc sẽ được gửi tới tất cả các kênh bạn đã kết nối. Gõ /huongdan để xem các lệnh."
+)
 REGISTER_AGAIN = "Nhập lại từ đầu. Bước 1/3: Vui lòng nhập họ và tên của bạn."
 
 # --- reporting ----------------------------------------------------------------------------------
@@ -106,12 +117,12 @@ CHOOSE_AGENCY = "Chọn đơn vị ({purpose}):"
 AGENCY_NOT_FOUND = "Không có đơn vị mã {code}. Các mã hợp lệ: {codes}"
 INVITE_CREATED = (
     "🔗 Mã mời cán bộ đầu mối của {agency}:\n{code}\n\n"
-    "{telegram}"
-    "Trên Zalo: người được mời gửi mã trên cho tài khoản Zalo của bot.\n"
+    "{how}"
     "Mã dùng được một lần, hết hạn lúc {expires}. Hãy chuyển tin nhắn này cho người được mời."
 )
-INVITE_TELEGRAM_LINK = "Trên Telegram: mở đường link {link}\n"
-INVITE_TELEGRAM_NO_LINK = "Trên Telegram: gửi cho bot lệnh /start {code}\n"
+CODE_ON_TELEGRAM_LINK = "Trên Telegram: mở đường link {link}\n"
+CODE_ON_TELEGRAM = "Trên Telegram: gửi cho bot lệnh /start {code}\n"
+CODE_ON_ZALO = "Trên Zalo: gửi mã trên (chỉ mã) cho bot Zalo{name}.\n"
 OPEN_SECTION_MISSING = "Kế hoạch không có mục nào cho phép thêm đơn vị."
 AGENCY_ADDED = (
     "Đã thêm {name} vào mục {section} với mã {code}.\n"

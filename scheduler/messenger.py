@@ -15,10 +15,15 @@ CALLBACK_DATA_MAX_BYTES = 64  # Telegram's limit for a button's callback_data
 
 @dataclass(frozen=True)
 class Button:
-    """An option the user can pick; ``payload`` comes back when they pick it."""
+    """An option the user can pick; ``payload`` comes back when they pick it.
+
+    ``typed`` is what to type instead on a channel without buttons (e.g. "/baocao"), for a
+    button that is not one of the numbered answers to a question.
+    """
 
     label: str
     payload: str
+    typed: str | None = None
 
     def __post_init__(self) -> None:
         encoded = self.payload.encode("utf-8")
@@ -33,7 +38,8 @@ ButtonRows = tuple[tuple[Button, ...], ...]
 
 @dataclass(frozen=True)
 class OutgoingMessage:
-    """A text with optional buttons (rows of options)."""
+    """A text with optional buttons: actions, never numbered answers (the scheduler sends
+    messages outside any conversation)."""
 
     text: str
     buttons: ButtonRows = field(default=())
@@ -46,7 +52,7 @@ def buttons_to_json(rows: ButtonRows) -> str | None:
     if not rows:
         return None
     return json.dumps(
-        [[{"label": b.label, "payload": b.payload} for b in row] for row in rows],
+        [[{"label": b.label, "payload": b.payload, "typed": b.typed} for b in row] for row in rows],
         ensure_ascii=False,
     )
 
@@ -55,7 +61,10 @@ def buttons_from_json(text: str | None) -> ButtonRows:
     if not text:
         return ()
     return tuple(
-        tuple(Button(label=item["label"], payload=item["payload"]) for item in row)
+        tuple(
+            Button(label=item["label"], payload=item["payload"], typed=item.get("typed"))
+            for item in row
+        )
         for row in json.loads(text)
     )
 

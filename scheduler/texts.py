@@ -46,7 +46,10 @@ def percent(part: int, whole: int) -> str:
 
 
 def report_button(deadline: Deadline) -> ButtonRows:
-    return ((Button(label="📝 Báo cáo ngay", payload=f"{REPORT_ACTION}.{deadline.code}"),),)
+    button = Button(
+        label="📝 Báo cáo ngay", payload=f"{REPORT_ACTION}.{deadline.code}", typed="/baocao"
+    )
+    return ((button,),)
 
 
 def before_deadline_text(

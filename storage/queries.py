@@ -339,6 +339,55 @@ def create_invite(
     return invite
 
 
+def create_link_code(
+    session: Session, *, focal_point: FocalPoint, created_by: str, now: datetime, ttl: timedelta
+) -> Invite:
+    """A single-use code that adds another channel account to an existing focal point.
+
+    It is an invite whose focal point is set before it is used.
+    """
+    assert focal_point.id is not None
+    invite = Invite(
+        agency_id=focal_point.agency_id,
+        code=new_invite_code(),
+        created_by=created_by,
+        created_at=now,
+        expires_at=now + ttl,
+        focal_point_id=focal_point.id,
+    )
+    session.add(invite)
+    session.flush()
+    return invite
+
+
+def link_channel_account(
+    session: Session,
+    *,
+    invite: Invite,
+    channel: str,
+    user_id: str,
+    chat_id: str,
+    display_name: str,
+    now: datetime,
+) -> ChannelAccount:
+    """Use a link code: this channel user becomes one more account of the code's focal point."""
+    assert invite.focal_point_id is not None and invite.used_at is None
+    account = ChannelAccount(
+        focal_point_id=invite.focal_point_id,
+        channel=channel,
+        user_id=user_id,
+        chat_id=chat_id,
+        display_name=display_name,
+        created_at=now,
+    )
+    session.add(account)
+    invite.claimed_channel, invite.claimed_user_id, invite.claimed_at = channel, user_id, now
+    invite.used_at = now
+    session.add(invite)
+    session.flush()
+    return account
+
+
 def invite_by_code(session: Session, code: str) -> Invite | None:
     return session.exec(select(Invite).where(Invite.code == code)).first()
 

@@ -141,7 +141,8 @@ class ConsoleChannel:
 
     async def deliver(self, chat_id: str, message: OutgoingMessage) -> None:
         """Messenger: show what the scheduler sends to a console user."""
-        self.show(TextReply(text=message.text, buttons=message.buttons), to=chat_id)
+        reply = TextReply(text=message.text, buttons=message.buttons, numbered=False)
+        self.show(reply, to=chat_id)
 
 
 async def stdin_reader() -> asyncio.StreamReader:

@@ -45,13 +45,21 @@ def split_text(text: str, limit: int) -> list[str]:
 
 
 def render_options(buttons: ButtonRows, *, numbered: bool) -> list[str]:
-    """Buttons for a channel without buttons: numbered lines, or a hint of the choices."""
+    """Buttons for a channel without buttons.
+
+    Answers to a question become numbered lines. Otherwise a button with a typed alternative
+    says what to type, and the rest are listed as a hint of the values one can type.
+    """
     options = [button for row in buttons for button in row]
     if not options:
         return []
     if numbered:
         return [f"  {index}. {button.label}" for index, button in enumerate(options, start=1)]
-    return ["  (" + " · ".join(button.label for button in options) + ")"]
+    lines = [f"  • {b.label}: gõ {b.typed}" for b in options if b.typed]
+    hints = [b.label for b in options if not b.typed]
+    if hints:
+        lines.append("  (" + " · ".join(hints) + ")")
+    return lines
 
 
 def with_options(text: str, buttons: ButtonRows, *, numbered: bool) -> str:

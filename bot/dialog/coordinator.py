@@ -11,6 +11,7 @@ from bot.dialog import validation
 from bot.dialog.conversation import Conversation, action_button, parse_action_payload
 from bot.dialog.core import Answer, Turn
 from bot.dialog.events import Button, DocumentReply
+from bot.dialog.registration import CHANNEL_NAMES, how_to_use_code
 from bot.dialog.reporting import FILE_ACTION
 from bot.export import XLSX_MIME, build_workbook
 from scheduler.reminders import messages_to_agencies
@@ -27,7 +28,6 @@ from storage.models import Agency, Deadline, ReportStatus
 PICK_FLOW = "chon_don_vi"
 HISTORY_LIMIT = 15
 FILE_BUTTONS_LIMIT = 8
-CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "console": "cửa sổ dòng lệnh"}
 
 
 def overview(turn: Turn) -> None:
@@ -156,17 +156,11 @@ def _invite(turn: Turn, agency: Agency) -> None:
         now=turn.now,
         ttl=turn.settings.invite_ttl,
     )
-    username = turn.settings.bot_usernames.get("telegram")
-    telegram = (
-        texts.INVITE_TELEGRAM_LINK.format(link=f"https://t.me/{username}?start={created.code}")
-        if username
-        else texts.INVITE_TELEGRAM_NO_LINK.format(code=created.code)
-    )
     turn.say(
         texts.INVITE_CREATED.format(
             agency=agency.name,
             code=created.code,
-            telegram=telegram,
+            how=how_to_use_code(turn, created.code),
             expires=fmt_datetime(created.expires_at, ZoneInfo(turn.plan.timezone)),
         )
     )
@@ -225,7 +219,7 @@ def _agency_detail(turn: Turn, agency: Agency) -> None:
         if update.file_id and len(buttons) < FILE_BUTTONS_LIMIT:
             label = f"📎 {update.file_name or 'tệp'}"[:40]
             buttons.append((action_button(label, FILE_ACTION, str(update.id)),))
-    turn.say("\n".join(lines), tuple(buttons))
+    turn.say("\n".join(lines), tuple(buttons), numbered=False)
 
 
 def send_report_file(turn: Turn) -> None:

@@ -146,6 +146,7 @@ class DialogCore:
             "baocao": Command(reporting.start, "focal_point"),
             "nhiemvu": Command(focal_point.show_tasks, "focal_point"),
             "tinhhinh": Command(focal_point.show_status, "focal_point"),
+            "ketnoi": Command(registration.link_code, "focal_point"),
             "tonghop": Command(coordinator.overview, "coordinator"),
             "quahan": Command(coordinator.overdue, "coordinator"),
             "donvi": Command(coordinator.agency_detail, "coordinator"),

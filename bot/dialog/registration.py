@@ -12,7 +12,9 @@ from bot.dialog.core import INVITE_CODE_PATTERN, Answer, Turn
 from bot.dialog.events import TextReply
 from scheduler.texts import fmt_date, fmt_datetime
 from storage import queries
-from storage.models import Invite
+from storage.models import FocalPoint, Invite
+
+CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "console": "cửa sổ dòng lệnh"}
 
 FLOW = "dang_ky"
 STEP_NAME, STEP_POSITION, STEP_PHONE, STEP_CONFIRM = "ho_ten", "chuc_vu", "dien_thoai", "xac_nhan"
@@ -27,6 +29,64 @@ def start(turn: Turn) -> None:
         help_for(turn)
         return
     start_with_code(turn, turn.event.args[0])
+
+
+def how_to_use_code(turn: Turn, code: str) -> str:
+    """Where to send an invite or link code: a Telegram deep link, a message to the Zalo bot."""
+    telegram = turn.settings.bot_usernames.get("telegram")
+    zalo = turn.settings.bot_usernames.get("zalo")
+    lines = (
+        texts.CODE_ON_TELEGRAM_LINK.format(link=f"https://t.me/{telegram}?start={code}")
+        if telegram
+        else texts.CODE_ON_TELEGRAM.format(code=code)
+    )
+    return lines + texts.CODE_ON_ZALO.format(name=f" «{zalo}»" if zalo else "")
+
+
+def link_code(turn: Turn) -> None:
+    """/ketnoi: a code that adds another channel (Zalo, Telegram) to this focal point."""
+    assert turn.member is not None
+    created = queries.create_link_code(
+        turn.session,
+        focal_point=turn.member.focal_point,
+        created_by=turn.actor,
+        now=turn.now,
+        ttl=turn.settings.invite_ttl,
+    )
+    turn.say(
+        texts.LINK_CODE_CREATED.format(
+            name=turn.member.focal_point.full_name,
+            agency=turn.member.agency.name,
+            code=created.code,
+            how=how_to_use_code(turn, created.code),
+            expires=fmt_datetime(created.expires_at, ZoneInfo(turn.plan.timezone)),
+        )
+    )
+
+
+def _use_link_code(turn: Turn, invite: Invite) -> None:
+    focal_point = turn.session.get(FocalPoint, invite.focal_point_id)
+    agency = queries.agency_by_id(turn.session, invite.agency_id)
+    if focal_point is None or not focal_point.active or agency is None:
+        turn.say(texts.INVITE_NOT_FOUND.format(coordinator=turn.coordinator_name))
+        return
+    queries.link_channel_account(
+        turn.session,
+        invite=invite,
+        channel=turn.event.channel,
+        user_id=turn.event.user_id,
+        chat_id=turn.event.chat_id,
+        display_name=turn.event.display_name,
+        now=turn.now,
+    )
+    turn.end_conversation()
+    turn.say(
+        texts.ACCOUNT_LINKED.format(
+            channel=CHANNEL_NAMES.get(turn.event.channel, turn.event.channel),
+            name=focal_point.full_name,
+            agency=agency.name,
+        )
+    )
 
 
 def _invite_problem(turn: Turn, invite: Invite | None) -> str | None:
@@ -49,6 +109,9 @@ def start_with_code(turn: Turn, code: str) -> None:
         return
     invite = queries.invite_by_code(turn.session, code) if INVITE_CODE_PATTERN.match(code) else None
     problem = _invite_problem(turn, invite)
+    if problem is None and invite is not None and invite.focal_point_id is not None:
+        _use_link_code(turn, invite)
+        return
     agency = None
     if problem is None and invite is not None:
         agency = queries.agency_by_id(turn.session, invite.agency_id)

@@ -1,0 +1,394 @@
+"""Zalo, through the Zalo Bot API (bot-api.zaloplatforms.com), on a plain httpx client.
+
+What this relies on (Zalo Bot Platform documentation, "Zalo Bot API", as mirrored in public
+clients such as OpenClaw's ``extensions/zalo/src/api.ts``):
+
+- every method is ``POST {base}/bot{token}/{method}`` with a JSON body, and answers
+  ``{"ok": bool, "result": …, "error_code": int, "description": str}`` — both the HTTP status
+  and ``ok`` are checked;
+- ``getUpdates`` long-polls (``timeout`` in seconds, sent as a string) and returns ONE update as
+  ``result``: ``{"event_name": "message.text.received" | "message.image.received" |
+  "message.sticker.received" | "message.unsupported.received", "message": {"message_id",
+  "from": {"id", "display_name"}, "chat": {"id", "chat_type"}, "date", "text" | "photo_url" /
+  "caption" | "sticker"}}``; when nothing arrives it answers 408, which is not an error;
+- ``setWebhook`` takes ``url`` and ``secret_token`` (8–256 characters); Zalo then POSTs each
+  update (unwrapped) with the header ``X-Bot-Api-Secret-Token``;
+- ``sendMessage`` text is 1–2000 characters; there are no buttons and no documents, so options
+  are written out as numbered lines and files are announced, not sent.
+
+The documentation does not say how Zalo answers a message to a user who blocked the bot; this
+adapter treats 403 (HTTP or ``error_code``) as "recipient unreachable".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import httpx
+
+from bot.channels.text import split_text, with_options
+from bot.dialog.events import (
+    Attachment,
+    DialogResult,
+    IncomingEvent,
+    Reply,
+    TextReply,
+)
+from scheduler.messenger import (
+    DeliveryError,
+    OutgoingMessage,
+    PermanentDeliveryError,
+    RecipientUnreachable,
+    TransientDeliveryError,
+)
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "zalo"
+TEXT_LIMIT = 2000
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+POLL_IDLE = 408
+SEEN_MESSAGES = 1000
+ERROR_REPLY = "Xin lỗi, bot gặp lỗi khi xử lý tin nhắn. Vui lòng thử lại sau ít phút."
+DOCUMENT_NOT_SUPPORTED = (
+    "📎 {caption}\nZalo chưa hỗ trợ gửi tệp «{filename}». Vui lòng dùng Telegram để nhận tệp này."
+)
+UNSUPPORTED_LABELS = {
+    "message.sticker.received": "nhãn dán",
+    "message.unsupported.received": "tin nhắn chưa hỗ trợ",
+}
+
+EventHandler = Callable[[IncomingEvent], Awaitable[DialogResult]]
+
+
+class ZaloApiError(Exception):
+    """A failed Zalo Bot API call. The message never contains the bot token."""
+
+    def __init__(self, message: str, *, status: int | None, error_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_code = error_code
+
+    @property
+    def code(self) -> int | None:
+        """The most specific code Zalo gave: ``error_code``, else the HTTP status."""
+        return self.error_code if self.error_code is not None else self.status
+
+
+class ZaloBotApi:
+    """A typed client for the methods nhacviec uses."""
+
+    def __init__(
+        self,
+        token: str,
+        base_url: str,
+        *,
+        request_timeout: float = 15.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._token = token
+        self._base_url = base_url.rstrip("/")
+        self._request_timeout = request_timeout
+        self._client = httpx.AsyncClient(transport=transport, timeout=request_timeout)
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._token, "***")
+
+    async def call(
+        self,
+        method: str,
+        body: Mapping[str, Any] | None = None,
+        *,
+        wait_seconds: float | None = None,
+    ) -> Any:
+        """Call ``method``; returns ``result`` or raises :class:`ZaloApiError`."""
+        url = f"{self._base_url}/bot{self._token}/{method}"
+        try:
+            response = await self._client.post(
+                url, json=dict(body or {}), timeout=wait_seconds or self._request_timeout
+            )
+        except httpx.HTTPError as exc:  # timeouts, refused connections …
+            raise ZaloApiError(
+                self._redact(f"{method}: {type(exc).__name__}: {exc}"), status=None
+            ) from None
+        try:
+            data = response.json()
+        except json.JSONDecodeError:
+            data = None
+        if not isinstance(data, dict):
+            raise ZaloApiError(
+                f"{method}: HTTP {response.status_code}, not a JSON answer",
+                status=response.status_code,
+            )
+        if response.is_success and data.get("ok") is True:
+            return data.get("result")
+        error_code = data.get("error_code")
+        description = self._redact(str(data.get("description") or "không rõ"))
+        raise ZaloApiError(
+            f"{method}: HTTP {response.status_code}, {error_code}: {description}",
+            status=response.status_code,
+            error_code=error_code if isinstance(error_code, int) else None,
+        )
+
+    async def get_me(self) -> dict[str, Any]:
+        result = await self.call("getMe")
+        return result if isinstance(result, dict) else {}
+
+    async def get_updates(self, poll_seconds: int) -> dict[str, Any] | None:
+        """One update, or None when the long poll ran out (Zalo answers 408)."""
+        try:
+            result = await self.call(
+                "getUpdates", {"timeout": str(poll_seconds)}, wait_seconds=poll_seconds + 10
+            )
+        except ZaloApiError as exc:
+            if exc.code == POLL_IDLE:
+                return None
+            raise
+        return result if isinstance(result, dict) and result else None
+
+    async def set_webhook(self, url: str, secret_token: str) -> None:
+        await self.call("setWebhook", {"url": url, "secret_token": secret_token})
+
+    async def delete_webhook(self) -> None:
+        await self.call("deleteWebhook")
+
+    async def send_message(self, chat_id: str, text: str) -> None:
+        await self.call("sendMessage", {"chat_id": chat_id, "text": text})
+
+    async def send_photo(self, chat_id: str, photo_url: str, caption: str | None = None) -> None:
+        body = {"chat_id": chat_id, "photo": photo_url}
+        if caption:
+            body["caption"] = caption[:TEXT_LIMIT]
+        await self.call("sendPhoto", body)
+
+    async def send_chat_action(self, chat_id: str, action: str = "typing") -> None:
+        await self.call("sendChatAction", {"chat_id": chat_id, "action": action})
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def delivery_error(exc: ZaloApiError) -> DeliveryError:
+    """Classify a Zalo failure for the outbox."""
+    code = exc.code
+    if code is None or code == 429 or code >= 500 or code == POLL_IDLE:
+        return TransientDeliveryError(str(exc))
+    if code == 403:
+        return RecipientUnreachable(str(exc))
+    return PermanentDeliveryError(str(exc))
+
+
+def event_from_update(update: Mapping[str, Any]) -> IncomingEvent | None:
+    """A Zalo update as a neutral event (None for what the bot ignores: groups, bots, junk)."""
+    message = update.get("message")
+    if not isinstance(message, dict):
+        return None
+    sender, chat = message.get("from"), message.get("chat")
+    if not isinstance(sender, dict) or not isinstance(chat, dict) or sender.get("is_bot"):
+        return None
+    if chat.get("chat_type", "PRIVATE") != "PRIVATE" or not sender.get("id") or not chat.get("id"):
+        return None
+    user_id, chat_id = str(sender["id"]), str(chat["id"])
+    name = str(sender.get("display_name") or sender.get("name") or sender.get("first_name") or "")
+    event_name = str(update.get("event_name") or "")
+    text = message.get("text")
+    photo = message.get("photo_url") or message.get("photo")
+    if event_name in ("", "message.text.received") and isinstance(text, str):
+        return IncomingEvent.from_text(
+            channel=CHANNEL, user_id=user_id, chat_id=chat_id, text=text, display_name=name
+        )
+    if event_name in ("", "message.image.received") and isinstance(photo, str) and photo:
+        caption = message.get("caption")
+        return IncomingEvent(
+            channel=CHANNEL,
+            user_id=user_id,
+            chat_id=chat_id,
+            display_name=name,
+            text=caption if isinstance(caption, str) else None,
+            attachment=Attachment(photo, f"anh-zalo-{message.get('message_id', '')}.jpg"),
+        )
+    return IncomingEvent(
+        channel=CHANNEL,
+        user_id=user_id,
+        chat_id=chat_id,
+        display_name=name,
+        unsupported=UNSUPPORTED_LABELS.get(event_name, "tin nhắn chưa hỗ trợ"),
+    )
+
+
+def render(reply: Reply) -> str:
+    """A neutral reply as Zalo text: options numbered, files announced."""
+    if isinstance(reply, TextReply):
+        return with_options(reply.text, reply.buttons, numbered=reply.numbered)
+    return DOCUMENT_NOT_SUPPORTED.format(caption=reply.caption, filename=reply.filename)
+
+
+class ZaloChannel:
+    """The Zalo adapter: long polling (or a webhook), replies, and the outbox Messenger."""
+
+    channel = CHANNEL
+    # Zalo publishes no rate limit for bots; stay well below anything a chat app would mind.
+    messages_per_second = 5.0
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        api_base_url: str,
+        on_event: EventHandler,
+        on_outbox_queued: Callable[[], None] = lambda: None,
+        poll_timeout: int = 30,
+        error_backoff: tuple[float, float] = (1.0, 30.0),
+        webhook_secret: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.api = ZaloBotApi(token, api_base_url, transport=transport)
+        self._on_event = on_event
+        self._on_outbox_queued = on_outbox_queued
+        self.poll_timeout = poll_timeout
+        self._backoff_first, self._backoff_cap = error_backoff
+        self._webhook_secret = webhook_secret
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._task: asyncio.Task[None] | None = None
+        self.bot_name: str | None = None
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    async def start(self, *, poll: bool = True) -> None:
+        """Check the token (getMe); with ``poll``, drop any webhook and start long polling."""
+        me = await self.api.get_me()
+        self.bot_name = str(me.get("account_name") or me.get("name") or "") or None
+        if poll:
+            await self.api.delete_webhook()
+            self._task = asyncio.create_task(self._poll_forever(), name="zalo-polling")
+        log.info("Zalo bot %s is %s", self.bot_name or "?", "polling" if poll else "ready")
+
+    async def register_webhook(self, url: str) -> None:
+        if not self._webhook_secret:
+            raise ValueError("a webhook needs a secret token")
+        await self.api.set_webhook(url, self._webhook_secret)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.api.aclose()
+
+    # --- incoming ---------------------------------------------------------------------------
+
+    async def _poll_forever(self) -> None:
+        delay = self._backoff_first
+        while True:
+            try:
+                update = await self.api.get_updates(self.poll_timeout)
+            except ZaloApiError as exc:
+                log.warning("Zalo getUpdates failed (%s); retrying in %.0f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._backoff_cap)
+                continue
+            delay = self._backoff_first
+            if update is not None:
+                await self.handle_update(update)
+
+    def _first_time(self, update: Mapping[str, Any]) -> bool:
+        """False for a message already handled (Zalo may deliver one twice)."""
+        message = update.get("message")
+        message_id = message.get("message_id") if isinstance(message, dict) else None
+        if not message_id:
+            return True
+        key = str(message_id)
+        if key in self._seen:
+            return False
+        self._seen[key] = None
+        while len(self._seen) > SEEN_MESSAGES:
+            self._seen.popitem(last=False)
+        return True
+
+    async def handle_update(self, update: Mapping[str, Any]) -> None:
+        """Hand one update to the dialog core and send its replies; never raises."""
+        if not self._first_time(update):
+            return
+        event = event_from_update(update)
+        if event is None:
+            return
+        try:
+            result = await self._on_event(event)
+            await self.send_replies(event.chat_id, result.replies)
+        except Exception:
+            log.exception("error while handling a Zalo update")
+            try:
+                await self.api.send_message(event.chat_id, ERROR_REPLY)
+            except ZaloApiError:
+                log.warning("could not tell the Zalo user about the error")
+            return
+        if result.outbox_queued:
+            self._on_outbox_queued()
+
+    async def handle_webhook(self, headers: Mapping[str, str], body: bytes) -> int:
+        """A webhook request: 403 for a wrong secret, 400 for junk, else handled and 200."""
+        given = headers.get(SECRET_HEADER, "")
+        expected = self._webhook_secret or ""
+        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+            return 403
+        try:
+            update = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return 400
+        if isinstance(update, dict) and update.get("ok") is True and "result" in update:
+            update = update["result"]
+        if not isinstance(update, dict) or not isinstance(update.get("message"), dict):
+            return 400
+        await self.handle_update(update)
+        return 200
+
+    # --- outgoing ---------------------------------------------------------------------------
+
+    async def send_replies(self, chat_id: str, replies: list[Reply]) -> None:
+        for reply in replies:
+            await self.send_text(chat_id, render(reply))
+
+    async def send_text(self, chat_id: str, text: str) -> None:
+        for piece in split_text(text, TEXT_LIMIT):
+            await self.api.send_message(chat_id, piece)
+
+    async def deliver(self, chat_id: str, message: OutgoingMessage) -> None:
+        """Messenger: send one outbox message, classifying failures for retry or record."""
+        try:
+            await self.send_text(
+                chat_id, with_options(message.text, message.buttons, numbered=False)
+            )
+        except ZaloApiError as exc:
+            raise delivery_error(exc) from exc
+
+
+def webhook_path(url: str) -> str:
+    """The path part of the public webhook URL, where the local server listens."""
+    return httpx.URL(url).path or "/"
+
+
+async def serve_webhook(
+    channel: ZaloChannel, *, host: str, port: int, path: str
+) -> Callable[[], Awaitable[None]]:
+    """Serve Zalo's webhook POSTs on host:port/path; returns a function that stops serving."""
+    from aiohttp import web
+
+    async def receive(request: web.Request) -> web.Response:
+        status = await channel.handle_webhook(request.headers, await request.read())
+        return web.Response(status=status, text="ok" if status == 200 else "refused")
+
+    app = web.Application(client_max_size=1024 * 1024)
+    app.router.add_post(path, receive)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    log.info("Zalo webhook listening on %s:%d%s", host, port, path)
+    return runner.cleanup

@@ -1,0 +1,279 @@
+"""The Zalo adapter against a local fake Zalo Bot API server (real httpx, real HTTP)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.channels.zalo import (
+    ZaloApiError,
+    ZaloBotApi,
+    ZaloChannel,
+    event_from_update,
+    render,
+)
+from bot.dialog.events import Button, DialogResult, DocumentReply, IncomingEvent, TextReply
+from scheduler.messenger import (
+    OutgoingMessage,
+    PermanentDeliveryError,
+    RecipientUnreachable,
+    TransientDeliveryError,
+)
+from tests.fakes.zalo_bot_api import DEFAULT_TOKEN, FakeZaloBotApi
+
+USER = "e4ea2cd5189df1c3a88c"
+SECRET = "bi-mat-cua-webhook-123"
+
+
+class Recorder:
+    """A stand-in for the dialog core: records events, answers with scripted replies."""
+
+    def __init__(self) -> None:
+        self.events: list[IncomingEvent] = []
+        self.replies: list[TextReply | DocumentReply] = [TextReply("Đã nhận.")]
+
+    async def __call__(self, event: IncomingEvent) -> DialogResult:
+        self.events.append(event)
+        return DialogResult(replies=list(self.replies))
+
+
+@pytest.fixture
+async def zalo_api() -> AsyncIterator[FakeZaloBotApi]:
+    async with FakeZaloBotApi() as server:
+        yield server
+        assert server.validation_errors == [], server.validation_errors
+
+
+@pytest.fixture
+async def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+async def channel(zalo_api: FakeZaloBotApi, recorder: Recorder) -> AsyncIterator[ZaloChannel]:
+    zalo = ZaloChannel(
+        token=DEFAULT_TOKEN,
+        api_base_url=zalo_api.base_url,
+        on_event=recorder,
+        poll_timeout=1,
+        error_backoff=(0.05, 0.2),
+        webhook_secret=SECRET,
+    )
+    await zalo.start()
+    yield zalo
+    await zalo.stop()
+
+
+def update(event_name: str, **message: object) -> dict[str, object]:
+    return {
+        "event_name": event_name,
+        "message": {
+            "message_id": "m1",
+            "from": {"id": USER, "display_name": "Nguyễn Thị Hoa"},
+            "chat": {"id": USER, "chat_type": "PRIVATE"},
+            "date": 1766619597466,
+            **message,
+        },
+    }
+
+
+# --- updates → neutral events ---------------------------------------------------------------
+
+
+def test_text_commands_images_and_stickers_become_neutral_events() -> None:
+    text = event_from_update(update("message.text.received", text="/baocao"))
+    assert text is not None and (text.channel, text.user_id, text.command) == (
+        "zalo",
+        USER,
+        "baocao",
+    )
+    assert text.display_name == "Nguyễn Thị Hoa"
+    code = event_from_update(update("message.text.received", text="AbCdEfGhIjKlMnOpQrStUv"))
+    assert code is not None and code.text == "AbCdEfGhIjKlMnOpQrStUv"
+    image = event_from_update(
+        update("message.image.received", photo_url="https://f.zalo/a.jpg", caption="báo cáo")
+    )
+    assert image is not None and image.attachment is not None
+    assert image.attachment.file_id == "https://f.zalo/a.jpg" and image.text == "báo cáo"
+    sticker = event_from_update(update("message.sticker.received", sticker="abc"))
+    assert sticker is not None and sticker.unsupported == "nhãn dán"
+    other = event_from_update(update("message.unsupported.received"))
+    assert other is not None and other.unsupported == "tin nhắn chưa hỗ trợ"
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        {},
+        {"event_name": "message.text.received"},
+        {"message": "x"},
+        update("message.text.received", text="hi", chat={"id": "g1", "chat_type": "GROUP"}),
+        update("message.text.received", text="hi", **{"from": {"id": "b", "is_bot": True}}),
+    ],
+)
+def test_what_the_bot_ignores(junk: dict[str, object]) -> None:
+    assert event_from_update(junk) is None
+
+
+# --- neutral replies → Zalo text ------------------------------------------------------------
+
+
+def test_options_are_written_as_numbered_lines() -> None:
+    reply = TextReply(
+        "Tình hình thực hiện?",
+        ((Button("Chưa triển khai", "s.1.a"), Button("Hoàn thành", "s.1.b")),),
+    )
+    assert render(reply) == (
+        "Tình hình thực hiện?\n  1. Chưa triển khai\n  2. Hoàn thành\nTrả lời bằng số thứ tự."
+    )
+
+
+def test_free_values_are_hinted_not_numbered() -> None:
+    reply = TextReply("Tiến độ?", ((Button("0%", "s.1.0"), Button("50%", "s.1.50")),), False)
+    assert render(reply) == "Tiến độ?\n  (0% · 50%)"
+
+
+def test_files_are_announced_because_zalo_cannot_send_them() -> None:
+    text = render(DocumentReply(filename="tong-hop.xlsx", caption="Tệp tổng hợp"))
+    assert "tong-hop.xlsx" in text and "Telegram" in text
+
+
+# --- the channel against the fake server ------------------------------------------------------
+
+
+async def test_messages_reach_the_core_and_replies_come_back(
+    zalo_api: FakeZaloBotApi, channel: ZaloChannel, recorder: Recorder
+) -> None:
+    zalo_api.user_sends_text(USER, "/huongdan", display_name="Nguyễn Thị Hoa")
+    reply = await zalo_api.next_bot_message(USER)
+    assert reply.text == "Đã nhận."
+    zalo_api.user_sends_image(USER, "https://f.zalo/anh.jpg")
+    zalo_api.user_sends_sticker(USER)
+    await zalo_api.next_bot_message(USER)
+    await zalo_api.next_bot_message(USER)
+    assert recorder.events[0].command == "huongdan"
+    assert recorder.events[1].attachment is not None
+    assert recorder.events[2].unsupported == "nhãn dán"
+    assert channel.bot_name == "bot.NhacViec"
+
+
+async def test_a_long_reply_is_split_into_valid_messages(
+    zalo_api: FakeZaloBotApi, channel: ZaloChannel, recorder: Recorder
+) -> None:
+    recorder.replies = [TextReply("\n".join(f"Dòng {n:04d} của báo cáo" for n in range(200)))]
+    zalo_api.user_sends_text(USER, "/tonghop")
+    pieces = [await zalo_api.next_bot_message(USER) for _ in range(3)]
+    assert all(0 < len(p.text) <= 2000 for p in pieces)
+    assert pieces[-1].text.endswith("Dòng 0199 của báo cáo")
+
+
+async def test_an_idle_poll_is_not_a_busy_loop(
+    zalo_api: FakeZaloBotApi, channel: ZaloChannel
+) -> None:
+    await asyncio.sleep(1.6)
+    assert 1 <= zalo_api.get_updates_calls <= 3
+
+
+async def test_a_message_delivered_twice_is_handled_once(
+    zalo_api: FakeZaloBotApi, channel: ZaloChannel, recorder: Recorder
+) -> None:
+    zalo_api.user_sends_text(USER, "xin chào")
+    await zalo_api.next_bot_message(USER)
+    zalo_api.redeliver(zalo_api.delivered_updates[-1])
+    zalo_api.user_sends_text(USER, "lần hai")
+    await zalo_api.next_bot_message(USER)
+    assert [e.text for e in recorder.events] == ["xin chào", "lần hai"]
+
+
+async def test_polling_survives_server_errors(
+    zalo_api: FakeZaloBotApi, channel: ZaloChannel, recorder: Recorder
+) -> None:
+    zalo_api.fail_next("getUpdates", status=500, count=2)
+    zalo_api.fail_next("getUpdates", status=429)
+    zalo_api.user_sends_text(USER, "vẫn nhận được")
+    await zalo_api.next_bot_message(USER, timeout=10)
+    assert [r.status for r in zalo_api.rejected_calls] == [500, 500, 429]
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        (429, TransientDeliveryError),
+        (500, TransientDeliveryError),
+        (502, TransientDeliveryError),
+        (403, RecipientUnreachable),
+        (400, PermanentDeliveryError),
+    ],
+)
+async def test_delivery_failures_are_classified(
+    zalo_api: FakeZaloBotApi, channel: ZaloChannel, status: int, kind: type[Exception]
+) -> None:
+    zalo_api.fail_next("sendMessage", status=status)
+    with pytest.raises(kind):
+        await channel.deliver(USER, OutgoingMessage("Nhắc việc"))
+
+
+async def test_a_user_who_blocked_the_bot_is_unreachable(
+    zalo_api: FakeZaloBotApi, channel: ZaloChannel
+) -> None:
+    zalo_api.block_user(USER)
+    with pytest.raises(RecipientUnreachable):
+        await channel.deliver(USER, OutgoingMessage("Nhắc việc", ((Button("Báo cáo", "a.bc.x"),),)))
+
+
+async def test_reminder_buttons_say_what_to_type_instead(
+    zalo_api: FakeZaloBotApi, channel: ZaloChannel
+) -> None:
+    button = Button("📝 Báo cáo ngay", "a.bc.so-ket-6-thang", typed="/baocao")
+    await channel.deliver(USER, OutgoingMessage("Nhắc việc", ((button,),)))
+    sent = await zalo_api.next_bot_message(USER)
+    assert sent.text == "Nhắc việc\n  • 📝 Báo cáo ngay: gõ /baocao"
+
+
+# --- webhook -------------------------------------------------------------------------------
+
+
+async def test_the_webhook_checks_the_secret_in_constant_time(
+    zalo_api: FakeZaloBotApi, recorder: Recorder
+) -> None:
+    zalo = ZaloChannel(
+        token=DEFAULT_TOKEN,
+        api_base_url=zalo_api.base_url,
+        on_event=recorder,
+        webhook_secret=SECRET,
+    )
+    await zalo.start(poll=False)
+    try:
+        body = json.dumps(update("message.text.received", text="qua webhook")).encode()
+        assert await zalo.handle_webhook({"X-Bot-Api-Secret-Token": "sai-roi-12345"}, body) == 403
+        assert await zalo.handle_webhook({}, body) == 403
+        assert await zalo.handle_webhook({"X-Bot-Api-Secret-Token": SECRET}, b"{not json") == 400
+        assert await zalo.handle_webhook({"X-Bot-Api-Secret-Token": SECRET}, b"[]") == 400
+        assert recorder.events == []
+        assert await zalo.handle_webhook({"X-Bot-Api-Secret-Token": SECRET}, body) == 200
+        assert await zalo.handle_webhook({"X-Bot-Api-Secret-Token": SECRET}, body) == 200
+        assert [e.text for e in recorder.events] == ["qua webhook"]  # the repeat is dropped
+    finally:
+        await zalo.stop()
+
+
+# --- the token stays secret ----------------------------------------------------------------
+
+
+async def test_the_token_never_appears_in_errors_or_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    api = ZaloBotApi(DEFAULT_TOKEN, "http://127.0.0.1:9", request_timeout=2)
+    caplog.set_level(logging.DEBUG)
+    try:
+        with pytest.raises(ZaloApiError) as caught:
+            await api.send_message(USER, "xin chào")
+    finally:
+        await api.aclose()
+    assert DEFAULT_TOKEN not in str(caught.value)
+    assert caught.value.code is None
+    assert DEFAULT_TOKEN.split(":")[1] not in caplog.text
