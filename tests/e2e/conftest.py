@@ -4,9 +4,9 @@ real database) against a local fake Telegram Bot API server."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,9 +19,12 @@ from scheduler.outbox import RetryPolicy
 from scheduler.policy import ReminderOccurrence
 from tests.conftest import SEED_PLAN_FILE
 from tests.fakes.telegram_bot_api import BotMessage, FakeTelegramBotApi
+from tests.fakes.zalo_bot_api import DEFAULT_TOKEN as ZALO_TOKEN
+from tests.fakes.zalo_bot_api import FakeZaloBotApi, ZaloBotMessage
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 COORDINATOR_ID = 500_001
+ZALO_COORDINATOR = "c0ffee0000aa11bb22cc"
 FAST_RETRIES = RetryPolicy(base=timedelta(milliseconds=200), max_attempts=4)
 
 Clock = Callable[[], datetime]
@@ -61,6 +64,8 @@ async def running_service(
     service.sender.retry_policy = FAST_RETRIES
     if service.telegram is not None:
         service.telegram.poll_timeout = 1
+    if service.zalo is not None:
+        service.zalo.poll_timeout = 1
     await service.start()
     try:
         yield service
@@ -104,3 +109,47 @@ def button_data(message: BotMessage, label_part: str) -> str:
 
 def user(server: FakeTelegramBotApi, user_id: int, first_name: str = "Hoa") -> TelegramUser:
     return TelegramUser(server, user_id, first_name)
+
+
+@pytest.fixture
+async def zalo_api() -> AsyncIterator[FakeZaloBotApi]:
+    async with FakeZaloBotApi() as server:
+        yield server
+        assert server.validation_errors == [], server.validation_errors
+
+
+@pytest.fixture
+def both_channels(settings: Settings, zalo_api: FakeZaloBotApi) -> Settings:
+    """Telegram and Zalo side by side, with a coordinator on each."""
+    return replace(
+        settings,
+        zalo_bot_token=ZALO_TOKEN,
+        zalo_api_base_url=zalo_api.base_url,
+        coordinator_zalo_ids=frozenset({ZALO_COORDINATOR}),
+    )
+
+
+@dataclass
+class ZaloUser:
+    """A person chatting with the bot on Zalo, driving the fake Zalo server."""
+
+    server: FakeZaloBotApi
+    user_id: str
+    display_name: str = "Người dùng Zalo"
+
+    async def send(self, text: str) -> ZaloBotMessage:
+        self.server.user_sends_text(self.user_id, text, display_name=self.display_name)
+        return await self.next()
+
+    async def next(self, within: float = 10.0) -> ZaloBotMessage:
+        return await self.server.next_bot_message(self.user_id, timeout=within)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 10.0) -> None:
+    """Wait until ``check`` holds (for effects with no message to wait on, e.g. a DB row)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not await check():
+        if loop.time() > deadline:
+            raise AssertionError(f"still not true after {within} s: {check.__qualname__}")
+        await asyncio.sleep(0.05)

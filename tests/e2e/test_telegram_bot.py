@@ -24,6 +24,7 @@ from tests.e2e.conftest import (
     COORDINATOR_ID,
     TelegramUser,
     button_data,
+    eventually,
     running_service,
     user,
 )
@@ -273,11 +274,13 @@ async def test_the_outbox_retries_rate_limits_and_server_errors_and_records_bloc
 
         telegram_api.block_user(OFFICIAL_ID)
         await fire("2")
-        for _ in range(50):
+
+        async def blocked() -> bool:
             rows = await service.database.run(lambda s: s.exec(select(OutboxMessage)).all())
-            if any(r.state == OutboxState.BLOCKED for r in rows):
-                break
-            await asyncio.sleep(0.1)
+            return any(r.state == OutboxState.BLOCKED for r in rows)
+
+        await eventually(blocked)
+        rows = await service.database.run(lambda s: s.exec(select(OutboxMessage)).all())
         by_key = {r.key.rsplit("/", 2)[1]: r for r in rows if r.rule != "bao-cao"}
         assert by_key["truoc-han:so-ket-6-thang:10"].attempts == 2
         assert by_key["truoc-han:so-ket-6-thang:5"].attempts == 3
