@@ -27,7 +27,6 @@ from scheduler.reminders import CoordinatorAddress
 from storage import migrate
 from storage.database import Database
 from storage.lock import ServiceLock, acquire_service_lock
-from storage.models import Plan
 from storage.plan_file import PlanSpec, read_plan_file
 from storage.plan_loader import load_plan
 
@@ -107,13 +106,6 @@ class Service:
             await self.telegram.stop()
         self.lock.release()
         self.database.dispose()
-
-    def plan(self) -> Plan:
-        from storage.queries import plan_by_code
-
-        plan = self.database.run_sync(plan_by_code, self.spec.code)
-        assert plan is not None
-        return plan
 
 
 def coordinator_addresses(settings: Settings, *, console: bool) -> list[CoordinatorAddress]:

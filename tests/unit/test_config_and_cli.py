@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -32,6 +33,21 @@ def test_defaults_run_a_console_bot_on_sqlite() -> None:
     assert settings.telegram_bot_token is None
     assert settings.timezone.key == "Asia/Ho_Chi_Minh"
     assert settings.invite_ttl == timedelta(days=7)
+
+
+def test_the_env_example_copied_as_is_gives_the_defaults() -> None:
+    """`cp .env.example .env` must start the service: empty values mean "not set"."""
+    assert load_settings({}, env_file=REPO / ".env.example") == load_settings({}, env_file=None)
+
+
+def test_every_variable_is_in_the_env_example_and_the_readme() -> None:
+    source = (REPO / "bot" / "config.py").read_text(encoding="utf-8")
+    variables = set(re.findall(r'get\("([A-Z_]+)"\)', source))
+    assert "TELEGRAM_BOT_TOKEN" in variables and "ZALO_WEBHOOK_SECRET" in variables
+    example = (REPO / ".env.example").read_text(encoding="utf-8")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert {v for v in variables if f"\n{v}=" not in example} == set()
+    assert {v for v in variables if f"`{v}`" not in readme} == set()
 
 
 def test_values_are_parsed(tmp_path: Path) -> None:
