@@ -327,16 +327,7 @@ def create_invite(
     session: Session, *, agency: Agency, created_by: str, now: datetime, ttl: timedelta
 ) -> Invite:
     assert agency.id is not None
-    invite = Invite(
-        agency_id=agency.id,
-        code=new_invite_code(),
-        created_by=created_by,
-        created_at=now,
-        expires_at=now + ttl,
-    )
-    session.add(invite)
-    session.flush()
-    return invite
+    return _new_invite(session, agency_id=agency.id, created_by=created_by, now=now, ttl=ttl)
 
 
 def create_link_code(
@@ -347,13 +338,32 @@ def create_link_code(
     It is an invite whose focal point is set before it is used.
     """
     assert focal_point.id is not None
-    invite = Invite(
+    return _new_invite(
+        session,
         agency_id=focal_point.agency_id,
+        focal_point_id=focal_point.id,
+        created_by=created_by,
+        now=now,
+        ttl=ttl,
+    )
+
+
+def _new_invite(
+    session: Session,
+    *,
+    agency_id: int,
+    created_by: str,
+    now: datetime,
+    ttl: timedelta,
+    focal_point_id: int | None = None,
+) -> Invite:
+    invite = Invite(
+        agency_id=agency_id,
         code=new_invite_code(),
         created_by=created_by,
         created_at=now,
         expires_at=now + ttl,
-        focal_point_id=focal_point.id,
+        focal_point_id=focal_point_id,
     )
     session.add(invite)
     session.flush()
