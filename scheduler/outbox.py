@@ -49,13 +49,14 @@ class RetryPolicy:
 
     def backoff(self, attempts: int) -> timedelta:
         """base, 2×base, 4×base … capped (5 s, 10 s, 20 s … 1 h by default)."""
-        factor: int = 2 ** max(attempts - 1, 0)
-        return min(self.base * factor, self.cap)
+        doublings = min(max(attempts - 1, 0), 60)  # capped in seconds: no overflow however many
+        seconds = self.base.total_seconds() * 2.0**doublings
+        return min(timedelta(seconds=min(seconds, self.cap.total_seconds())), self.cap)
 
     def wait(self, attempts: int, retry_after: float | None) -> timedelta:
         """Telegram's retry_after is exact; otherwise back off."""
-        if retry_after is not None:
-            return timedelta(seconds=retry_after)
+        if retry_after is not None:  # at least a second: 0 would retry within the same drain
+            return timedelta(seconds=max(retry_after, 1.0))
         return self.backoff(attempts)
 
 
@@ -153,6 +154,7 @@ class OutboxSender:
         self._batch_size = batch_size
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._last_send: dict[str, float] = {}
 
     @property
@@ -174,6 +176,8 @@ class OutboxSender:
             if not rows:
                 return result
             for row in rows:
+                if self._stopping:
+                    return result
                 await self._send_one(row, result)
 
     async def _send_one(self, row: OutboxMessage, result: DrainResult) -> None:
@@ -220,13 +224,14 @@ class OutboxSender:
 
     async def run(self) -> None:
         """Drain until cancelled, waking on :meth:`wake` or when the next retry is due."""
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 await self.drain()
             except Exception:
                 log.exception("outbox drain failed; trying again shortly")
-                await asyncio.sleep(5)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=5)
                 continue
             next_at = await self._database.run(queries.next_outbox_attempt, channels=self.channels)
             timeout = IDLE_WAIT_SECONDS
@@ -239,9 +244,22 @@ class OutboxSender:
         if self._task is None:
             self._task = asyncio.create_task(self.run(), name="outbox-sender")
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, grace: float = 10.0) -> None:
+        """Finish the message being sent (so it is recorded as sent), then stop.
+
+        A send still hanging after ``grace`` seconds is cancelled; it stays queued and may be
+        delivered again after a restart (delivery is at least once, never silently lost).
+        """
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=grace)
+        except TimeoutError:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        finally:
             self._task = None
+            self._stopping = False

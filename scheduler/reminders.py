@@ -136,6 +136,7 @@ def messages_for_occurrence(
         buttons = texts.report_button(open_deadline) if open_deadline is not None else ()
         text_for: Callable[[Agency], str]
         if kind == ReminderKind.CAMPAIGN_KICKOFF:
+            # Every agency, the coordinator's too: it leads the Action Month (IV.1 of the seed).
             targets = queries.agencies(session, plan_id=plan.id)
 
             def text_for(a: Agency) -> str:

@@ -1,0 +1,737 @@
+"""The delivery outbox: OutboxSender against a fake messenger, on SQLite and PostgreSQL.
+
+The messenger is the only fake (it stands for Telegram or Zalo); the sender, the queries and the
+database are the real ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import defaultdict, deque
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from scheduler.messenger import (
+    Button,
+    ButtonRows,
+    DeliveryError,
+    OutgoingMessage,
+    PermanentDeliveryError,
+    RecipientUnreachable,
+    TransientDeliveryError,
+)
+from scheduler.outbox import (
+    DEFAULT_RETRY_POLICY,
+    OutboxSender,
+    RetryPolicy,
+    outbox_message,
+)
+from storage import queries
+from storage.database import Database
+from storage.models import ChannelAccount, FocalPoint, OutboxMessage, OutboxState, Plan
+from tests.fakes.clock import FakeClock
+
+START = datetime(2021, 6, 1, 1, 0, tzinfo=UTC)  # 08:00 in Thái Bình
+
+
+class FakeMessenger:
+    """A channel that records what it was asked to send and fails when told to."""
+
+    def __init__(self, channel: str = "telegram", *, messages_per_second: float = 10_000) -> None:
+        self.channel = channel
+        self.messages_per_second = messages_per_second
+        self.sent: list[tuple[str, OutgoingMessage]] = []
+        self.attempts: list[str] = []
+        self._failures: dict[str, deque[Exception]] = defaultdict(deque)
+
+    def fail_next(self, chat_id: str, error: Exception, times: int = 1) -> None:
+        """The next ``times`` sends to ``chat_id`` raise ``error``."""
+        self._failures[chat_id].extend([error] * times)
+
+    async def deliver(self, chat_id: str, message: OutgoingMessage) -> None:
+        self.attempts.append(chat_id)
+        failures = self._failures[chat_id]
+        if failures:
+            raise failures.popleft()
+        self.sent.append((chat_id, message))
+
+    def texts_to(self, chat_id: str) -> list[str]:
+        return [message.text for chat, message in self.sent if chat == chat_id]
+
+
+def rate_limited(retry_after: float) -> TransientDeliveryError:
+    return TransientDeliveryError("429 Too Many Requests", retry_after=retry_after)
+
+
+def server_error() -> TransientDeliveryError:
+    return TransientDeliveryError("502 Bad Gateway")
+
+
+def blocked() -> RecipientUnreachable:
+    return RecipientUnreachable("403 Forbidden: bot was blocked by the user")
+
+
+def enqueue(
+    database: Database,
+    key: str,
+    *,
+    chat_id: str = "1001",
+    channel: str = "telegram",
+    text: str | None = None,
+    now: datetime = START,
+    buttons: ButtonRows = (),
+    focal_point_id: int | None = None,
+) -> int:
+    message = outbox_message(
+        key=key,
+        channel=channel,
+        chat_id=chat_id,
+        rule="nhac_truoc_han",
+        text=text if text is not None else f"Nhắc việc {key}",
+        now=now,
+        buttons=buttons,
+        focal_point_id=focal_point_id,
+    )
+    return database.run_sync(queries.enqueue_outbox, [message])
+
+
+def row(database: Database, key: str) -> OutboxMessage:
+    found = database.run_sync(queries.outbox_by_key, key)
+    assert found is not None, key
+    return found
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+def messenger() -> FakeMessenger:
+    return FakeMessenger()
+
+
+@pytest.fixture
+def sender(database: Database, messenger: FakeMessenger, clock: FakeClock) -> OutboxSender:
+    return OutboxSender(database, {"telegram": messenger}, clock=clock)
+
+
+# --- sending once ------------------------------------------------------------------------------
+
+
+async def test_a_queued_message_is_sent_once_and_recorded_as_sent_with_its_time(
+    database: Database, sender: OutboxSender, messenger: FakeMessenger, clock: FakeClock
+) -> None:
+    enqueue(database, "r1", text="Sắp đến hạn báo cáo sơ kết 6 tháng")
+    clock.advance(timedelta(seconds=3))
+
+    result = await sender.drain()
+
+    assert (result.sent, result.attempted) == (1, 1)
+    assert messenger.texts_to("1001") == ["Sắp đến hạn báo cáo sơ kết 6 tháng"]
+    sent = row(database, "r1")
+    assert sent.state == OutboxState.SENT
+    assert sent.sent_at == START + timedelta(seconds=3)
+    assert sent.attempts == 1
+    assert sent.last_error is None
+
+
+async def test_running_the_sender_again_never_resends_a_sent_message(
+    database: Database, sender: OutboxSender, messenger: FakeMessenger, clock: FakeClock
+) -> None:
+    enqueue(database, "r1")
+    await sender.drain()
+
+    clock.advance(timedelta(days=2))
+    again = await sender.drain()
+    fresh_sender = OutboxSender(database, {"telegram": messenger}, clock=clock)
+    after_restart = await fresh_sender.drain()
+
+    assert again.attempted == 0
+    assert after_restart.attempted == 0
+    assert len(messenger.sent) == 1
+    assert database.run_sync(queries.next_outbox_attempt, channels=["telegram"]) is None
+
+
+async def test_a_message_with_buttons_reaches_the_messenger_with_the_same_buttons(
+    database: Database, sender: OutboxSender, messenger: FakeMessenger
+) -> None:
+    buttons: ButtonRows = (
+        (Button("Báo cáo ngay", "report:6m"), Button("Nhắc lại sau", "snooze:6m")),
+        (Button("Xem kế hoạch", "plan", typed="/kehoach"),),
+    )
+    enqueue(database, "r1", buttons=buttons)
+
+    await sender.drain()
+
+    [(_, message)] = messenger.sent
+    assert message.buttons == buttons
+
+
+async def test_all_due_messages_are_sent_in_one_drain_even_beyond_one_batch(
+    database: Database, messenger: FakeMessenger, clock: FakeClock
+) -> None:
+    sender = OutboxSender(database, {"telegram": messenger}, clock=clock, batch_size=2)
+    for n in range(5):
+        enqueue(database, f"r{n}", chat_id=str(2000 + n), now=START + timedelta(seconds=n))
+    clock.advance(timedelta(minutes=1))
+
+    result = await sender.drain()
+
+    assert result.sent == 5
+    assert [chat for chat, _ in messenger.sent] == ["2000", "2001", "2002", "2003", "2004"]
+
+
+async def test_a_message_queued_for_later_is_not_sent_before_its_time(
+    database: Database, sender: OutboxSender, messenger: FakeMessenger, clock: FakeClock
+) -> None:
+    enqueue(database, "later", now=START + timedelta(hours=1))
+
+    early = await sender.drain()
+    clock.advance(timedelta(hours=1))
+    on_time = await sender.drain()
+
+    assert (early.attempted, on_time.sent) == (0, 1)
+
+
+# --- transient failures ------------------------------------------------------------------------
+
+
+async def test_a_rate_limited_message_stays_queued_until_retry_after_and_is_then_sent(
+    database: Database, sender: OutboxSender, messenger: FakeMessenger, clock: FakeClock
+) -> None:
+    enqueue(database, "r1")
+    messenger.fail_next("1001", rate_limited(retry_after=30))
+
+    first = await sender.drain()
+
+    assert first.retried == 1
+    queued = row(database, "r1")
+    assert queued.state == OutboxState.PENDING
+    assert queued.attempts == 1
+    assert queued.next_attempt_at == START + timedelta(seconds=30)
+    assert queued.last_error is not None and "429" in queued.last_error
+    assert database.run_sync(queries.next_outbox_attempt, channels=["telegram"]) == (
+        START + timedelta(seconds=30)
+    )
+
+    clock.advance(timedelta(seconds=29))
+    too_early = await sender.drain()
+    assert too_early.attempted == 0
+
+    clock.advance(timedelta(seconds=1))
+    second = await sender.drain()
+    assert second.sent == 1
+    sent = row(database, "r1")
+    assert sent.state == OutboxState.SENT
+    assert sent.attempts == 2
+    assert sent.sent_at == START + timedelta(seconds=30)
+    assert sent.last_error is None
+    assert messenger.attempts == ["1001", "1001"]
+    assert len(messenger.sent) == 1
+
+
+async def test_a_server_error_is_retried_with_growing_backoff_and_attempts_are_counted(
+    database: Database, sender: OutboxSender, messenger: FakeMessenger, clock: FakeClock
+) -> None:
+    enqueue(database, "r1")
+    messenger.fail_next("1001", server_error(), times=3)
+    policy = sender.retry_policy
+
+    waits: list[timedelta] = []
+    for attempt in range(1, 4):
+        failed_at = clock()
+        result = await sender.drain()
+        assert result.retried == 1
+        queued = row(database, "r1")
+        assert queued.state == OutboxState.PENDING
+        assert queued.attempts == attempt
+        waits.append(queued.next_attempt_at - failed_at)
+        assert (await sender.drain()).attempted == 0  # nothing before the back-off ends
+        clock.set(queued.next_attempt_at)
+
+    assert waits == [policy.backoff(1), policy.backoff(2), policy.backoff(3)]
+    assert waits[0] < waits[1] < waits[2]
+    assert (await sender.drain()).sent == 1
+    assert row(database, "r1").attempts == 4
+    assert len(messenger.attempts) == 4
+
+
+async def test_an_unexpected_messenger_exception_is_retried_like_a_transient_failure(
+    database: Database,
+    sender: OutboxSender,
+    messenger: FakeMessenger,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    enqueue(database, "r1")
+    messenger.fail_next("1001", RuntimeError("connection reset"))
+
+    result = await sender.drain()
+
+    assert result.retried == 1
+    queued = row(database, "r1")
+    assert queued.state == OutboxState.PENDING
+    assert queued.next_attempt_at == START + sender.retry_policy.backoff(1)
+    assert queued.last_error is not None and "connection reset" in queued.last_error
+    assert "unexpected error delivering outbox row" in caplog.text
+    clock.set(queued.next_attempt_at)
+    assert (await sender.drain()).sent == 1
+
+
+async def test_a_message_that_fails_max_attempts_times_is_failed_and_never_tried_again(
+    database: Database, messenger: FakeMessenger, clock: FakeClock
+) -> None:
+    policy = RetryPolicy(base=timedelta(seconds=1), max_attempts=3)
+    sender = OutboxSender(database, {"telegram": messenger}, clock=clock, retry_policy=policy)
+    enqueue(database, "r1")
+    messenger.fail_next("1001", server_error(), times=10)
+
+    results = []
+    for _ in range(policy.max_attempts):
+        results.append(await sender.drain())
+        clock.advance(policy.cap)
+
+    assert [r.retried for r in results] == [1, 1, 0]
+    assert results[-1].failed == 1
+    failed = row(database, "r1")
+    assert failed.state == OutboxState.FAILED
+    assert failed.attempts == policy.max_attempts
+    assert failed.sent_at is None
+
+    clock.advance(timedelta(days=30))
+    assert (await sender.drain()).attempted == 0
+    assert len(messenger.attempts) == policy.max_attempts
+    assert database.run_sync(queries.next_outbox_attempt, channels=["telegram"]) is None
+
+
+async def test_a_rate_limit_on_the_last_allowed_attempt_also_fails_the_message(
+    database: Database, messenger: FakeMessenger, clock: FakeClock
+) -> None:
+    policy = RetryPolicy(max_attempts=2)
+    sender = OutboxSender(database, {"telegram": messenger}, clock=clock, retry_policy=policy)
+    enqueue(database, "r1")
+    messenger.fail_next("1001", rate_limited(retry_after=5), times=2)
+
+    await sender.drain()
+    clock.advance(timedelta(seconds=5))
+    await sender.drain()
+
+    assert row(database, "r1").state == OutboxState.FAILED
+
+
+async def test_a_permanent_rejection_fails_the_message_at_once(
+    database: Database, sender: OutboxSender, messenger: FakeMessenger, clock: FakeClock
+) -> None:
+    enqueue(database, "r1")
+    messenger.fail_next("1001", PermanentDeliveryError("400 Bad Request: message is too long"))
+
+    result = await sender.drain()
+
+    assert result.failed == 1
+    failed = row(database, "r1")
+    assert failed.state == OutboxState.FAILED
+    assert failed.attempts == 1
+    assert failed.last_error is not None and "message is too long" in failed.last_error
+    clock.advance(timedelta(days=1))
+    assert (await sender.drain()).attempted == 0
+
+
+async def test_a_failure_for_one_chat_does_not_hold_up_the_others(
+    database: Database, sender: OutboxSender, messenger: FakeMessenger
+) -> None:
+    enqueue(database, "a", chat_id="1001")
+    enqueue(database, "b", chat_id="1002")
+    enqueue(database, "c", chat_id="1003")
+    messenger.fail_next("1001", server_error())
+    messenger.fail_next("1002", PermanentDeliveryError("400 Bad Request"))
+
+    result = await sender.drain()
+
+    assert (result.retried, result.failed, result.sent) == (1, 1, 1)
+    assert messenger.texts_to("1003") == ["Nhắc việc c"]
+
+
+# --- blocked recipients ------------------------------------------------------------------------
+
+
+def add_focal_point_with_account(
+    session: Session, *, plan: Plan, channel: str, user_id: str, chat_id: str
+) -> int:
+    assert plan.id is not None
+    agency = queries.agencies(session, plan_id=plan.id, reporting_only=True)[0]
+    assert agency.id is not None
+    focal_point = FocalPoint(
+        agency_id=agency.id,
+        full_name=f"Cán bộ {user_id}",
+        position="Chuyên viên",
+        phone="0912345678",
+        registered_at=START,
+    )
+    session.add(focal_point)
+    session.flush()
+    assert focal_point.id is not None
+    session.add(
+        ChannelAccount(
+            focal_point_id=focal_point.id,
+            channel=channel,
+            user_id=user_id,
+            chat_id=chat_id,
+            created_at=START,
+        )
+    )
+    return focal_point.id
+
+
+def telegram_focal_point(database: Database, plan: Plan, user_id: str) -> int:
+    """A focal point reachable on Telegram in a private chat (chat id = user id)."""
+    return database.run_sync(
+        add_focal_point_with_account,
+        plan=plan,
+        channel="telegram",
+        user_id=user_id,
+        chat_id=user_id,
+    )
+
+
+def account(database: Database, *, channel: str, chat_id: str) -> ChannelAccount:
+    def find(session: Session) -> ChannelAccount:
+        return session.exec(
+            select(ChannelAccount).where(
+                ChannelAccount.channel == channel, ChannelAccount.chat_id == chat_id
+            )
+        ).one()
+
+    return database.run_sync(find)
+
+
+async def test_a_blocked_recipient_is_recorded_and_the_message_is_not_retried(
+    database: Database,
+    seed_plan: Plan,
+    sender: OutboxSender,
+    messenger: FakeMessenger,
+    clock: FakeClock,
+) -> None:
+    blocker = telegram_focal_point(database, seed_plan, "1001")
+    other = telegram_focal_point(database, seed_plan, "1002")
+    enqueue(database, "to-blocker", chat_id="1001", focal_point_id=blocker)
+    enqueue(database, "to-other", chat_id="1002", focal_point_id=other)
+    messenger.fail_next("1001", blocked())
+    clock.advance(timedelta(seconds=7))
+
+    result = await sender.drain()
+
+    assert (result.blocked, result.sent) == (1, 1)
+    stopped = row(database, "to-blocker")
+    assert stopped.state == OutboxState.BLOCKED
+    assert stopped.attempts == 1
+    assert stopped.last_error is not None and "blocked" in stopped.last_error
+    assert account(database, channel="telegram", chat_id="1001").blocked_at == clock()
+    assert account(database, channel="telegram", chat_id="1002").blocked_at is None
+    assert row(database, "to-other").state == OutboxState.SENT
+
+    clock.advance(timedelta(days=1))
+    assert (await sender.drain()).attempted == 0
+    assert messenger.attempts.count("1001") == 1
+
+
+async def test_a_blocked_account_is_left_out_of_later_messages_and_other_chats_still_get_theirs(
+    database: Database,
+    seed_plan: Plan,
+    sender: OutboxSender,
+    messenger: FakeMessenger,
+    clock: FakeClock,
+) -> None:
+    blocker = telegram_focal_point(database, seed_plan, "1001")
+    other = telegram_focal_point(database, seed_plan, "1002")
+    enqueue(database, "first", chat_id="1001", focal_point_id=blocker)
+    messenger.fail_next("1001", blocked())
+    await sender.drain()
+
+    # Reminders are addressed through accounts_of, which skips blocked accounts: later rules
+    # queue nothing for the blocked chat.
+    reachable = database.run_sync(queries.accounts_of, focal_point_ids=[blocker, other])
+    assert [a.chat_id for a in reachable] == ["1002"]
+    everyone = database.run_sync(
+        queries.accounts_of, focal_point_ids=[blocker, other], reachable_only=False
+    )
+    assert [a.chat_id for a in everyone] == ["1001", "1002"]
+
+    enqueue(database, "second", chat_id="1002", focal_point_id=other)
+    clock.advance(timedelta(minutes=1))
+    assert (await sender.drain()).sent == 1
+    assert messenger.texts_to("1002") == ["Nhắc việc second"]
+    assert messenger.texts_to("1001") == []
+
+
+async def test_a_row_already_queued_for_a_chat_that_blocked_the_bot_is_still_attempted_once(
+    database: Database, sender: OutboxSender, messenger: FakeMessenger
+) -> None:
+    # The sender does not consult ChannelAccount.blocked_at: a row queued before the block was
+    # seen is still offered to the platform, which refuses it again, and it is recorded BLOCKED.
+    enqueue(database, "first", chat_id="1001")
+    enqueue(database, "second", chat_id="1001", now=START - timedelta(seconds=1))
+    messenger.fail_next("1001", blocked(), times=2)
+
+    result = await sender.drain()
+
+    assert result.blocked == 2
+    assert row(database, "first").state == OutboxState.BLOCKED
+    assert row(database, "second").state == OutboxState.BLOCKED
+    assert messenger.sent == []
+
+
+# --- idempotence -------------------------------------------------------------------------------
+
+
+async def test_two_messages_with_the_same_key_are_queued_and_sent_once(
+    database: Database, sender: OutboxSender, messenger: FakeMessenger, clock: FakeClock
+) -> None:
+    first = outbox_message(
+        key="plan/6m-3wd/telegram:1001",
+        channel="telegram",
+        chat_id="1001",
+        rule="nhac_truoc_han",
+        text="Lần một",
+        now=START,
+    )
+    duplicate = outbox_message(
+        key="plan/6m-3wd/telegram:1001",
+        channel="telegram",
+        chat_id="1001",
+        rule="nhac_truoc_han",
+        text="Lần hai",
+        now=START,
+    )
+
+    assert database.run_sync(queries.enqueue_outbox, [first, duplicate]) == 1
+    assert database.run_sync(queries.enqueue_outbox, [duplicate]) == 0
+    await sender.drain()
+    clock.advance(timedelta(hours=1))
+    assert database.run_sync(queries.enqueue_outbox, [duplicate]) == 0  # also once sent
+    await sender.drain()
+
+    assert messenger.texts_to("1001") == ["Lần một"]
+
+
+# --- channels without a messenger --------------------------------------------------------------
+
+
+async def test_messages_for_a_channel_without_a_messenger_are_left_queued_untouched(
+    database: Database, sender: OutboxSender, messenger: FakeMessenger, clock: FakeClock
+) -> None:
+    enqueue(database, "zalo", channel="zalo", chat_id="e4ea2cd5189df1c3a88c")
+    enqueue(database, "telegram", channel="telegram", chat_id="1001")
+    clock.advance(timedelta(hours=1))
+
+    result = await sender.drain()
+
+    assert result.sent == 1
+    waiting = row(database, "zalo")
+    assert waiting.state == OutboxState.PENDING
+    assert waiting.attempts == 0
+    assert waiting.last_error is None
+    assert sender.channels == ["telegram"]
+    # ...and the idle wait ignores it, so the sender does not wake up for it in a loop
+    assert database.run_sync(queries.next_outbox_attempt, channels=sender.channels) is None
+
+    zalo = FakeMessenger("zalo")
+    both = OutboxSender(database, {"telegram": messenger, "zalo": zalo}, clock=clock)
+    assert (await both.drain()).sent == 1
+    assert zalo.texts_to("e4ea2cd5189df1c3a88c") == ["Nhắc việc zalo"]
+
+
+# --- pacing and the running loop --------------------------------------------------------------
+
+
+async def test_sends_on_one_channel_are_paced_to_its_messages_per_second(
+    database: Database, clock: FakeClock
+) -> None:
+    slow = FakeMessenger(messages_per_second=20)
+    sender = OutboxSender(database, {"telegram": slow}, clock=clock)
+    for n in range(4):
+        enqueue(database, f"r{n}", chat_id=str(3000 + n))
+    loop = asyncio.get_running_loop()
+
+    started = loop.time()
+    await sender.drain()
+    elapsed = loop.time() - started
+
+    assert len(slow.sent) == 4
+    assert elapsed >= 3 / 20 - 0.01
+
+
+async def wait_until_state(
+    database: Database, key: str, state: OutboxState, timeout: float = 5.0
+) -> None:
+    """Poll the outbox row: the sender records a send just after the messenger returns."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    for _ in itertools.count():
+        current = await database.run(queries.outbox_by_key, key)
+        if current is not None and current.state == state:
+            return
+        if loop.time() > deadline:
+            pytest.fail(f"outbox row {key} did not become {state} within {timeout} s")
+        await asyncio.sleep(0.01)
+
+
+async def test_the_running_sender_sends_what_is_queued_when_woken(
+    database: Database, messenger: FakeMessenger
+) -> None:
+    sender = OutboxSender(database, {"telegram": messenger}, clock=lambda: datetime.now(UTC))
+    sender.start()
+    try:
+        await asyncio.sleep(0.05)  # it has drained an empty outbox and is waiting
+        enqueue(database, "r1", now=datetime.now(UTC))
+        sender.wake()
+        await wait_until_state(database, "r1", OutboxState.SENT)
+    finally:
+        await sender.stop()
+
+    assert messenger.texts_to("1001") == ["Nhắc việc r1"]
+
+
+async def test_the_running_sender_retries_by_itself_when_the_backoff_ends(
+    database: Database, messenger: FakeMessenger
+) -> None:
+    policy = RetryPolicy(base=timedelta(milliseconds=100), max_attempts=5)
+    sender = OutboxSender(
+        database,
+        {"telegram": messenger},
+        clock=lambda: datetime.now(UTC),
+        retry_policy=policy,
+    )
+    enqueue(database, "r1", now=datetime.now(UTC))
+    messenger.fail_next("1001", server_error(), times=2)
+    sender.start()
+    try:
+        await wait_until_state(database, "r1", OutboxState.SENT)
+    finally:
+        await sender.stop()
+
+    sent = row(database, "r1")
+    assert sent.state == OutboxState.SENT
+    assert sent.attempts == 3
+
+
+class SlowMessenger(FakeMessenger):
+    """Each send takes a while, as over a slow network."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.started = asyncio.Event()
+
+    async def deliver(self, chat_id: str, message: OutgoingMessage) -> None:
+        self.started.set()
+        await asyncio.sleep(self.seconds)
+        await super().deliver(chat_id, message)
+
+
+async def test_stopping_finishes_the_send_in_progress_and_records_it(database: Database) -> None:
+    """A reminder sent during shutdown is recorded as sent, so a restart does not resend it."""
+    messenger = SlowMessenger(0.3)
+    enqueue(database, "r1", now=datetime.now(UTC))
+    enqueue(database, "r2", now=datetime.now(UTC))
+    sender = OutboxSender(database, {"telegram": messenger}, clock=lambda: datetime.now(UTC))
+    sender.start()
+    await asyncio.wait_for(messenger.started.wait(), timeout=5)
+    await sender.stop()
+
+    assert messenger.texts_to("1001") == ["Nhắc việc r1"]
+    assert row(database, "r1").state == OutboxState.SENT
+    assert row(database, "r2").state == OutboxState.PENDING  # left for the next start
+
+
+async def test_a_send_hanging_past_the_grace_period_is_cancelled_and_stays_queued(
+    database: Database,
+) -> None:
+    messenger = SlowMessenger(30)
+    enqueue(database, "r1", now=datetime.now(UTC))
+    sender = OutboxSender(database, {"telegram": messenger}, clock=lambda: datetime.now(UTC))
+    sender.start()
+    await asyncio.wait_for(messenger.started.wait(), timeout=5)
+    await sender.stop(grace=0.1)
+
+    assert messenger.sent == []
+    assert row(database, "r1").state == OutboxState.PENDING
+    assert row(database, "r1").attempts == 0
+
+
+async def test_stopping_a_sender_that_never_started_does_nothing(
+    database: Database, messenger: FakeMessenger, clock: FakeClock
+) -> None:
+    sender = OutboxSender(database, {"telegram": messenger}, clock=clock)
+    await sender.stop()
+    sender.start()
+    sender.start()  # a second start keeps the one task
+    await sender.stop()
+
+
+# --- the retry policy --------------------------------------------------------------------------
+
+
+def test_backoff_doubles_from_the_base_after_each_failure() -> None:
+    policy = RetryPolicy(base=timedelta(seconds=5), cap=timedelta(hours=1))
+
+    delays = [policy.backoff(n) for n in range(1, 8)]
+
+    assert delays == [timedelta(seconds=5 * 2**k) for k in range(7)]
+
+
+def test_backoff_never_decreases_and_stops_at_the_cap() -> None:
+    policy = DEFAULT_RETRY_POLICY
+
+    delays = [policy.backoff(n) for n in range(0, 40)]
+
+    assert all(a <= b for a, b in itertools.pairwise(delays))
+    assert max(delays) == policy.cap == timedelta(hours=1)
+    assert policy.backoff(11) == policy.cap
+
+
+def test_backoff_stays_at_the_cap_however_many_attempts_a_policy_allows() -> None:
+    policy = RetryPolicy(base=timedelta(seconds=5), cap=timedelta(hours=1), max_attempts=100)
+
+    assert policy.backoff(64) == policy.cap
+
+
+def test_backoff_before_any_failure_is_the_base() -> None:
+    policy = RetryPolicy(base=timedelta(seconds=2))
+
+    assert policy.backoff(0) == policy.backoff(1) == timedelta(seconds=2)
+
+
+def test_backoff_has_no_jitter() -> None:
+    policy = RetryPolicy()
+
+    assert {policy.backoff(4) for _ in range(20)} == {timedelta(seconds=40)}
+
+
+def test_the_platforms_retry_after_wins_over_the_backoff_but_is_at_least_a_second() -> None:
+    policy = RetryPolicy(base=timedelta(seconds=5), cap=timedelta(minutes=1))
+
+    assert policy.wait(6, retry_after=3) == timedelta(seconds=3)
+    assert policy.wait(1, retry_after=0.5) == policy.wait(1, retry_after=0) == timedelta(seconds=1)
+    assert policy.wait(1, retry_after=600) == timedelta(minutes=10)
+    assert policy.wait(3, retry_after=None) == policy.backoff(3) == timedelta(seconds=20)
+
+
+def test_the_default_policy_is_five_seconds_doubling_to_an_hour_over_eight_attempts() -> None:
+    policy = DEFAULT_RETRY_POLICY
+
+    assert (policy.base, policy.cap, policy.max_attempts) == (
+        timedelta(seconds=5),
+        timedelta(hours=1),
+        8,
+    )
+
+
+def test_every_delivery_error_class_is_a_delivery_error() -> None:
+    for error in (rate_limited(1), server_error(), blocked(), PermanentDeliveryError("x")):
+        assert isinstance(error, DeliveryError)
+    assert rate_limited(12).retry_after == 12
+    assert server_error().retry_after is None
