@@ -7,7 +7,7 @@ raises :class:`PlanFileError`, whose problems each name the file, the line and w
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -50,7 +50,7 @@ def _parse_date(value: Any) -> Any:
 
 def _parse_time(value: Any) -> Any:
     if isinstance(value, int):
-        # YAML 1.1 reads an unquoted 08:30 as the base-60 number 510.
+        # YAML 1.1 reads an unquoted 8:30 or 16:30 as a base-60 number (510, 990).
         raise ValueError('giờ phải đặt trong ngoặc kép, ví dụ "08:30"')
     if isinstance(value, str):
         match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", value)
@@ -275,7 +275,14 @@ def _build(
             _build(loader, item, (*path, index), lines, file)
             for index, item in enumerate(node.value)
         ]
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError as exc:  # e.g. an ISO date that does not exist: 2021-02-30
+        value = node.value if isinstance(node, yaml.ScalarNode) else "?"
+        problem = f"giá trị không hợp lệ {value!r} ({exc})"
+        if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", str(value)):
+            problem = f"ngày không tồn tại: {value!r}"
+        raise PlanFileError([PlanProblem(file, node.start_mark.line + 1, problem)]) from exc
 
 
 def _where(loc: Path_) -> str:
@@ -290,7 +297,6 @@ _MESSAGES = {
     "extra_forbidden": "trường không được hỗ trợ (kiểm tra chính tả)",
     "string_pattern_mismatch": "sai định dạng",
     "literal_error": "giá trị không được phép",
-    "too_short": "cần ít nhất một mục",
     "date_from_datetime_parsing": "ngày phải có dạng YYYY-MM-DD hoặc DD/MM/YYYY",
     "date_parsing": "ngày phải có dạng YYYY-MM-DD hoặc DD/MM/YYYY",
     "date_type": "ngày phải có dạng YYYY-MM-DD hoặc DD/MM/YYYY",
@@ -300,6 +306,18 @@ _MESSAGES = {
     "bool_type": "phải là true hoặc false",
     "bool_parsing": "phải là true hoặc false",
 }
+
+
+def _length_message(kind: str, ctx: Mapping[str, Any]) -> str:
+    """Lists count items, texts count characters (pydantic says "items" for both)."""
+    is_list = ctx.get("field_type") == "List"
+    if kind.endswith("too_short"):
+        if ctx.get("min_length") == 1:
+            return "cần ít nhất một mục" if is_list else "không được để trống (cần ít nhất 1 ký tự)"
+        return f"cần ít nhất {ctx.get('min_length')} {'mục' if is_list else 'ký tự'}"
+    if is_list:
+        return f"nhiều quá {ctx.get('max_length')} mục"
+    return f"dài quá {ctx.get('max_length')} ký tự"
 
 
 def _line_for(loc: Path_, lines: dict[Path_, int]) -> int:
@@ -316,6 +334,9 @@ def _problems_from(exc: ValidationError, lines: dict[Path_, int], file: str) -> 
         # Annotated validators add their function name to loc; drop what is not in the file.
         loc = tuple(part for part in loc if not (isinstance(part, str) and "[" in part))
         message = _MESSAGES.get(error["type"])
+        ctx = error.get("ctx") or {}
+        if error["type"] in ("too_short", "too_long", "string_too_short", "string_too_long"):
+            message = _length_message(error["type"], ctx)
         if message is None or error["type"] in ("value_error", "assertion_error"):
             message = str(error["msg"]).removeprefix("Value error, ")
         elif error["type"] in ("string_pattern_mismatch", "literal_error"):
@@ -361,6 +382,18 @@ def _check_references(spec: PlanSpec, lines: dict[Path_, int], file: str) -> lis
             add(
                 ("deadlines", index, "due_before"),
                 f"hạn {deadline.due_before:%d/%m/%Y} không sau ngày ban hành "
+                f"{spec.issued_on:%d/%m/%Y}",
+            )
+    for index, campaign in enumerate(spec.campaigns):
+        if campaign.section not in seen_sections:
+            add(
+                ("campaigns", index, "section"),
+                f"không có mục {campaign.section} trong responsibilities hay cross_cutting",
+            )
+        if campaign.starts_on < spec.issued_on:
+            add(
+                ("campaigns", index, "starts_on"),
+                f"bắt đầu {campaign.starts_on:%d/%m/%Y} trước ngày ban hành "
                 f"{spec.issued_on:%d/%m/%Y}",
             )
     return problems
