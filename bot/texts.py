@@ -140,4 +140,8 @@ BROADCAST_USAGE = "Cách dùng: /thongbao Nội dung thông báo (tối đa {max
 BROADCAST_TEXT = "📢 Thông báo của {coordinator}:\n{text}"
 BROADCAST_QUEUED = "Đã gửi thông báo tới {count} tài khoản cán bộ đầu mối."
 EXPORT_CAPTION = "Tệp tổng hợp Kế hoạch số {number} (số liệu lúc {time})."
+FILE_NOT_FOUND = (
+    "Không có tệp báo cáo số {number} mà bạn được xem. Gõ /tinhhinh (hoặc /donvi MÃ) để xem "
+    "danh sách báo cáo kèm tệp."
+)
 FILE_NOT_AVAILABLE = "Tệp này được gửi qua {channel}; hãy mở bằng {channel}."

@@ -14,7 +14,8 @@ clients such as OpenClaw's ``extensions/zalo/src/api.ts``):
 - ``setWebhook`` takes ``url`` and ``secret_token`` (8–256 characters); Zalo then POSTs each
   update (unwrapped) with the header ``X-Bot-Api-Secret-Token``;
 - ``sendMessage`` text is 1–2000 characters; there are no buttons and no documents, so options
-  are written out as numbered lines and files are announced, not sent.
+  are written out as numbered lines and files are announced, not sent — except a photo a user
+  sent on Zalo, which goes back by its URL through ``sendPhoto``.
 
 The documentation does not say how Zalo answers a message to a user who blocked the bot; this
 adapter treats 403 (HTTP or ``error_code``) as "recipient unreachable".
@@ -37,6 +38,7 @@ from bot.channels.text import split_text, with_options
 from bot.dialog.events import (
     Attachment,
     DialogResult,
+    DocumentReply,
     IncomingEvent,
     Reply,
     TextReply,
@@ -223,6 +225,13 @@ def event_from_update(update: Mapping[str, Any]) -> IncomingEvent | None:
     )
 
 
+def zalo_photo_url(reply: Reply) -> str | None:
+    """A photo a user sent on Zalo (its handle is the photo's URL) can be sent back as a photo."""
+    if not isinstance(reply, DocumentReply) or reply.content is not None or not reply.file_id:
+        return None
+    return reply.file_id if reply.file_id.startswith(("https://", "http://")) else None
+
+
 def render(reply: Reply) -> str:
     """A neutral reply as Zalo text: options numbered, files announced."""
     if isinstance(reply, TextReply):
@@ -354,7 +363,11 @@ class ZaloChannel:
 
     async def send_replies(self, chat_id: str, replies: list[Reply]) -> None:
         for reply in replies:
-            await self.send_text(chat_id, render(reply))
+            photo = zalo_photo_url(reply)
+            if photo is not None:
+                await self.api.send_photo(chat_id, photo, getattr(reply, "caption", None))
+            else:
+                await self.send_text(chat_id, render(reply))
 
     async def send_text(self, chat_id: str, text: str) -> None:
         for piece in split_text(text, TEXT_LIMIT):

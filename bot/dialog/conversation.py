@@ -37,8 +37,10 @@ def parse_action_payload(payload: str) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
-def action_button(label: str, action: str, argument: str) -> Button:
-    return Button(label=label, payload=f"{ACTION_PREFIX}.{action}.{argument}")
+def action_button(label: str, action: str, argument: str, *, typed: str | None = None) -> Button:
+    """A button that acts on something (not an answer); ``typed`` is the command to type instead
+    on channels without buttons."""
+    return Button(label=label, payload=f"{ACTION_PREFIX}.{action}.{argument}", typed=typed)
 
 
 @dataclass

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 from bot import texts
 from bot.dialog import validation
-from bot.dialog.conversation import Conversation, action_button, parse_action_payload
+from bot.dialog.conversation import Conversation, parse_action_payload
 from bot.dialog.core import Answer, Turn
 from bot.dialog.events import Button, DocumentReply
 from bot.dialog.registration import CHANNEL_NAMES, how_to_use_code
-from bot.dialog.reporting import FILE_ACTION
+from bot.dialog.reporting import FILE_BUTTONS_LIMIT, file_button
 from bot.export import XLSX_MIME, build_workbook
 from scheduler.reminders import messages_to_agencies
 from scheduler.texts import (
@@ -27,7 +27,6 @@ from storage.models import Agency, Deadline, ReportStatus
 
 PICK_FLOW = "chon_don_vi"
 HISTORY_LIMIT = 15
-FILE_BUTTONS_LIMIT = 8
 
 
 def overview(turn: Turn) -> None:
@@ -218,31 +217,43 @@ def _agency_detail(turn: Turn, agency: Agency) -> None:
         lines.append(line)
         if update.file_id and len(buttons) < FILE_BUTTONS_LIMIT:
             label = f"📎 {update.file_name or 'tệp'}"[:40]
-            buttons.append((action_button(label, FILE_ACTION, str(update.id)),))
+            buttons.append((file_button(label, update.id),))
     turn.say("\n".join(lines), tuple(buttons), numbered=False)
 
 
 def send_report_file(turn: Turn) -> None:
     """The «📎» button: send back the file attached to a status update."""
     action = parse_action_payload(turn.event.payload or "")
-    update = None
-    if action is not None and action[1].isdigit():
-        update = queries.status_update_by_id(turn.session, int(action[1]))
+    update_id = int(action[1]) if action is not None and action[1].isdigit() else None
+    if not _send_report_file(turn, update_id):
+        turn.result.notice = texts.FORGED_BUTTON
+        turn.say(texts.FORGED_BUTTON)
+
+
+def report_file_command(turn: Turn) -> None:
+    """/tep N: the same as the «📎» button, for channels without buttons (Zalo)."""
+    argument = turn.event.args[0] if turn.event.args else ""
+    update_id = int(argument) if argument.isdigit() and len(argument) <= 12 else None
+    if not _send_report_file(turn, update_id):
+        turn.say(texts.FILE_NOT_FOUND.format(number=argument[:20] or "?"))
+
+
+def _send_report_file(turn: Turn, update_id: int | None) -> bool:
+    """False when there is no such file or it is not this user's to see (same answer for both,
+    so numbers cannot be probed)."""
+    update = queries.status_update_by_id(turn.session, update_id) if update_id else None
     agency = queries.agency_by_id(turn.session, update.agency_id) if update else None
     allowed = turn.is_coordinator or (
         turn.member is not None and agency is not None and turn.member.agency.id == agency.id
     )
     if update is None or agency is None or agency.plan_id != turn.plan_id or not allowed:
-        turn.result.notice = texts.FORGED_BUTTON
-        turn.say(texts.FORGED_BUTTON)
-        return
+        return False
     if not update.file_id or not update.file_name:
-        turn.say(texts.FORGED_BUTTON)
-        return
+        return False
     if update.file_channel != turn.event.channel:
         name = CHANNEL_NAMES.get(update.file_channel or "", update.file_channel or "?")
         turn.say(texts.FILE_NOT_AVAILABLE.format(channel=name))
-        return
+        return True
     deadline = turn.session.get(Deadline, update.deadline_id)
     turn.reply(
         DocumentReply(
@@ -251,6 +262,7 @@ def send_report_file(turn: Turn) -> None:
             caption=f"{agency.short_name} — {deadline.title if deadline else ''}"[:1000],
         )
     )
+    return True
 
 
 def export(turn: Turn) -> None:

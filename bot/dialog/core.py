@@ -147,6 +147,7 @@ class DialogCore:
             "nhiemvu": Command(focal_point.show_tasks, "focal_point"),
             "tinhhinh": Command(focal_point.show_status, "focal_point"),
             "ketnoi": Command(registration.link_code, "focal_point"),
+            "tep": Command(coordinator.report_file_command, "any"),
             "tonghop": Command(coordinator.overview, "coordinator"),
             "quahan": Command(coordinator.overdue, "coordinator"),
             "donvi": Command(coordinator.agency_detail, "coordinator"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from bot.dialog.core import Turn
+from bot.dialog.events import Button
+from bot.dialog.reporting import FILE_BUTTONS_LIMIT, file_button
 from scheduler.texts import STATUS_LABELS, fmt_date, fmt_datetime
 from storage import queries
 from storage.models import ReportStatus
@@ -52,14 +54,20 @@ def show_status(turn: Turn) -> None:
                 f"(gửi lúc {fmt_datetime(latest.created_at, zone)})"
             )
         lines.append(f"• {deadline.title} (trước {fmt_date(deadline.due_before)}): {state}")
+    buttons: list[tuple[Button, ...]] = []
     if history:
         lines += ["", "Các lần gửi gần nhất:"]
         for update in history[:HISTORY_LIMIT]:
             reported_for = deadlines.get(update.deadline_id)
-            lines.append(
+            line = (
                 f"• {fmt_datetime(update.created_at, zone)} — "
                 f"{reported_for.title if reported_for else '?'}: "
                 f"{STATUS_LABELS[ReportStatus(update.status)]} {update.progress}%"
             )
+            if update.file_name:
+                line += f" 📎 {update.file_name}"
+            lines.append(line)
+            if update.file_id and len(buttons) < FILE_BUTTONS_LIMIT:
+                buttons.append((file_button(f"📎 {update.file_name or 'tệp'}"[:40], update.id),))
     lines += ["", "Gõ /baocao để gửi báo cáo mới."]
-    turn.say("\n".join(lines))
+    turn.say("\n".join(lines), tuple(buttons), numbered=False)

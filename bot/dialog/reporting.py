@@ -12,7 +12,7 @@ from bot import texts
 from bot.dialog import validation
 from bot.dialog.conversation import Conversation, action_button, parse_action_payload
 from bot.dialog.core import Answer, Turn
-from bot.dialog.events import ButtonRows, TextReply
+from bot.dialog.events import Button, ButtonRows, TextReply
 from scheduler.outbox import outbox_message
 from scheduler.texts import STATUS_LABELS, fmt_date, fmt_datetime
 from storage import queries
@@ -24,6 +24,12 @@ STEP_NOTE, STEP_FILE, STEP_CONFIRM = "ghi_chu", "tep", "xac_nhan"
 SKIP, SEND, EDIT, CANCEL = "skip", "send", "edit", "cancel"
 PROGRESS_LEVELS = (0, 25, 50, 75, 100)
 FILE_ACTION = "tep"
+FILE_BUTTONS_LIMIT = 8  # «📎» buttons under one history
+
+
+def file_button(label: str, update_id: int | None) -> Button:
+    """Opens the file of a status update: a button, or /tep N where there are none."""
+    return action_button(label, FILE_ACTION, str(update_id), typed=f"/tep {update_id}")
 
 
 def start(turn: Turn) -> None:
@@ -299,7 +305,7 @@ def save_report(turn: Turn, data: dict[str, Any], deadline: Deadline) -> StatusU
     )
     buttons: ButtonRows = ()
     if update.file_id is not None:
-        buttons = ((action_button("📎 Mở tệp báo cáo", FILE_ACTION, str(update.id)),),)
+        buttons = ((file_button("📎 Mở tệp báo cáo", update.id),),)
     messages = [
         outbox_message(
             key=f"{turn.plan.code}/bao-cao/{update.id}/{address.channel}:{address.chat_id}",

@@ -187,3 +187,43 @@ async def test_the_webhook_mode_receives_updates_signed_with_the_secret(
         invite = await coordinator.send("/moi SNV")
         await register_on_zalo(official, code_in(invite.text))
     assert zalo_api.get_updates_calls == 0  # everything came through the webhook
+
+
+async def test_a_photo_reported_on_zalo_is_opened_on_zalo_by_typing_the_file_command(
+    telegram_api: FakeTelegramBotApi, zalo_api: FakeZaloBotApi, both_channels: Settings
+) -> None:
+    coordinator = user(telegram_api, COORDINATOR_ID)
+    zalo_coordinator = ZaloUser(zalo_api, ZALO_COORDINATOR, "Điều phối Zalo")
+    official = ZaloUser(zalo_api, ZALO_OFFICIAL, "Trần Văn Bình")
+    stranger = ZaloUser(zalo_api, "ffffeeeeddddccccbbbb", "Người lạ")
+    async with running_service(both_channels):
+        invite = await coordinator.send("/moi SNV")
+        await register_on_zalo(official, code_in(invite.text))
+        await official.send("/baocao")
+        await official.send("1")
+        await official.send("Hoàn thành")  # 100%: no progress question
+        await official.send("Đã tổ chức hội nghị tập huấn")
+        zalo_api.user_sends_image(ZALO_OFFICIAL, "https://f.zalo/hoi-nghi.jpg")
+        confirm = await official.next()
+        assert "• Tệp: anh-zalo-" in confirm.text
+        await official.send("1")
+        on_telegram = await coordinator.next()  # Telegram has the button…
+        assert on_telegram.button_labels == ["📎 Mở tệp báo cáo"]
+        notice = await zalo_coordinator.next()  # …Zalo says what to type instead
+        command = re.search(r"gõ (/tep \d+)", notice.text)
+        assert command is not None, notice.text
+
+        detail = await zalo_coordinator.send("/donvi SNV")
+        assert "📎 anh-zalo-" in detail.text and f"gõ {command.group(1)}" in detail.text
+        photo = await zalo_coordinator.send(command.group(1))
+        assert (photo.method, photo.text) == ("sendPhoto", "Sở Nội vụ — Báo cáo sơ kết 6 tháng")
+        assert photo.photo == "https://f.zalo/hoi-nghi.jpg"
+
+        elsewhere = await coordinator.send(command.group(1))
+        assert "Tệp này được gửi qua Zalo; hãy mở bằng Zalo." in elsewhere.text
+        refused = await stranger.send(command.group(1))
+        assert "Không có tệp báo cáo số" in refused.text
+        status = await official.send("/tinhhinh")
+        assert f"gõ {command.group(1)}" in status.text
+        own = await official.send(command.group(1))
+        assert own.method == "sendPhoto"

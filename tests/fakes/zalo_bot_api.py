@@ -60,7 +60,8 @@ class ZaloBotMessage:
     message_id: str
     chat_id: str
     method: str
-    text: str
+    text: str  # text or caption
+    photo: str | None = None  # sendPhoto: the photo's URL
 
 
 @dataclass
@@ -320,7 +321,9 @@ class FakeZaloBotApi:
         chat_id = body["chat_id"]
         if chat_id in self._blocked:
             return self._answer(403, "User has blocked the bot")
-        message = ZaloBotMessage(f"bot-{next(self._ids)}", chat_id, method, text)
+        message = ZaloBotMessage(
+            f"bot-{next(self._ids)}", chat_id, method, text, photo=body.get("photo")
+        )
         self._messages.setdefault(chat_id, []).append(message)
         async with self._changed:
             self._changed.notify_all()

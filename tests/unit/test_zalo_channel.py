@@ -161,6 +161,23 @@ async def test_messages_reach_the_core_and_replies_come_back(
     assert channel.bot_name == "bot.NhacViec"
 
 
+async def test_a_photo_sent_on_zalo_goes_back_as_a_photo(
+    zalo_api: FakeZaloBotApi, channel: ZaloChannel, recorder: Recorder
+) -> None:
+    """The coordinator opens a report's photo on Zalo: sendPhoto with its URL and caption."""
+    recorder.replies = [
+        DocumentReply(
+            filename="anh-zalo-m9.jpg", file_id="https://f.zalo/anh.jpg", caption="Sở Y tế"
+        ),
+        DocumentReply(filename="tong-hop.xlsx", content=b"PK", caption="Tổng hợp"),
+    ]
+    zalo_api.user_sends_text(USER, "/donvi SYT")
+    photo = await zalo_api.next_bot_message(USER)
+    announced = await zalo_api.next_bot_message(USER)
+    assert (photo.method, photo.text) == ("sendPhoto", "Sở Y tế")
+    assert announced.method == "sendMessage" and "tong-hop.xlsx" in announced.text
+
+
 async def test_a_long_reply_is_split_into_valid_messages(
     zalo_api: FakeZaloBotApi, channel: ZaloChannel, recorder: Recorder
 ) -> None:
