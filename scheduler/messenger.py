@@ -43,6 +43,9 @@ class OutgoingMessage:
 
     text: str
     buttons: ButtonRows = field(default=())
+    # A text too long for one message goes out in pieces; an earlier attempt that failed part
+    # way delivered this many, so a retry starts after them (nobody gets a piece twice).
+    pieces_sent: int = 0
 
     def options(self) -> list[Button]:
         return [button for row in self.buttons for button in row]
@@ -70,14 +73,20 @@ def buttons_from_json(text: str | None) -> ButtonRows:
 
 
 class DeliveryError(Exception):
-    """A message could not be delivered."""
+    """A message could not be delivered (``pieces_sent`` of its pieces were, before the error)."""
+
+    def __init__(self, message: str, *, pieces_sent: int = 0) -> None:
+        super().__init__(message)
+        self.pieces_sent = pieces_sent
 
 
 class TransientDeliveryError(DeliveryError):
     """Worth retrying later (rate limit, server error, network)."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, pieces_sent: int = 0
+    ) -> None:
+        super().__init__(message, pieces_sent=pieces_sent)
         self.retry_after = retry_after
 
 

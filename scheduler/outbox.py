@@ -124,6 +124,8 @@ def record_failure(
     assert row is not None
     row.attempts += 1
     row.last_error = f"{type(error).__name__}: {error}"[:2000]
+    if isinstance(error, DeliveryError):
+        row.pieces_sent = max(row.pieces_sent, error.pieces_sent)
     if isinstance(error, RecipientUnreachable):
         row.state = OutboxState.BLOCKED
         queries.mark_chat_blocked(session, channel=row.channel, chat_id=row.chat_id, now=now)
@@ -184,7 +186,9 @@ class OutboxSender:
         assert row.id is not None
         messenger = self._messengers[row.channel]
         await self._pace(messenger)
-        message = OutgoingMessage(text=row.text, buttons=buttons_from_json(row.buttons))
+        message = OutgoingMessage(
+            text=row.text, buttons=buttons_from_json(row.buttons), pieces_sent=row.pieces_sent
+        )
         try:
             try:
                 await messenger.deliver(row.chat_id, message)

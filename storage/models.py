@@ -243,7 +243,7 @@ class StatusUpdate(SQLModel, table=True):
     progress: int
     note: str | None = Field(default=None, sa_type=sa.Text)
     file_channel: str | None = Field(default=None, max_length=16)
-    file_id: str | None = Field(default=None, max_length=300)
+    file_id: str | None = Field(default=None, max_length=2000)  # Zalo: the photo's URL
     file_name: str | None = Field(default=None, max_length=300)
     file_size: int | None = None
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
@@ -266,6 +266,7 @@ class OutboxMessage(SQLModel, table=True):
         default=OutboxState.PENDING, sa_type=_enum_column(OutboxState), index=True
     )
     attempts: int = 0
+    pieces_sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     next_attempt_at: datetime = Field(sa_type=UTCDateTime, index=True)
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(sa_type=UTCDateTime)

@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 
 from telegram import (
     BotCommand,
@@ -21,7 +22,14 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -32,6 +40,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.retry import retrying
 from bot.channels.text import longest_prefix, split_text
 from bot.dialog.events import (
     Attachment,
@@ -43,6 +52,7 @@ from bot.dialog.events import (
     TextReply,
 )
 from scheduler.messenger import (
+    DeliveryError,
     OutgoingMessage,
     PermanentDeliveryError,
     RecipientUnreachable,
@@ -147,10 +157,13 @@ def _seconds(value: int | float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-def delivery_error(exc: TelegramError) -> Exception:
+def delivery_error(exc: TelegramError) -> DeliveryError:
     """Classify a Telegram error for the outbox."""
     if isinstance(exc, RetryAfter):
         return TransientDeliveryError(str(exc), retry_after=_seconds(exc.retry_after))
+    if isinstance(exc, InvalidToken):  # revoked or mistyped: keep the messages for a new one
+        log.error("Telegram refuses the bot token: %s", exc)
+        return TransientDeliveryError(str(exc))
     if isinstance(exc, Forbidden):
         return RecipientUnreachable(str(exc))
     if isinstance(exc, BadRequest):
@@ -160,6 +173,14 @@ def delivery_error(exc: TelegramError) -> Exception:
     if isinstance(exc, NetworkError):  # 5xx, timeouts, connection errors
         return TransientDeliveryError(str(exc))
     return PermanentDeliveryError(str(exc))
+
+
+def _reply_retry_delay(exc: Exception) -> float | None:
+    if isinstance(exc, RetryAfter):
+        return _seconds(exc.retry_after)
+    if isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):
+        return 1.0
+    return None
 
 
 class TelegramChannel:
@@ -232,10 +253,10 @@ class TelegramChannel:
         event = event_from_message(message)
         if event is None:
             return
-        result = await self._on_event(event)
-        await self.send_replies(message.chat_id, result.replies)
+        result = await self._on_event(event)  # raising here: nothing saved, _on_error tells
         if result.outbox_queued:
             self._on_outbox_queued()
+        await self._reply(message.chat_id, result.replies)
 
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Hand a pressed button to the dialog core; answer it and drop the used keyboard."""
@@ -261,9 +282,17 @@ class TelegramChannel:
                 await query.message.edit_reply_markup(reply_markup=None)
             except TelegramError as exc:
                 log.info("could not remove the used keyboard: %s", exc)
-        await self.send_replies(chat_id, result.replies)
         if result.outbox_queued:
             self._on_outbox_queued()
+        await self._reply(chat_id, result.replies)
+
+    async def _reply(self, chat_id: int | str, replies: list[Reply]) -> None:
+        """Send the answer to a handled update. What the user did is saved by now, so a failure
+        is logged rather than answered with "try again" (which would make them do it twice)."""
+        try:
+            await self.send_replies(chat_id, replies)
+        except TelegramError:
+            log.exception("could not send the reply to Telegram chat %s", chat_id)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("error while handling a Telegram update", exc_info=context.error)
@@ -283,13 +312,18 @@ class TelegramChannel:
                 await self.send_document(chat_id, reply)
 
     async def send_text(self, chat_id: int | str, text: str, buttons: ButtonRows = ()) -> None:
+        """A reply, in pieces of at most 4096 characters, each retried on 429/5xx."""
         pieces = split_text(text, TEXT_LIMIT)
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
-            await self.application.bot.send_message(
-                chat_id=chat_id,
-                text=piece,
-                reply_markup=keyboard(buttons) if last else None,
+            await retrying(
+                partial(
+                    self.application.bot.send_message,
+                    chat_id=chat_id,
+                    text=piece,
+                    reply_markup=keyboard(buttons) if last else None,
+                ),
+                retry_delay=_reply_retry_delay,
             )
 
     async def send_document(self, chat_id: int | str, reply: DocumentReply) -> None:
@@ -299,13 +333,31 @@ class TelegramChannel:
         else:
             assert reply.file_id is not None
             document = reply.file_id
-        await self.application.bot.send_document(
-            chat_id=chat_id, document=document, caption=caption
+        await retrying(
+            partial(
+                self.application.bot.send_document,
+                chat_id=chat_id,
+                document=document,
+                caption=caption,
+            ),
+            retry_delay=_reply_retry_delay,
         )
 
     async def deliver(self, chat_id: str, message: OutgoingMessage) -> None:
-        """Messenger: send one outbox message, classifying failures for retry or record."""
-        try:
-            await self.send_text(chat_id, message.text, message.buttons)
-        except TelegramError as exc:
-            raise delivery_error(exc) from exc
+        """Messenger: send one outbox message, classifying failures for retry or record.
+
+        A retry resumes after the pieces an earlier attempt delivered.
+        """
+        pieces = split_text(message.text, TEXT_LIMIT)
+        for index in range(message.pieces_sent, len(pieces)):
+            last = index == len(pieces) - 1
+            try:
+                await self.application.bot.send_message(
+                    chat_id=chat_id,
+                    text=pieces[index],
+                    reply_markup=keyboard(message.buttons) if last else None,
+                )
+            except TelegramError as exc:
+                error = delivery_error(exc)
+                error.pieces_sent = index
+                raise error from exc

@@ -30,11 +30,13 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import Any
 
 import httpx
 
-from bot.channels.text import split_text, with_options
+from bot.channels.retry import retrying
+from bot.channels.text import longest_prefix, split_text, with_options
 from bot.dialog.events import (
     Attachment,
     DialogResult,
@@ -122,7 +124,7 @@ class ZaloBotApi:
             ) from None
         try:
             data = response.json()
-        except json.JSONDecodeError:
+        except ValueError:  # not JSON, or not even UTF-8 (a proxy's error page)
             data = None
         if not isinstance(data, dict):
             raise ZaloApiError(
@@ -167,7 +169,7 @@ class ZaloBotApi:
     async def send_photo(self, chat_id: str, photo_url: str, caption: str | None = None) -> None:
         body = {"chat_id": chat_id, "photo": photo_url}
         if caption:
-            body["caption"] = caption[:TEXT_LIMIT]
+            body["caption"] = caption[: longest_prefix(caption, TEXT_LIMIT)]
         await self.call("sendPhoto", body)
 
     async def send_chat_action(self, chat_id: str, action: str = "typing") -> None:
@@ -181,6 +183,9 @@ def delivery_error(exc: ZaloApiError) -> DeliveryError:
     """Classify a Zalo failure for the outbox."""
     code = exc.code
     if code is None or code == 429 or code >= 500 or code == POLL_IDLE:
+        return TransientDeliveryError(str(exc))
+    if code == 401:  # the token was revoked: keep the messages for a new one
+        log.error("Zalo refuses the bot token: %s", exc)
         return TransientDeliveryError(str(exc))
     if code == 403:
         return RecipientUnreachable(str(exc))
@@ -265,7 +270,8 @@ class ZaloChannel:
         self._backoff_first, self._backoff_cap = error_backoff
         self._webhook_secret = webhook_secret
         self._seen: OrderedDict[str, None] = OrderedDict()
-        self._task: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[None] | None = None  # polling, or the webhook worker
+        self._webhook_updates: asyncio.Queue[Mapping[str, Any]] = asyncio.Queue()
         self.bot_name: str | None = None
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -277,6 +283,10 @@ class ZaloChannel:
         if poll:
             await self.api.delete_webhook()
             self._task = asyncio.create_task(self._poll_forever(), name="zalo-polling")
+        else:
+            self._task = asyncio.create_task(
+                self._handle_webhook_updates(), name="zalo-webhook-updates"
+            )
         log.info("Zalo bot %s is %s", self.bot_name or "?", "polling" if poll else "ready")
 
     async def register_webhook(self, url: str) -> None:
@@ -284,7 +294,11 @@ class ZaloChannel:
             raise ValueError("a webhook needs a secret token")
         await self.api.set_webhook(url, self._webhook_secret)
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop listening; webhook updates already acknowledged get ``grace`` seconds."""
+        if self._webhook_updates.qsize():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._webhook_updates.join(), timeout=grace)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -301,6 +315,11 @@ class ZaloChannel:
                 update = await self.api.get_updates(self.poll_timeout)
             except ZaloApiError as exc:
                 log.warning("Zalo getUpdates failed (%s); retrying in %.0f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._backoff_cap)
+                continue
+            except Exception:  # a bug must not stop the bot from listening
+                log.exception("Zalo getUpdates failed unexpectedly; retrying in %.0f s", delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._backoff_cap)
                 continue
@@ -331,8 +350,7 @@ class ZaloChannel:
             return
         try:
             result = await self._on_event(event)
-            await self.send_replies(event.chat_id, result.replies)
-        except Exception:
+        except Exception:  # nothing was saved: the user may simply try again
             log.exception("error while handling a Zalo update")
             try:
                 await self.api.send_message(event.chat_id, ERROR_REPLY)
@@ -341,9 +359,17 @@ class ZaloChannel:
             return
         if result.outbox_queued:
             self._on_outbox_queued()
+        try:  # what the user did is saved; only the answer is at stake now
+            await self.send_replies(event.chat_id, result.replies)
+        except Exception:
+            log.exception("could not send the reply to a Zalo user")
 
     async def handle_webhook(self, headers: Mapping[str, str], body: bytes) -> int:
-        """A webhook request: 403 for a wrong secret, 400 for junk, else handled and 200."""
+        """A webhook request: 403 for a wrong secret, 400 for junk, else 200 at once.
+
+        Updates are handled one at a time in arrival order by a single worker, as when polling:
+        two quick messages from one person must not race through the same conversation.
+        """
         given = headers.get(SECRET_HEADER, "")
         expected = self._webhook_secret or ""
         if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
@@ -356,8 +382,16 @@ class ZaloChannel:
             update = update["result"]
         if not isinstance(update, dict) or not isinstance(update.get("message"), dict):
             return 400
-        await self.handle_update(update)
+        self._webhook_updates.put_nowait(update)  # handled in order, like polled updates
         return 200
+
+    async def _handle_webhook_updates(self) -> None:
+        while True:
+            update = await self._webhook_updates.get()
+            try:
+                await self.handle_update(update)
+            finally:
+                self._webhook_updates.task_done()
 
     # --- outgoing ---------------------------------------------------------------------------
 
@@ -365,22 +399,41 @@ class ZaloChannel:
         for reply in replies:
             photo = zalo_photo_url(reply)
             if photo is not None:
-                await self.api.send_photo(chat_id, photo, getattr(reply, "caption", None))
+                caption = getattr(reply, "caption", None)
+                await retrying(
+                    partial(self.api.send_photo, chat_id, photo, caption),
+                    retry_delay=_reply_retry_delay,
+                )
             else:
                 await self.send_text(chat_id, render(reply))
 
     async def send_text(self, chat_id: str, text: str) -> None:
+        """A reply, in pieces of at most 2000 characters, each retried on 429/5xx."""
         for piece in split_text(text, TEXT_LIMIT):
-            await self.api.send_message(chat_id, piece)
+            await retrying(
+                partial(self.api.send_message, chat_id, piece), retry_delay=_reply_retry_delay
+            )
 
     async def deliver(self, chat_id: str, message: OutgoingMessage) -> None:
-        """Messenger: send one outbox message, classifying failures for retry or record."""
-        try:
-            await self.send_text(
-                chat_id, with_options(message.text, message.buttons, numbered=False)
-            )
-        except ZaloApiError as exc:
-            raise delivery_error(exc) from exc
+        """Messenger: send one outbox message, classifying failures for retry or record.
+
+        A retry resumes after the pieces an earlier attempt delivered.
+        """
+        text = with_options(message.text, message.buttons, numbered=False)
+        pieces = split_text(text, TEXT_LIMIT)
+        for index in range(message.pieces_sent, len(pieces)):
+            try:
+                await self.api.send_message(chat_id, pieces[index])
+            except ZaloApiError as exc:
+                error = delivery_error(exc)
+                error.pieces_sent = index
+                raise error from exc
+
+
+def _reply_retry_delay(exc: Exception) -> float | None:
+    if isinstance(exc, ZaloApiError) and isinstance(delivery_error(exc), TransientDeliveryError):
+        return 1.0
+    return None
 
 
 def webhook_path(url: str) -> str:

@@ -19,7 +19,7 @@ from bot.logs import configure_logging
 from scheduler.policy import ReminderKind, ReminderOccurrence
 from storage import queries
 from storage.lock import ServiceLockHeld
-from storage.models import ChannelAccount, OutboxMessage, OutboxState, StatusUpdate
+from storage.models import Agency, ChannelAccount, OutboxMessage, OutboxState, StatusUpdate
 from tests.e2e.conftest import (
     COORDINATOR_ID,
     TelegramUser,
@@ -189,6 +189,22 @@ async def test_a_reply_longer_than_telegram_allows_is_split(
         assert first.text.startswith("📊 TỔNG HỢP BÁO CÁO")
         assert len(first.text) <= 4096 and len(second.text) <= 4096
         assert "Ký hiệu:" in second.text
+
+
+async def test_a_reply_hit_by_a_rate_limit_is_retried_and_the_user_not_told_to_redo_it(
+    telegram_api: FakeTelegramBotApi, settings: Settings
+) -> None:
+    coordinator = user(telegram_api, COORDINATOR_ID)
+    async with running_service(settings) as service:
+        telegram_api.fail_next("sendMessage", status=429, retry_after=1)
+        added = await coordinator.send("/themdonvi Sở Khoa học và Công nghệ")
+        assert "Đã thêm" in added.text, added.text
+        await asyncio.sleep(0.3)
+        assert "gặp lỗi" not in " ".join(m.text for m in telegram_api.bot_messages(COORDINATOR_ID))
+        agencies = await service.database.run(
+            lambda s: [a.name for a in s.exec(select(Agency)).all()]
+        )
+        assert agencies.count("Sở Khoa học và Công nghệ") == 1
 
 
 async def test_a_reminder_fires_once_even_across_a_restart(

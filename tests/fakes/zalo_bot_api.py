@@ -84,7 +84,7 @@ class FakeZaloBotApi:
         self._cursors: dict[str, int] = {}
         self._names: dict[str, str] = {}
         self._blocked: set[str] = set()
-        self._failures: dict[str, list[_Failure]] = {}
+        self._failures: dict[str, list[_Failure | None]] = {}
         self._changed = asyncio.Condition()
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -99,7 +99,10 @@ class FakeZaloBotApi:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        # A client that gives up on a long poll must not take the next update with it.
+        self._runner = web.AppRunner(
+            app, access_log=None, shutdown_timeout=1.0, handler_cancellation=True
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -189,10 +192,20 @@ class FakeZaloBotApi:
         self._blocked.add(user_id)
 
     def fail_next(
-        self, method: str, *, status: int, count: int = 1, description: str | None = None
+        self,
+        method: str,
+        *,
+        status: int,
+        count: int = 1,
+        after: int = 0,
+        description: str | None = None,
     ) -> None:
+        """The next ``count`` calls of ``method`` fail with ``status``, after ``after`` more
+        calls that succeed."""
         text = description or ("Too many requests" if status == 429 else "Internal error")
-        self._failures.setdefault(method, []).extend(_Failure(status, text) for _ in range(count))
+        queue = self._failures.setdefault(method, [])
+        queue.extend([None] * after)
+        queue.extend(_Failure(status, text) for _ in range(count))
 
     # --- observing ------------------------------------------------------------------------
 
@@ -256,15 +269,17 @@ class FakeZaloBotApi:
         for name, value in body.items():
             if not isinstance(value, str):
                 return self._invalid(method, f"{name} must be a string, got {value!r}")
-        if "text" in body and not 1 <= len(body["text"]) <= TEXT_LIMIT:
-            return self._invalid(method, f"text must be 1-{TEXT_LIMIT} characters")
+        # Counted in UTF-16 units, as JavaScript counts (an emoji is two): the stricter reading.
+        for name in ("text", "caption"):
+            if name in body and not 1 <= len(body[name].encode("utf-16-le")) // 2 <= TEXT_LIMIT:
+                return self._invalid(method, f"{name} must be 1-{TEXT_LIMIT} characters")
         if method == "sendMessage" and not body["text"].strip():
             return self._invalid(method, "text is empty")
         if method == "setWebhook" and not 8 <= len(body["secret_token"]) <= 256:
             return self._invalid(method, "secret_token must be 8-256 characters")
         failures = self._failures.get(method)
-        if failures:
-            failure = failures.pop(0)
+        failure = failures.pop(0) if failures else None
+        if failure is not None:
             self.rejected_calls.append(ZaloRejected(method, failure.status))
             return self._answer(failure.status, failure.description)
         if method != "getUpdates":

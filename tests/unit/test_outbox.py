@@ -662,6 +662,22 @@ async def test_a_send_hanging_past_the_grace_period_is_cancelled_and_stays_queue
     assert row(database, "r1").attempts == 0
 
 
+async def test_a_retry_resumes_after_the_pieces_an_earlier_attempt_delivered(
+    database: Database, sender: OutboxSender, messenger: FakeMessenger, clock: FakeClock
+) -> None:
+    """A long message goes out in pieces: nobody gets piece 1 twice because piece 2 failed."""
+    enqueue(database, "r1")
+    messenger.fail_next("1001", TransientDeliveryError("502 Bad Gateway", pieces_sent=2))
+    await sender.drain()
+    assert row(database, "r1").pieces_sent == 2
+
+    clock.advance(timedelta(minutes=5))
+    await sender.drain()
+    [(_, message)] = messenger.sent
+    assert message.pieces_sent == 2
+    assert row(database, "r1").state == OutboxState.SENT
+
+
 async def test_stopping_a_sender_that_never_started_does_nothing(
     database: Database, messenger: FakeMessenger, clock: FakeClock
 ) -> None:

@@ -256,6 +256,25 @@ def test_downgrading_to_base_drops_every_table_and_upgrading_rebuilds_them(
     assert _schema_differences(database) == []
 
 
+def test_a_database_of_the_first_release_upgrades_with_its_data(
+    database: Database, seed_plan: Plan
+) -> None:
+    """0001 → head keeps queued messages and reports; new columns get their defaults."""
+    migrate.downgrade(database, "0001")
+    with database.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO outbox (key, channel, chat_id, rule, text, state, attempts, "
+                "next_attempt_at, created_at) VALUES ('k1', 'telegram', '1', 'truoc-han', "
+                "'Nhắc việc', 'pending', 0, '2021-06-01 01:30:00', '2021-06-01 01:30:00')"
+            )
+        )
+    migrate.upgrade(database)
+    queued = database.run_sync(queries.outbox_by_key, "k1")
+    assert queued is not None and queued.text == "Nhắc việc" and queued.pieces_sent == 0
+    assert _schema_differences(database) == []
+
+
 def test_the_schema_comparison_notices_a_missing_index(database: Database) -> None:
     with database.engine.begin() as connection:
         connection.execute(sa.text("DROP INDEX ix_outbox_state"))

@@ -7,9 +7,11 @@ import json
 import logging
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
 from bot.channels.zalo import (
+    SECRET_HEADER,
     ZaloApiError,
     ZaloBotApi,
     ZaloChannel,
@@ -273,9 +275,90 @@ async def test_the_webhook_checks_the_secret_in_constant_time(
         assert recorder.events == []
         assert await zalo.handle_webhook({"X-Bot-Api-Secret-Token": SECRET}, body) == 200
         assert await zalo.handle_webhook({"X-Bot-Api-Secret-Token": SECRET}, body) == 200
+        assert (await zalo_api.next_bot_message(USER)).text == "Đã nhận."
+        await zalo.stop()  # lets acknowledged updates finish
         assert [e.text for e in recorder.events] == ["qua webhook"]  # the repeat is dropped
     finally:
         await zalo.stop()
+
+
+class SlowCore(Recorder):
+    """A dialog core that takes a while and notes whether two turns ever overlap."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.running = 0
+        self.overlapped = False
+
+    async def __call__(self, event: IncomingEvent) -> DialogResult:
+        self.running += 1
+        self.overlapped |= self.running > 1
+        await asyncio.sleep(0.05)
+        self.running -= 1
+        return await super().__call__(event)
+
+
+async def test_webhook_updates_are_handled_one_at_a_time_in_arrival_order(
+    zalo_api: FakeZaloBotApi,
+) -> None:
+    """Two quick answers from one person must not race through the same conversation."""
+    core = SlowCore()
+    zalo = ZaloChannel(
+        token=DEFAULT_TOKEN, api_base_url=zalo_api.base_url, on_event=core, webhook_secret=SECRET
+    )
+    await zalo.start(poll=False)
+    try:
+        for n, text in enumerate(["Trần Văn Bình", "Chuyên viên", "0987654321"]):
+            body = json.dumps(update("message.text.received", text=text, message_id=f"w{n}"))
+            assert await zalo.handle_webhook({SECRET_HEADER: SECRET}, body.encode()) == 200
+        for _ in range(3):
+            await zalo_api.next_bot_message(USER)
+    finally:
+        await zalo.stop()
+    assert [e.text for e in core.events] == ["Trần Văn Bình", "Chuyên viên", "0987654321"]
+    assert not core.overlapped
+
+
+async def test_a_reply_hit_by_a_rate_limit_is_retried_not_reported_as_a_failure(
+    zalo_api: FakeZaloBotApi, channel: ZaloChannel, recorder: Recorder
+) -> None:
+    """What the user did is saved before the reply goes out: never tell them to redo it."""
+    zalo_api.fail_next("sendMessage", status=429)
+    zalo_api.user_sends_text(USER, "1")
+    reply = await zalo_api.next_bot_message(USER)
+    assert reply.text == "Đã nhận."
+    assert len(recorder.events) == 1
+    assert [r.status for r in zalo_api.rejected_calls] == [429]
+    assert zalo_api.bot_messages(USER) == [reply]  # no "bot gặp lỗi" after it
+
+
+async def test_an_outbox_retry_resumes_after_the_pieces_already_delivered(
+    zalo_api: FakeZaloBotApi, channel: ZaloChannel
+) -> None:
+    text = "\n".join(f"Dòng {n:04d} của thông báo" for n in range(200))  # three pieces
+    zalo_api.fail_next("sendMessage", status=502, after=1)
+    with pytest.raises(TransientDeliveryError) as failure:
+        await channel.deliver(USER, OutgoingMessage(text))
+    assert failure.value.pieces_sent == 1
+    await channel.deliver(USER, OutgoingMessage(text, pieces_sent=failure.value.pieces_sent))
+    pieces = [m.text for m in zalo_api.bot_messages(USER)]
+    assert len(pieces) == 3 and len(set(pieces)) == 3  # none twice
+    assert pieces[0].startswith("Dòng 0000") and pieces[-1].endswith("Dòng 0199 của thông báo")
+
+
+async def test_an_error_page_that_is_not_even_utf8_is_an_api_error() -> None:
+    """A proxy in front of Zalo may answer 502 with an HTML page in another encoding."""
+
+    def proxy(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(502, content=b"<h1>502 Bad Gateway \xe9</h1>")
+
+    api = ZaloBotApi(DEFAULT_TOKEN, "http://zalo.invalid", transport=httpx.MockTransport(proxy))
+    try:
+        with pytest.raises(ZaloApiError) as failure:
+            await api.get_updates(1)
+        assert failure.value.status == 502
+    finally:
+        await api.aclose()
 
 
 # --- the token stays secret ----------------------------------------------------------------
