@@ -151,6 +151,15 @@ def build_service(
             coordinator_addresses=tuple(addresses),
             clock=clock,
             invite_ttl=settings.invite_ttl,
+            channels=frozenset(
+                name
+                for name, on in (
+                    ("telegram", settings.telegram_bot_token is not None),
+                    ("zalo", settings.zalo_bot_token is not None),
+                    ("console", use_console),
+                )
+                if on
+            ),
         )
     )
 

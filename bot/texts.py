@@ -12,7 +12,8 @@ FORGED_BUTTON = "Nút không hợp lệ. Không có gì thay đổi."
 NOTHING_TO_CANCEL = "Không có thao tác nào đang dở."
 CANCELLED = "Đã hủy thao tác đang dở. Không có dữ liệu nào bị ghi."
 UNSUPPORTED_MESSAGE = (
-    "Bot chưa đọc được loại tin nhắn này ({kind}). Vui lòng gửi chữ, bấm nút hoặc gửi tệp."
+    "Bot chưa đọc được loại tin nhắn này ({kind}). Vui lòng gửi chữ, chọn một phương án "
+    "hoặc gửi tệp.{hint}"
 )
 EMPTY_MESSAGE = "Tin nhắn trống. Vui lòng nhập nội dung."
 TOO_LONG_COMMAND = "Nội dung quá dài ({length} ký tự). Vui lòng rút gọn."
@@ -23,6 +24,10 @@ NOT_REGISTERED = (
 COORDINATOR_ONLY = "Lệnh /{command} chỉ dành cho cán bộ điều phối của {coordinator}."
 FOCAL_POINT_ONLY = "Lệnh /{command} dành cho cán bộ đầu mối của các đơn vị."
 ANSWER_WITH_BUTTON = "Vui lòng chọn một trong các phương án ở trên (bấm nút hoặc gõ số thứ tự)."
+CONVERSATION_EXPIRED = (
+    "Thao tác dở dang từ lần trước đã quá 24 giờ nên đã được hủy; chưa có gì được ghi. "
+    "Vui lòng bắt đầu lại (ví dụ gõ /baocao)."
+)
 IN_FLOW_HINT = "\n(Gõ /huy để hủy thao tác đang dở.)"
 
 HELP_UNREGISTERED = (
@@ -36,7 +41,7 @@ HELP_FOCAL_POINT = (
     "/baocao — gửi báo cáo, cập nhật tình hình thực hiện\n"
     "/tinhhinh — xem các báo cáo đã gửi của đơn vị\n"
     "/nhiemvu — xem nhiệm vụ của đơn vị theo Kế hoạch\n"
-    "/ketnoi — nhận nhắc việc thêm trên Zalo hoặc Telegram\n"
+    "{link}"
     "/huy — hủy thao tác đang dở\n"
     "/huongdan — xem hướng dẫn này"
 )
@@ -100,11 +105,22 @@ ASK_DEADLINE = "📝 Báo cáo của {agency}. Chọn kỳ báo cáo:"
 ASK_STATUS = "{deadline}: tình hình thực hiện của đơn vị?"
 ASK_PROGRESS = "Tiến độ hoàn thành khoảng bao nhiêu phần trăm? Bấm một mức hoặc gõ số từ 0 đến 100."
 ASK_NOTE = (
-    "Ghi chú ngắn về kết quả, khó khăn hoặc kiến nghị (tối đa {max} ký tự), hoặc bấm «Bỏ qua»."
+    "Ghi chú ngắn về kết quả, khó khăn hoặc kiến nghị (tối đa {max} ký tự), hoặc chọn «Bỏ qua»."
 )
 ASK_NOTE_REQUIRED = "Vui lòng mô tả vướng mắc và kiến nghị của đơn vị (tối đa {max} ký tự)."
-ASK_FILE = "Gửi tệp báo cáo (PDF, Word, Excel, ảnh…) nếu có, hoặc bấm «Bỏ qua»."
-EXPECTING_FILE = "Bước này cần một tệp đính kèm. Hãy gửi tệp, hoặc bấm «Bỏ qua» nếu không có."
+ASK_FILE = "Gửi tệp báo cáo (PDF, Word, Excel, ảnh…) nếu có, hoặc chọn «Bỏ qua».{hint}"
+EXPECTING_FILE = (
+    "Bước này cần một tệp đính kèm. Hãy gửi tệp, hoặc chọn «Bỏ qua» nếu không có.{hint}"
+)
+FILE_KEPT_NOTE_REQUIRED = (
+    "Đã nhận tệp. Vui lòng nhập thêm nội dung vướng mắc và kiến nghị của đơn vị "
+    "(báo cáo «gặp vướng mắc» cần có ghi chú)."
+)
+# What a channel can carry, said where files are asked for (the Zalo Bot API delivers images only).
+FILE_HINTS = {
+    "zalo": "\nTrên Zalo, bot chỉ nhận được ảnh (chụp trang báo cáo); tệp PDF, Word, Excel xin "
+    "gửi qua Telegram hoặc gửi trực tiếp cho cơ quan điều phối.",
+}
 CONFIRM_REPORT = "Kiểm tra lại báo cáo:\n{summary}"
 REPORT_SAVED = "✅ Đã ghi nhận báo cáo của {agency} ({deadline}) lúc {time}. Cảm ơn bạn!"
 REPORT_LATE_NOTE = "Lưu ý: báo cáo gửi sau hạn (hạn trước ngày {due})."
@@ -123,6 +139,9 @@ INVITE_CREATED = (
 CODE_ON_TELEGRAM_LINK = "Trên Telegram: mở đường link {link}\n"
 CODE_ON_TELEGRAM = "Trên Telegram: gửi cho bot lệnh /start {code}\n"
 CODE_ON_ZALO = "Trên Zalo: gửi mã trên (chỉ mã) cho bot Zalo{name}.\n"
+CODE_ON_CONSOLE = "Trong cửa sổ dòng lệnh: gõ :nguoi <tên> để đóng vai người được mời, rồi gõ mã.\n"
+HELP_LINK_LINE = "/ketnoi — nhận nhắc việc trên cả Telegram và Zalo\n"
+NO_OTHER_CHANNEL = "Bot hiện chỉ chạy trên một kênh ({channel}), chưa có kênh nào khác để kết nối."
 OPEN_SECTION_MISSING = "Kế hoạch không có mục nào cho phép thêm đơn vị."
 AGENCY_ADDED = (
     "Đã thêm {name} vào mục {section} với mã {code}.\n"

@@ -419,6 +419,20 @@ def claim_invite(
     return True
 
 
+def release_invite_claim(session: Session, *, invite_id: int, channel: str, user_id: str) -> None:
+    """Give an opened but unused invite back (the user cancelled registration)."""
+    session.execute(
+        sa.update(Invite)
+        .where(
+            col(Invite.id) == invite_id,
+            col(Invite.claimed_channel) == channel,
+            col(Invite.claimed_user_id) == user_id,
+            col(Invite.used_at).is_(None),
+        )
+        .values(claimed_channel=None, claimed_user_id=None, claimed_at=None)
+    )
+
+
 # --- dialog state ------------------------------------------------------------------------------
 
 

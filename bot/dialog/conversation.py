@@ -17,7 +17,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.dialog.events import Button, ButtonRows, TextReply
-from bot.dialog.validation import fold
+from bot.dialog.validation import fold, whole_number
 from storage import queries
 from storage.models import DialogState
 
@@ -80,10 +80,11 @@ class Conversation:
 
     def choice_from_text(self, text: str) -> str | None:
         """An option picked by typing its number or its label."""
-        typed = text.strip().rstrip(".").strip()
+        typed = text.strip().rstrip(".)").strip()
         options: list[str] = self.data.get("options", [])
-        if typed.isdigit() and options and 1 <= int(typed) <= len(options):
-            return options[int(typed) - 1]
+        number = whole_number(typed, max_digits=3)
+        if number is not None and options and 1 <= number <= len(options):
+            return options[number - 1]
         labels: dict[str, str] = self.data.get("labels", {})
         return labels.get(fold(typed))
 

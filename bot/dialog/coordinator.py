@@ -224,7 +224,7 @@ def _agency_detail(turn: Turn, agency: Agency) -> None:
 def send_report_file(turn: Turn) -> None:
     """The «📎» button: send back the file attached to a status update."""
     action = parse_action_payload(turn.event.payload or "")
-    update_id = int(action[1]) if action is not None and action[1].isdigit() else None
+    update_id = validation.whole_number(action[1]) if action is not None else None
     if not _send_report_file(turn, update_id):
         turn.result.notice = texts.FORGED_BUTTON
         turn.say(texts.FORGED_BUTTON)
@@ -233,7 +233,7 @@ def send_report_file(turn: Turn) -> None:
 def report_file_command(turn: Turn) -> None:
     """/tep N: the same as the «📎» button, for channels without buttons (Zalo)."""
     argument = turn.event.args[0] if turn.event.args else ""
-    update_id = int(argument) if argument.isdigit() and len(argument) <= 12 else None
+    update_id = validation.whole_number(argument)
     if not _send_report_file(turn, update_id):
         turn.say(texts.FILE_NOT_FOUND.format(number=argument[:20] or "?"))
 

@@ -38,6 +38,9 @@ from storage.queries import Membership
 
 INVITE_CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_COMMAND_LENGTH = 4000
+# A conversation left half-done this long is dropped: a "1" typed days later must not send a
+# report nobody remembers composing.
+CONVERSATION_TTL = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,13 @@ class DialogSettings:
     clock: Callable[[], datetime]
     invite_ttl: timedelta = timedelta(days=7)
     bot_usernames: dict[str, str] = field(default_factory=dict)  # channel → @username
+    # The channels this service runs: what invites and help mention.
+    channels: frozenset[str] = frozenset({"telegram", "zalo"})
+
+    @property
+    def has_other_channel(self) -> bool:
+        """More than one chat app: /ketnoi can add the other one to a focal point."""
+        return len(self.channels & {"telegram", "zalo"}) > 1
 
 
 @dataclass
@@ -81,6 +91,11 @@ class Turn:
     def plan_id(self) -> int:
         assert self.plan.id is not None
         return self.plan.id
+
+    @property
+    def file_hint(self) -> str:
+        """What this user's channel can carry as a file (empty where anything goes)."""
+        return texts.FILE_HINTS.get(self.event.channel, "")
 
     @property
     def actor(self) -> str:
@@ -168,6 +183,12 @@ class DialogCore:
         """Handle one event; everything it changes is committed together by the caller."""
         turn = self._turn(session, event)
         queries.mark_user_reachable(session, channel=event.channel, user_id=event.user_id)
+        if turn.conversation is not None and self._expired(turn):
+            drop_conversation(turn)
+            if event.command is None:
+                turn.result.notice = texts.CONVERSATION_EXPIRED
+                turn.say(texts.CONVERSATION_EXPIRED)
+                return turn.result
         if event.payload is not None:
             self._on_payload(turn, event.payload)
         elif event.command is not None:
@@ -191,6 +212,13 @@ class DialogCore:
             conversation=load_conversation(session, channel=event.channel, user_id=event.user_id),
             coordinator_name=coordinator_name(session, plan=plan),
         )
+
+    @staticmethod
+    def _expired(turn: Turn) -> bool:
+        state = queries.dialog_state(
+            turn.session, channel=turn.event.channel, user_id=turn.event.user_id
+        )
+        return state is not None and state.updated_at < turn.now - CONVERSATION_TTL
 
     # --- routing ----------------------------------------------------------------------------
 
@@ -242,6 +270,16 @@ class DialogCore:
         event = turn.event
         conversation = turn.conversation
         text = event.text
+        stripped = (text or "").strip()
+        if INVITE_CODE_PATTERN.match(stripped):
+            # On Zalo an invite is opened by sending its code, at any point (like /start CODE):
+            # a newer invite during registration, or a code sent by someone registered.
+            known = queries.invite_by_code(turn.session, stripped) is not None
+            if known or (turn.member is None and conversation is None):
+                from bot.dialog import registration
+
+                registration.start_with_code(turn, stripped)
+                return
         if conversation is not None and conversation.flow in self.flows:
             choice = conversation.choice_from_text(text) if text else None
             self.flows[conversation.flow].answer(
@@ -256,16 +294,14 @@ class DialogCore:
             )
             return
         if event.unsupported is not None or (event.attachment is not None and not text):
-            turn.say(texts.UNSUPPORTED_MESSAGE.format(kind=event.unsupported or "tệp"))
+            turn.say(
+                texts.UNSUPPORTED_MESSAGE.format(
+                    kind=event.unsupported or "tệp", hint=turn.file_hint
+                )
+            )
             return
-        stripped = (text or "").strip()
         if not stripped:
             turn.say(texts.EMPTY_MESSAGE)
-            return
-        if turn.member is None and INVITE_CODE_PATTERN.match(stripped):
-            from bot.dialog import registration
-
-            registration.start_with_code(turn, stripped)
             return
         self._help(turn)
 
@@ -275,11 +311,24 @@ class DialogCore:
         if turn.conversation is None:
             turn.say(texts.NOTHING_TO_CANCEL)
             return
-        turn.end_conversation()
+        drop_conversation(turn)
         turn.say(texts.CANCELLED)
 
     def _help(self, turn: Turn) -> None:
         help_for(turn)
+
+
+def drop_conversation(turn: Turn) -> None:
+    """End the conversation in progress; an invite opened for registration is free again."""
+    invite_id = turn.conversation.data.get("invite_id") if turn.conversation else None
+    if isinstance(invite_id, int):
+        queries.release_invite_claim(
+            turn.session,
+            invite_id=invite_id,
+            channel=turn.event.channel,
+            user_id=turn.event.user_id,
+        )
+    turn.end_conversation()
 
 
 def help_for(turn: Turn) -> None:
@@ -295,7 +344,12 @@ def help_for(turn: Turn) -> None:
             )
         )
     if turn.member is not None:
-        turn.say(texts.HELP_FOCAL_POINT.format(agency=turn.member.agency.name))
+        turn.say(
+            texts.HELP_FOCAL_POINT.format(
+                agency=turn.member.agency.name,
+                link=texts.HELP_LINK_LINE if turn.settings.has_other_channel else "",
+            )
+        )
     if not turn.is_coordinator and turn.member is None:
         turn.say(
             texts.HELP_UNREGISTERED.format(

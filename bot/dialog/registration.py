@@ -33,19 +33,30 @@ def start(turn: Turn) -> None:
 
 def how_to_use_code(turn: Turn, code: str) -> str:
     """Where to send an invite or link code: a Telegram deep link, a message to the Zalo bot."""
-    telegram = turn.settings.bot_usernames.get("telegram")
-    zalo = turn.settings.bot_usernames.get("zalo")
-    lines = (
-        texts.CODE_ON_TELEGRAM_LINK.format(link=f"https://t.me/{telegram}?start={code}")
-        if telegram
-        else texts.CODE_ON_TELEGRAM.format(code=code)
-    )
-    return lines + texts.CODE_ON_ZALO.format(name=f" «{zalo}»" if zalo else "")
+    channels = turn.settings.channels
+    lines = ""
+    if "telegram" in channels:
+        telegram = turn.settings.bot_usernames.get("telegram")
+        lines += (
+            texts.CODE_ON_TELEGRAM_LINK.format(link=f"https://t.me/{telegram}?start={code}")
+            if telegram
+            else texts.CODE_ON_TELEGRAM.format(code=code)
+        )
+    if "zalo" in channels:
+        zalo = turn.settings.bot_usernames.get("zalo")
+        lines += texts.CODE_ON_ZALO.format(name=f" «{zalo}»" if zalo else "")
+    if "console" in channels:
+        lines += texts.CODE_ON_CONSOLE
+    return lines
 
 
 def link_code(turn: Turn) -> None:
     """/ketnoi: a code that adds another channel (Zalo, Telegram) to this focal point."""
     assert turn.member is not None
+    if not turn.settings.has_other_channel:
+        name = CHANNEL_NAMES.get(turn.event.channel, turn.event.channel)
+        turn.say(texts.NO_OTHER_CHANNEL.format(channel=name))
+        return
     created = queries.create_link_code(
         turn.session,
         focal_point=turn.member.focal_point,
@@ -128,6 +139,14 @@ def start_with_code(turn: Turn, code: str) -> None:
     if problem is not None or invite is None or agency is None:
         turn.say(problem or texts.INVITE_NOT_FOUND.format(coordinator=turn.coordinator_name))
         return
+    previous = turn.conversation.data.get("invite_id") if turn.conversation else None
+    if isinstance(previous, int) and previous != invite.id:  # a newer invite replaces it
+        queries.release_invite_claim(
+            turn.session,
+            invite_id=previous,
+            channel=turn.event.channel,
+            user_id=turn.event.user_id,
+        )
     conversation = Conversation(flow=FLOW, step=STEP_NAME, data={"invite_id": invite.id})
     question = conversation.ask(
         STEP_NAME,
@@ -144,7 +163,7 @@ class RegistrationFlow:
         step = conversation.step
         if answer.unsupported is not None or answer.attachment is not None:
             kind = answer.unsupported or "tệp"
-            turn.say(texts.UNSUPPORTED_MESSAGE.format(kind=kind) + texts.IN_FLOW_HINT)
+            turn.say(texts.UNSUPPORTED_MESSAGE.format(kind=kind, hint="") + texts.IN_FLOW_HINT)
             return
         try:
             if step == STEP_NAME:

@@ -107,8 +107,13 @@ class ReportFlow:
             )
         step = conversation.step
         if answer.unsupported is not None and answer.attachment is None:
-            hint = texts.EXPECTING_FILE if step == STEP_FILE else texts.ANSWER_WITH_BUTTON
-            turn.say(texts.UNSUPPORTED_MESSAGE.format(kind=answer.unsupported) + "\n" + hint)
+            hint = (
+                texts.EXPECTING_FILE.format(hint=turn.file_hint)
+                if step == STEP_FILE
+                else texts.ANSWER_WITH_BUTTON
+            )
+            unsupported = texts.UNSUPPORTED_MESSAGE.format(kind=answer.unsupported, hint="")
+            turn.say(unsupported + "\n" + hint)
             return
         try:
             if step == STEP_DEADLINE:
@@ -152,23 +157,34 @@ class ReportFlow:
                 data["progress"] = validation.progress(value)
                 turn.reply(_ask_note(conversation))
             elif step == STEP_NOTE:
-                if answer.attachment is not None and not _note_required(data):
-                    data["note"] = None
+                if answer.attachment is not None:  # a file, perhaps with its caption as note
                     data["file"] = _file_data(answer)
+                    caption = validation.clean_text(answer.text)
+                    if caption:
+                        data["note"] = validation.note(caption)
+                    elif _note_required(data):
+                        turn.save(conversation)
+                        turn.say(texts.FILE_KEPT_NOTE_REQUIRED)
+                        return
+                    else:
+                        data["note"] = None
                     turn.reply(_ask_confirm(turn, conversation, deadline))
                 elif answer.choice == SKIP and not _note_required(data):
                     data["note"] = None
-                    turn.reply(_ask_file(conversation))
+                    turn.reply(_ask_file(turn, conversation))
                 else:
                     data["note"] = validation.note(answer.text)
-                    turn.reply(_ask_file(conversation))
+                    if data.get("file"):  # the file came first, with no caption
+                        turn.reply(_ask_confirm(turn, conversation, deadline))
+                    else:
+                        turn.reply(_ask_file(turn, conversation))
             elif step == STEP_FILE:
                 if answer.attachment is not None:
                     data["file"] = _file_data(answer)
                 elif answer.choice == SKIP:
                     data["file"] = None
                 else:
-                    turn.say(texts.EXPECTING_FILE)
+                    turn.say(texts.EXPECTING_FILE.format(hint=turn.file_hint))
                     return
                 turn.reply(_ask_confirm(turn, conversation, deadline))
             elif step == STEP_CONFIRM:
@@ -223,8 +239,10 @@ def _ask_note(conversation: Conversation) -> TextReply:
     )
 
 
-def _ask_file(conversation: Conversation) -> TextReply:
-    return conversation.ask(STEP_FILE, texts.ASK_FILE, [("Bỏ qua", SKIP)])
+def _ask_file(turn: Turn, conversation: Conversation) -> TextReply:
+    return conversation.ask(
+        STEP_FILE, texts.ASK_FILE.format(hint=turn.file_hint), [("Bỏ qua", SKIP)]
+    )
 
 
 def _file_data(answer: Answer) -> dict[str, Any]:

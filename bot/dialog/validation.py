@@ -23,6 +23,14 @@ def clean_text(text: str | None) -> str:
     return unicodedata.normalize("NFC", text).strip()
 
 
+def whole_number(text: str | None, *, max_digits: int = 12) -> int | None:
+    """A number typed with any digits a keyboard may send (full-width ０１, circled ①), or None."""
+    value = unicodedata.normalize("NFKC", text or "").strip()
+    if not re.fullmatch(rf"[0-9]{{1,{max_digits}}}", value):
+        return None
+    return int(value)
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -63,11 +71,12 @@ _LANDLINE = re.compile(r"^02\d{9}$")
 def phone(text: str | None) -> str:
     """A Vietnamese phone number, returned as 0xxxxxxxxx."""
     value = clean_text(text)
-    digits = re.sub(r"[\s.\-()]", "", value)
-    if digits.startswith("+84"):
-        digits = "0" + digits[3:]
-    elif digits.startswith("84") and len(digits) in (11, 12):
-        digits = "0" + digits[2:]
+    digits = re.sub(r"[\s.\-()]", "", unicodedata.normalize("NFKC", value))
+    national = digits.removeprefix("+84") if digits.startswith("+84") else None
+    if national is None and digits.startswith("84") and len(digits) >= 11:
+        national = digits[2:]
+    if national is not None:  # +84 912…, 84 912…, and the common "+84 0912…"
+        digits = "0" + national.removeprefix("0")
     if not (_MOBILE.match(digits) or _LANDLINE.match(digits)):
         raise InputError(
             "Số điện thoại chưa đúng. Vui lòng nhập số di động 10 chữ số (ví dụ 0912 345 678) "
@@ -76,11 +85,19 @@ def phone(text: str | None) -> str:
     return digits
 
 
+_PROGRESS = re.compile(
+    r"(?:khoảng|khoang|đạt|dat|được|duoc|~)?\s*([0-9]{1,3})(?:[.,]0+)?\s*"
+    r"(?:%|phần trăm|phan tram)?\s*[.!]?"
+)
+
+
 def progress(text: str | None) -> int:
-    value = clean_text(text).rstrip("%").strip()
-    if not re.fullmatch(r"\d{1,3}", value) or int(value) > 100:
+    """0–100, as people write it: 60, 60%, 60 %, khoảng 60%, 60 phần trăm, đạt 60%."""
+    value = unicodedata.normalize("NFKC", clean_text(text)).lower()
+    match = _PROGRESS.fullmatch(value)
+    if match is None or int(match.group(1)) > 100:
         raise InputError("Tiến độ là một số từ 0 đến 100 (phần trăm), ví dụ: 60")
-    return int(value)
+    return int(match.group(1))
 
 
 def note(text: str | None, *, max_length: int = NOTE_MAX) -> str:

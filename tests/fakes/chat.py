@@ -42,12 +42,15 @@ class CoreChat:
             )
         )
 
-    def send_file(self, name: str, file_id: str = "file-1", size: int = 1234) -> list[Reply]:
+    def send_file(
+        self, name: str, file_id: str = "file-1", size: int = 1234, caption: str | None = None
+    ) -> list[Reply]:
         return self._handle(
             IncomingEvent(
                 channel=self.channel,
                 user_id=self.user_id,
                 chat_id=self.user_id,
+                text=caption,
                 attachment=Attachment(file_id, name, "application/pdf", size),
             )
         )

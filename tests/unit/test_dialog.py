@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
+from bot.dialog import validation
 from bot.dialog.core import DialogCore, DialogSettings
 from bot.dialog.events import DocumentReply, TextReply
 from scheduler.reminders import CoordinatorAddress
@@ -212,8 +213,68 @@ def test_registration_can_be_redone_and_cancelled(
     chat.send("/huy")
     assert "Đã hủy" in chat.text()
     assert database.run_sync(queries.membership, channel="telegram", user_id="2001") is None
-    chat.send(f"/start {code}")  # the invite stays bound to the same person
+    chat.send(f"/start {code}")  # cancelling freed the invite; the same person may reopen it
     assert "họ và tên" in chat.text()
+
+
+def test_a_cancelled_registration_frees_the_invite_for_someone_else(
+    database: Database, core: DialogCore, coordinator: CoreChat
+) -> None:
+    """The coordinator forwarded the invite to the wrong colleague, who opened it and gave up."""
+    code = invite_code(coordinator, "SYT")
+    wrong = CoreChat(database, core, "2001")
+    wrong.send(f"/start {code}")
+    wrong.send("/huy")
+    right = CoreChat(database, core, "2002")
+    right.send(f"/start {code}")
+    assert "họ và tên" in right.text()
+    wrong.send(f"/start {code}")
+    assert "đã được sử dụng" in wrong.text()
+
+
+def test_on_zalo_a_newer_invite_code_sent_during_registration_replaces_the_first(
+    database: Database, core: DialogCore, coordinator: CoreChat
+) -> None:
+    chat = CoreChat(database, core, "zalo-user-1", channel="zalo")
+    first = invite_code(coordinator, "SYT")
+    chat.send(first)
+    chat.send(invite_code(coordinator, "STP"))  # the coordinator sent the right one after all
+    assert "Sở Tư pháp" in chat.text() and "họ và tên" in chat.text()
+    someone = CoreChat(database, core, "zalo-user-2", channel="zalo")
+    someone.send(first)  # the first invite is free again
+    assert "Sở Y tế" in someone.text() and "họ và tên" in someone.text()
+
+
+def test_a_registered_official_who_sends_an_invite_code_is_told_so(
+    database: Database, core: DialogCore, coordinator: CoreChat
+) -> None:
+    chat = register(database, core, coordinator, user_id="zalo-2001")
+    chat.send(invite_code(coordinator, "STP"))
+    assert "Bạn đã đăng ký là cán bộ đầu mối của Sở Y tế" in chat.text()
+
+
+def test_invites_mention_only_the_channels_the_service_runs(
+    database: Database, seed_plan: Plan, clock: FakeClock
+) -> None:
+    telegram_only = DialogCore(
+        DialogSettings(
+            plan_code=seed_plan.code,
+            coordinators=frozenset({("telegram", COORDINATOR_ID)}),
+            coordinator_addresses=(CoordinatorAddress("telegram", COORDINATOR_ID),),
+            clock=clock,
+            bot_usernames={"telegram": "nhacviec_bot"},
+            channels=frozenset({"telegram"}),
+        )
+    )
+    coordinator = CoreChat(database, telegram_only, COORDINATOR_ID)
+    invite_code(coordinator, "SYT")
+    assert "https://t.me/nhacviec_bot?start=" in coordinator.text()
+    assert "Zalo" not in coordinator.text()
+    official = register(database, telegram_only, coordinator, user_id="2001")
+    official.send("/huongdan")
+    assert "/ketnoi" not in official.text()
+    official.send("/ketnoi")
+    assert "chỉ chạy trên một kênh (Telegram)" in official.text()
 
 
 # --- reports --------------------------------------------------------------------------------
@@ -311,6 +372,78 @@ def test_the_file_step_wants_a_file(
     assert "cần một tệp" in chat.text()
     chat.send_file("bc.docx")
     assert "Tệp: bc.docx" in chat.text()
+
+
+def test_a_file_sent_with_a_caption_at_the_note_step_keeps_both(
+    database: Database, core: DialogCore, coordinator: CoreChat
+) -> None:
+    chat = register(database, core, coordinator, user_id="2001")
+    chat.send("/baocao")
+    chat.press("sơ kết")
+    chat.press("Hoàn thành")
+    chat.send_file("bc-so-ket.pdf", caption="Đã tập huấn 3 lớp, 120 người")
+    assert "Ghi chú: Đã tập huấn 3 lớp, 120 người" in chat.text()
+    assert "Tệp: bc-so-ket.pdf" in chat.text()
+
+
+def test_a_problem_report_keeps_a_file_sent_before_its_note(
+    database: Database, core: DialogCore, coordinator: CoreChat
+) -> None:
+    chat = register(database, core, coordinator, user_id="2001")
+    chat.send("/baocao")
+    chat.press("sơ kết")
+    chat.press("vướng mắc")
+    chat.send("30")
+    chat.send_file("kien-nghi.pdf")
+    assert "Đã nhận tệp" in chat.text() and "vướng mắc" in chat.text()
+    chat.send("Thiếu kinh phí tổ chức tập huấn")
+    assert "Tệp: kien-nghi.pdf" in chat.text()
+    assert "Ghi chú: Thiếu kinh phí tổ chức tập huấn" in chat.text()
+
+
+def test_on_zalo_the_file_step_says_only_photos_arrive(
+    database: Database, core: DialogCore, coordinator: CoreChat
+) -> None:
+    code = invite_code(coordinator, "SYT")
+    chat = CoreChat(database, core, "zalo-2001", channel="zalo")
+    chat.send(code)
+    chat.send("Nguyễn Thị Hoa")
+    chat.send("Chuyên viên")
+    chat.send("0912345678")
+    chat.send("1")
+    chat.send("/baocao")
+    chat.send("1")
+    chat.send("Hoàn thành")
+    chat.send("1")  # Bỏ qua (no note)
+    assert "bot chỉ nhận được ảnh" in chat.text()
+
+
+@pytest.mark.parametrize("typed", ["1", " 1 ", "1.", "1)", "０１", "①"])
+def test_an_option_number_may_be_typed_in_any_digits_a_phone_sends(
+    database: Database, core: DialogCore, coordinator: CoreChat, typed: str
+) -> None:
+    chat = register(database, core, coordinator, user_id="2001")
+    chat.send("/baocao")
+    chat.send(typed)
+    assert "Báo cáo sơ kết 6 tháng: tình hình thực hiện của đơn vị?" in chat.text()
+
+
+def test_a_half_done_report_expires_after_a_day_and_sends_nothing(
+    database: Database, core: DialogCore, coordinator: CoreChat, clock: FakeClock
+) -> None:
+    chat = register(database, core, coordinator, user_id="2001")
+    chat.send("/baocao")
+    chat.press("sơ kết")
+    chat.press("Hoàn thành")
+    chat.press("Bỏ qua")
+    chat.press("Bỏ qua")
+    assert "Gửi báo cáo" in " ".join(label for label, _ in chat.buttons())
+    clock.advance(timedelta(hours=25))
+    chat.send("1")
+    assert "quá 24 giờ" in chat.text()
+    assert database.run_sync(lambda s: s.exec(select(StatusUpdate)).all()) == []
+    chat.send("/baocao")  # a command just starts afresh
+    assert "Chọn kỳ báo cáo" in chat.text()
 
 
 def test_a_late_report_says_it_is_late(
@@ -594,3 +727,32 @@ def test_a_conversation_survives_a_new_core_instance(
     resumed = CoreChat(database, restarted, "2001")
     resumed.send("Chuyên viên")
     assert "Bước 3/3" in resumed.text()
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("+84 912.345.678", "0912345678"),
+        ("+84 0912 345 678", "0912345678"),
+        ("84 0912345678", "0912345678"),
+        ("84912345678", "0912345678"),
+        ("０９１２ ３４５ ６７８", "0912345678"),
+        ("0227 3831 234", "02273831234"),
+        ("+84 227 3831 234", "02273831234"),
+    ],
+)
+def test_phone_numbers_are_read_the_ways_officials_write_them(typed: str, expected: str) -> None:
+    assert validation.phone(typed) == expected
+
+
+@pytest.mark.parametrize(
+    "typed", ["60", "60%", "60 %", "khoảng 60%", "60 phần trăm", "60%.", "Đạt 60%", "６０"]
+)
+def test_progress_is_read_the_ways_officials_write_it(typed: str) -> None:
+    assert validation.progress(typed) == 60
+
+
+@pytest.mark.parametrize("typed", ["", "101", "-5", "năm mươi", "60% và 70%", "1e2"])
+def test_progress_that_is_not_a_percentage_gets_a_clear_message(typed: str) -> None:
+    with pytest.raises(validation.InputError, match="từ 0 đến 100"):
+        validation.progress(typed)
