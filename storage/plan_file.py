@@ -279,9 +279,9 @@ def _build(
         return loader.construct_object(node, deep=True)
     except ValueError as exc:  # e.g. an ISO date that does not exist: 2021-02-30
         value = node.value if isinstance(node, yaml.ScalarNode) else "?"
-        problem = f"giá trị không hợp lệ {value!r} ({exc})"
+        problem = f"{_where(path)}: giá trị không hợp lệ {value!r} ({exc})"
         if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", str(value)):
-            problem = f"ngày không tồn tại: {value!r}"
+            problem = f"{_where(path)}: ngày không tồn tại: {value!r}"
         raise PlanFileError([PlanProblem(file, node.start_mark.line + 1, problem)]) from exc
 
 
@@ -305,6 +305,14 @@ _MESSAGES = {
     "int_parsing": "phải là một số nguyên",
     "bool_type": "phải là true hoặc false",
     "bool_parsing": "phải là true hoặc false",
+}
+
+
+_BOUNDS = {
+    "greater_than_equal": ("lớn hơn hoặc bằng", "ge"),
+    "greater_than": ("lớn hơn", "gt"),
+    "less_than_equal": ("nhỏ hơn hoặc bằng", "le"),
+    "less_than": ("nhỏ hơn", "lt"),
 }
 
 
@@ -337,10 +345,16 @@ def _problems_from(exc: ValidationError, lines: dict[Path_, int], file: str) -> 
         ctx = error.get("ctx") or {}
         if error["type"] in ("too_short", "too_long", "string_too_short", "string_too_long"):
             message = _length_message(error["type"], ctx)
+        elif error["type"] in _BOUNDS:
+            word, key = _BOUNDS[error["type"]]
+            message = f"phải {word} {ctx.get(key)}, nhận được {error['input']!r}"
         if message is None or error["type"] in ("value_error", "assertion_error"):
             message = str(error["msg"]).removeprefix("Value error, ")
-        elif error["type"] in ("string_pattern_mismatch", "literal_error"):
-            message = f"{message}: {error['input']!r} ({error['msg']})"
+        elif error["type"] == "literal_error":
+            allowed = str(ctx.get("expected")).replace(" or ", " hoặc ")
+            message = f"{message}: {error['input']!r} (chỉ nhận: {allowed})"
+        elif error["type"] == "string_pattern_mismatch":
+            message = f"{message}: {error['input']!r} (mẫu: {ctx.get('pattern')})"
         problems.append(PlanProblem(file, _line_for(loc, lines), f"{_where(loc)}: {message}"))
     return problems
 

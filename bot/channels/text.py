@@ -3,6 +3,8 @@ for channels without buttons."""
 
 from __future__ import annotations
 
+import unicodedata
+
 from scheduler.messenger import ButtonRows
 
 NUMBERED_HINT = "Trả lời bằng số thứ tự."
@@ -37,11 +39,28 @@ def split_text(text: str, limit: int) -> list[str]:
         if cut < fit // 2:
             cut = text.rfind(" ", 0, fit)
         if cut < fit // 2:
-            cut = fit
+            cut = _cluster_start(text, fit)
         pieces.append(text[:cut].rstrip())
         text = text[cut:].lstrip()
     pieces.append(text)
     return [piece for piece in pieces if piece]
+
+
+_JOINERS = {"\u200d", "\ufe0e", "\ufe0f"}  # zero-width joiner, variation selectors
+
+
+def _cluster_start(text: str, cut: int) -> int:
+    """Move a hard cut back so it does not split a letter from its accents (decomposed
+    Vietnamese) or an emoji sequence; as is if the whole prefix is one cluster."""
+    index = cut
+    while 0 < index < len(text) and (
+        unicodedata.combining(text[index])
+        or text[index] in _JOINERS
+        or text[index - 1] == "\u200d"
+        or 0x1F3FB <= ord(text[index]) <= 0x1F3FF  # skin tone modifiers
+    ):
+        index -= 1
+    return index or cut
 
 
 def render_options(buttons: ButtonRows, *, numbered: bool) -> list[str]:

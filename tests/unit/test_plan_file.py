@@ -662,3 +662,30 @@ def test_a_text_of_the_wrong_length_is_reported_in_characters(tmp_path: Path, va
     problem = only_problem(path)
     assert problem.line == line_of(text, "short_name: " + value)
     assert "ký tự" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        (
+            "heading: Sở Y tế\n    kind: department",
+            "heading: Sở Y tế\n    kind: departmnt",
+            "chỉ nhận: 'department', ",
+        ),
+        (
+            "before_deadline_working_days: [10, 5, 2, 1]",
+            "before_deadline_working_days: [10, 0, 2, 1]",
+            "before_deadline_working_days[1]: phải lớn hơn hoặc bằng 1, nhận được 0",
+        ),
+        ("due_before: 2021-06-10", "due_before: 2021-06-31", "due_before: ngày không tồn tại"),
+    ],
+)
+def test_messages_are_vietnamese_and_name_the_field(
+    tmp_path: Path, old: str, new: str, says: str
+) -> None:
+    text = edited(old, new)
+    path = tmp_path / "plan.yaml"
+    path.write_text(text, encoding="utf-8")
+    problem = only_problem(path)
+    assert says in problem.message
+    assert "Input should" not in problem.message and " or " not in problem.message

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from telegram.error import (
     BadRequest,
@@ -43,6 +45,24 @@ def test_split_text_prefers_line_breaks() -> None:
     text = "\n".join(f"dòng {n:04d}" for n in range(1000))
     pieces = split_text(text, TEXT_LIMIT)
     assert len(pieces) == 3 and all(piece.startswith("dòng") for piece in pieces)
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        unicodedata.normalize("NFD", "ệ"),  # e + two accents, as some Vietnamese keyboards send
+        "👩\u200d👩\u200d👧",  # one family emoji made of three
+        "👍🏽",  # a thumb and its skin tone
+    ],
+)
+def test_a_hard_cut_never_splits_a_letter_from_its_accents_or_an_emoji_sequence(
+    unit: str,
+) -> None:
+    text = unit * 3000  # no space or line break to cut at
+    pieces = split_text(text, 100)
+    assert "".join(pieces) == text
+    assert all(piece.startswith(unit[0]) and piece.endswith(unit[-1]) for piece in pieces)
+    assert all(utf16_length(piece) <= 100 for piece in pieces)
 
 
 def test_an_empty_text_is_never_sent() -> None:
