@@ -104,7 +104,7 @@ class Service:
             await self.zalo.stop()
         if self.telegram is not None:
             await self.telegram.stop()
-        self.lock.release()
+        await asyncio.to_thread(self.lock.release)  # a query on PostgreSQL: off the loop
         self.database.dispose()
 
 
@@ -180,6 +180,7 @@ def build_service(
             api_base_url=settings.telegram_api_base_url,
             on_event=on_event,
             on_outbox_queued=wake_sender,
+            coordinator_chat_ids=frozenset(settings.coordinator_telegram_ids),
         )
         channels.append(telegram)
     if settings.zalo_bot_token is not None:

@@ -16,6 +16,7 @@ from functools import partial
 
 from telegram import (
     BotCommand,
+    BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -83,15 +84,23 @@ UNSUPPORTED_KINDS = {
     "venue": "địa điểm",
 }
 
+# The command menu: focal points see theirs; each coordinator's chat also gets the rest.
 COMMANDS = [
     ("baocao", "Gửi báo cáo, cập nhật tình hình"),
     ("tinhhinh", "Xem báo cáo đã gửi của đơn vị"),
     ("nhiemvu", "Xem nhiệm vụ của đơn vị"),
-    ("tonghop", "Tổng hợp (cán bộ điều phối)"),
-    ("quahan", "Đơn vị quá hạn (cán bộ điều phối)"),
-    ("donvi", "Thông tin một đơn vị (cán bộ điều phối)"),
-    ("xuat", "Tải tệp Excel (cán bộ điều phối)"),
-    ("moi", "Tạo mã mời đầu mối (cán bộ điều phối)"),
+    ("huy", "Hủy thao tác đang dở"),
+    ("huongdan", "Hướng dẫn"),
+]
+COORDINATOR_COMMANDS = [
+    ("tonghop", "Bảng tổng hợp báo cáo"),
+    ("quahan", "Đơn vị quá hạn, gặp vướng mắc"),
+    ("donvi", "Thông tin một đơn vị"),
+    ("xuat", "Tải tệp Excel tổng hợp"),
+    ("moi", "Tạo mã mời cán bộ đầu mối"),
+    ("nhac", "Nhắc một đơn vị"),
+    ("thongbao", "Gửi thông báo tới các đầu mối"),
+    ("themdonvi", "Thêm đơn vị vào kế hoạch"),
     ("huy", "Hủy thao tác đang dở"),
     ("huongdan", "Hướng dẫn"),
 ]
@@ -197,7 +206,9 @@ class TelegramChannel:
         on_event: EventHandler,
         on_outbox_queued: Callable[[], None] = lambda: None,
         poll_timeout: int = 30,
+        coordinator_chat_ids: frozenset[int] = frozenset(),
     ) -> None:
+        self.coordinator_chat_ids = coordinator_chat_ids
         self._on_event = on_event
         self._on_outbox_queued = on_outbox_queued
         self.poll_timeout = poll_timeout
@@ -225,6 +236,11 @@ class TelegramChannel:
             await self.application.bot.set_my_commands(
                 [BotCommand(name, description) for name, description in COMMANDS]
             )
+            for chat_id in sorted(self.coordinator_chat_ids):
+                await self.application.bot.set_my_commands(
+                    [BotCommand(name, text) for name, text in COORDINATOR_COMMANDS],
+                    scope=BotCommandScopeChat(chat_id),
+                )
         except TelegramError as exc:  # cosmetic; the bot works without the command menu
             log.warning("could not set the Telegram command menu: %s", exc)
         await self.application.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 import re
 from datetime import UTC, datetime, timedelta
@@ -132,6 +133,12 @@ async def test_who_may_do_what(telegram_api: FakeTelegramBotApi, settings: Setti
         refused = await stranger.send("/baocao")
         assert "chưa đăng ký" in refused.text
         assert not [c for c in telegram_api.calls if c.method == "sendDocument"]
+    menus = {
+        json.loads(key)[0].get("chat_id"): [c["command"] for c in commands]
+        for key, commands in telegram_api.commands.items()
+    }
+    assert "moi" not in menus[None] and "baocao" in menus[None]  # what everyone sees
+    assert "moi" in menus[COORDINATOR_ID] and "tonghop" in menus[COORDINATOR_ID]
 
 
 async def test_bad_input_gets_a_clear_answer_and_changes_nothing(

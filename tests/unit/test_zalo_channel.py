@@ -377,3 +377,19 @@ async def test_the_token_never_appears_in_errors_or_logs(
     assert DEFAULT_TOKEN not in str(caught.value)
     assert caught.value.code is None
     assert DEFAULT_TOKEN.split(":")[1] not in caplog.text
+
+
+async def test_a_token_echoed_back_by_the_server_is_redacted(zalo_api: FakeZaloBotApi) -> None:
+    """Servers sometimes quote the request URL in their error description."""
+    zalo_api.fail_next(
+        "sendMessage", status=400, description=f"bad url /bot{DEFAULT_TOKEN}/sendMessage"
+    )
+    api = ZaloBotApi(DEFAULT_TOKEN, zalo_api.base_url)
+    try:
+        await api.send_chat_action(USER)  # a call that succeeds: nothing to leak
+        with pytest.raises(ZaloApiError) as caught:
+            await api.send_message(USER, "xin chào")
+    finally:
+        await api.aclose()
+    assert DEFAULT_TOKEN not in str(caught.value) and "/bot***/" in str(caught.value)
+    assert caught.value.code == 400
