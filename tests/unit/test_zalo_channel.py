@@ -393,3 +393,46 @@ async def test_a_token_echoed_back_by_the_server_is_redacted(zalo_api: FakeZaloB
         await api.aclose()
     assert DEFAULT_TOKEN not in str(caught.value) and "/bot***/" in str(caught.value)
     assert caught.value.code == 400
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (408, {"ok": False, "error_code": 408, "description": "Request timeout"}),
+        (200, {"ok": False, "error_code": 408, "description": "Request timeout"}),
+        (200, {"ok": True, "result": {}}),
+    ],
+)
+async def test_every_way_zalo_says_no_update_is_an_idle_poll(
+    status: int, body: dict[str, object]
+) -> None:
+    """Public clients see 408 as the HTTP status, as error_code under HTTP 200, or no result."""
+
+    def zalo(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, json=body)
+
+    api = ZaloBotApi(DEFAULT_TOKEN, "http://zalo.invalid", transport=httpx.MockTransport(zalo))
+    try:
+        assert await api.get_updates(1) is None
+    finally:
+        await api.aclose()
+
+
+async def test_a_webhook_body_wrapped_in_ok_and_result_is_unwrapped(
+    zalo_api: FakeZaloBotApi, recorder: Recorder
+) -> None:
+    zalo = ZaloChannel(
+        token=DEFAULT_TOKEN,
+        api_base_url=zalo_api.base_url,
+        on_event=recorder,
+        webhook_secret=SECRET,
+    )
+    await zalo.start(poll=False)
+    try:
+        wrapped = {"ok": True, "result": update("message.text.received", text="/huongdan")}
+        body = json.dumps(wrapped).encode()
+        assert await zalo.handle_webhook({SECRET_HEADER: SECRET}, body) == 200
+        await zalo_api.next_bot_message(USER)
+    finally:
+        await zalo.stop()
+    assert [e.command for e in recorder.events] == ["huongdan"]
