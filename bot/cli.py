@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from datetime import time as clock_time
 from pathlib import Path
+from types import TracebackType
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.logs import configure_logging
+from bot.config import ConfigError, Settings, load_settings, raw_values, secrets_in
+from bot.logs import configure_logging, redact
 from scheduler.calendar import WorkingCalendar
 from scheduler.policy import ReminderKind, ReminderOccurrence, reminder_calendar
 from storage.lock import ServiceLockHeld
 from storage.plan_file import PlanFileError, PlanSpec, _parse_date, read_plan_file
 
+EXIT_BUG = 1
 EXIT_BAD_INPUT = 2
 WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
 KIND_LABELS = {
@@ -35,12 +38,196 @@ def _fail(message: str) -> int:
     return EXIT_BAD_INPUT
 
 
+log = logging.getLogger("nhacviec")
+
+
 def _settings() -> Settings:
     settings = load_settings()
-    os.environ["TZ"] = settings.timezone.key  # log timestamps in local time
+    key = settings.timezone.key  # a zone name, or the path of a zone file (TZ=:/etc/localtime)
+    os.environ["TZ"] = f":{key}" if key.startswith("/") else key  # log timestamps in local time
     time.tzset()
     configure_logging(settings.log_level, settings.secrets)
     return settings
+
+
+# --- start-up failures: one line naming the variable to fix --------------------------------
+
+
+def _one_line(text: str, secrets: Iterable[str], limit: int = 300) -> str:
+    text = " ".join(redact(text, secrets).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def shown_database_url(url: str) -> str:
+    """The database URL with its password blanked."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def check_database(settings: Settings) -> None:
+    """Connect once, so an unreachable or unusable ``DATABASE_URL`` is one clear line."""
+    import sqlalchemy as sa
+
+    from storage.database import Database
+
+    try:
+        database = Database(settings.database_url)
+        try:
+            with database.engine.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+        finally:
+            database.dispose()
+    except (OSError, sa.exc.SQLAlchemyError) as exc:
+        reason = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+        lines = [line for line in str(reason).splitlines() if line.strip()]
+        # psycopg's hint "Is the server running on that host…" adds nothing to the reason
+        detail = " ".join(line for line in lines if "Is the server running" not in line)
+        raise ConfigError(
+            "DATABASE_URL",
+            f"không kết nối được cơ sở dữ liệu {shown_database_url(settings.database_url)} "
+            f"({_one_line(detail or type(reason).__name__, settings.secrets)})",
+        ) from None
+
+
+def _telegram_problem(exc: Exception, settings: Settings) -> ConfigError | None:
+    from telegram.error import BadRequest, InvalidToken, NetworkError, TimedOut
+
+    url = settings.telegram_api_base_url
+    if isinstance(exc, InvalidToken):
+        # PTB says "invalid token" for any 401 or 404; from something that is not a Bot API
+        # server (a wrong TELEGRAM_API_BASE_URL) the answer is not even JSON.
+        cause = exc.__cause__
+        if isinstance(cause, InvalidToken) and "Parsing the server response" in cause.message:
+            status = cause.message.split(". Parsing the server response")[0]
+            return ConfigError(
+                "TELEGRAM_API_BASE_URL",
+                f"{url} không trả lời như một máy chủ Telegram Bot API ({status})",
+            )
+        return ConfigError(
+            "TELEGRAM_BOT_TOKEN",
+            "Telegram từ chối mã bot (sai hoặc đã bị thu hồi); lấy mã mới từ @BotFather",
+        )
+    if isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):  # TimedOut too
+        detail = _one_line(exc.message.split(". Parsing the server response")[0], settings.secrets)
+        if isinstance(exc, TimedOut):
+            what = f"máy chủ Telegram {url} không trả lời kịp"
+        elif detail.startswith(("httpx.", "Unknown error in HTTP implementation")):
+            what = f"không kết nối được máy chủ Telegram {url}"
+        else:  # an HTTP error status (5xx) from the server
+            what = f"máy chủ Telegram {url} báo lỗi"
+        return ConfigError("TELEGRAM_API_BASE_URL", f"{what} ({detail})")
+    return None
+
+
+def _zalo_problem(exc: Exception, settings: Settings) -> ConfigError | None:
+    from bot.channels.zalo import ZaloApiError
+
+    if not isinstance(exc, ZaloApiError):
+        return None
+    url = settings.zalo_api_base_url
+    text = _one_line(str(exc), settings.secrets)
+    method = text.split(":", 1)[0]  # ZaloApiError messages start with the method
+    detail = text.split(": ", 1)[-1].rstrip(":")  # httpx's ReadTimeout says nothing more
+    if exc.status is None:  # no answer at all: refused, timed out, name not found …
+        if "Timeout" in detail.split(":", 1)[0]:
+            what = f"máy chủ Zalo {url} không trả lời kịp"
+        else:
+            what = f"không kết nối được máy chủ Zalo {url}"
+        return ConfigError("ZALO_API_BASE_URL", f"{what} ({detail})")
+    if exc.code is not None and (exc.code >= 500 or exc.code == 429):
+        return ConfigError("ZALO_API_BASE_URL", f"máy chủ Zalo {url} báo lỗi ({detail})")
+    if exc.error_code is None and "not a JSON answer" in detail:
+        return ConfigError(
+            "ZALO_API_BASE_URL",
+            f"{url} không trả lời như một máy chủ Zalo Bot API (HTTP {exc.status})",
+        )
+    if method == "setWebhook":
+        return ConfigError("ZALO_WEBHOOK_URL", f"Zalo từ chối địa chỉ webhook ({detail})")
+    # getMe (or deleteWebhook) refused: Zalo does not know this token.
+    return ConfigError(
+        "ZALO_BOT_TOKEN", f"Zalo từ chối mã bot (sai hoặc đã bị thu hồi); Zalo trả lời: {detail}"
+    )
+
+
+def _raised_in(exc: BaseException, function: str) -> bool:
+    traceback: TracebackType | None = exc.__traceback__
+    while traceback is not None:
+        if traceback.tb_frame.f_code.co_name == function:
+            return True
+        traceback = traceback.tb_next
+    return False
+
+
+def startup_problem(exc: Exception, settings: Settings) -> ConfigError | None:
+    """The setting to blame for a failure while starting the service, if it is one."""
+    # A library that was never imported raised nothing: do not import it just to check.
+    if "telegram" in sys.modules:
+        problem = _telegram_problem(exc, settings)
+        if problem is not None:
+            return problem
+    if "bot.channels.zalo" in sys.modules:
+        problem = _zalo_problem(exc, settings)
+        if problem is not None:
+            return problem
+    if isinstance(exc, OSError) and _raised_in(exc, "serve_webhook"):
+        host, port = settings.zalo_webhook_listen
+        reason = _one_line(str(exc), settings.secrets)
+        return ConfigError(
+            "ZALO_WEBHOOK_LISTEN", f"không mở được {host}:{port} để nhận webhook ({reason})"
+        )
+    return None
+
+
+def warn_without_coordinators(settings: Settings) -> None:
+    """On Telegram or Zalo, without a coordinator id nobody can invite anyone (/moi)."""
+    channels = (  # name, running, has coordinators, token variable, coordinator variable
+        (
+            "Telegram",
+            settings.telegram_bot_token is not None,
+            bool(settings.coordinator_telegram_ids),
+            "TELEGRAM_BOT_TOKEN",
+            "COORDINATOR_TELEGRAM_IDS (mã số người dùng Telegram, hỏi @userinfobot)",
+        ),
+        (
+            "Zalo",
+            settings.zalo_bot_token is not None,
+            bool(settings.coordinator_zalo_ids),
+            "ZALO_BOT_TOKEN",
+            "COORDINATOR_ZALO_IDS (mã người dùng Zalo)",
+        ),
+    )
+    running = [channel for channel in channels if channel[1]]
+    if not running or any(has_ids for _, _, has_ids, _, _ in running):
+        return
+    to_set = " hoặc ".join(ids_variable for _, _, _, _, ids_variable in running)
+    idle = "".join(
+        f"; {ids_variable.split()[0]} đã đặt nhưng kênh {name} không chạy (thiếu {token_variable})"
+        for name, on, has_ids, token_variable, ids_variable in channels
+        if has_ids and not on
+    )
+    log.warning(
+        "chưa có cán bộ điều phối nào: không ai dùng được /moi (mời đầu mối), /tonghop, /quahan…; "
+        "hãy đặt %s rồi khởi động lại%s",
+        to_set,
+        idle,
+    )
+
+
+def _crash(exc: BaseException, settings: Settings | None) -> int:
+    """A failure nobody foresaw (a bug): keep the traceback for the operator, minus secrets."""
+    if settings is None:  # the settings could not even be read: logging is not set up yet
+        try:
+            secrets = secrets_in(raw_values())
+        except Exception:
+            secrets = secrets_in(os.environ)
+        configure_logging("INFO", secrets)
+    log.critical(
+        "nhacviec dừng vì một lỗi không lường trước (%s); hãy gửi thông báo này cho người bảo trì",
+        type(exc).__name__,
+        exc_info=exc,
+    )
+    return EXIT_BUG
 
 
 def describe(occurrence: ReminderOccurrence, spec: PlanSpec) -> str:
@@ -93,12 +280,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     schedule.add_argument("--all", action="store_true", help="in toàn bộ lịch")
     args = parser.parse_args(argv)
 
+    settings: Settings | None = None
     try:
         if args.command == "check-plan":
             return _check_plans(args.files)
         settings = _settings()
         if args.command == "schedule":
             return _schedule(settings, since=args.since, show_all=args.all)
+        check_database(settings)
         if args.command in ("migrate", "load-plan"):
             from bot.app import prepare_database
             from storage.database import Database
@@ -115,6 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         from bot.app import run_service
 
+        warn_without_coordinators(settings)
         asyncio.run(run_service(settings))
         return 0
     except ConfigError as exc:
@@ -130,6 +320,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        blamed = startup_problem(exc, settings) if settings is not None else None
+        if settings is None or blamed is None:
+            return _crash(exc, settings)
+        return _fail(redact(f"lỗi cấu hình {blamed.variable}: {blamed.message}", settings.secrets))
 
 
 def _check_plans(files: list[Path]) -> int:

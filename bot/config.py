@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -61,9 +61,34 @@ class Settings:
 
     @property
     def secrets(self) -> list[str]:
-        """Strings that must never reach a log."""
+        """Strings that must never reach a log: the tokens, the webhook secret, the DB password."""
         values = (self.telegram_bot_token, self.zalo_bot_token, self.zalo_webhook_secret)
-        return [s for s in values if s]
+        return [s for s in values if s] + database_password_forms(self.database_url)
+
+
+SECRET_VARIABLES = ("TELEGRAM_BOT_TOKEN", "ZALO_BOT_TOKEN", "ZALO_WEBHOOK_SECRET")
+# A password shorter than this is only blanked where it stands in a URL (":pw@"), not everywhere:
+# blanking every "pw" would garble the logs and hide little.
+_SHORT_PASSWORD = 4
+
+
+def database_password_forms(url: str) -> list[str]:
+    """The ways the password of ``url`` can be written: as typed, decoded, encoded again."""
+    try:
+        typed = urlsplit(url).password
+        decoded = make_url(url).password
+    except (ArgumentError, ValueError):
+        return []
+    if not decoded:
+        return []
+    forms = {str(decoded), quote(str(decoded), safe=""), typed or ""} - {""}
+    return sorted(p if len(p) >= _SHORT_PASSWORD else f":{p}@" for p in forms)
+
+
+def secrets_in(values: Mapping[str, str]) -> list[str]:
+    """The secrets among raw (unchecked) settings, for when :func:`load_settings` failed."""
+    found = [values[name].strip() for name in SECRET_VARIABLES if values.get(name, "").strip()]
+    return found + database_password_forms(values.get("DATABASE_URL", "").strip())
 
 
 def _url(variable: str, value: str) -> str:
@@ -99,14 +124,58 @@ def _zalo_ids(value: str) -> frozenset[str]:
     return frozenset(ids)
 
 
-def load_settings(
+def _zone(value: str) -> ZoneInfo:
+    """The ``TZ`` value as a zone: a name (``Asia/Ho_Chi_Minh``) or a POSIX ``:`` form.
+
+    ``:Asia/Ho_Chi_Minh`` is the name; ``:/etc/localtime`` (or, as glibc also reads it,
+    ``/etc/localtime``) is a zone file, followed to the zone it links to
+    (``/usr/share/zoneinfo/Asia/Ho_Chi_Minh``) or, for a copied file, read as it is.
+    """
+    name = value[1:].strip() if value.startswith(":") else value
+    if name.startswith("/"):
+        path = Path(name)
+        parts = path.resolve().parts
+        if "zoneinfo" in parts[:-1]:
+            after = len(parts) - parts[::-1].index("zoneinfo")  # just after the last "zoneinfo"
+            try:
+                return ZoneInfo("/".join(parts[after:]))
+            except (ZoneInfoNotFoundError, ValueError, OSError):
+                pass  # a name the zone database does not know: read the file itself
+        try:
+            with path.open("rb") as file:
+                return ZoneInfo.from_file(file, key=name)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(
+                "TZ", f"không đọc được tệp múi giờ {name!r} ({_reason(exc)})"
+            ) from exc
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ConfigError("TZ", f"múi giờ không tồn tại: {value!r}") from exc
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def raw_values(
     environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
-) -> Settings:
-    """Read settings: the process environment wins over ``env_file``."""
+) -> dict[str, str]:
+    """The settings as given, unchecked: the process environment wins over ``env_file``."""
     values: dict[str, str] = {}
     if env_file is not None and env_file.is_file():
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     values.update(os.environ if environ is None else environ)
+    return values
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
+) -> Settings:
+    """Read settings: the process environment wins over ``env_file``."""
+    values = raw_values(environ, env_file=env_file)
 
     def get(name: str) -> str | None:
         value = values.get(name)
@@ -126,11 +195,7 @@ def load_settings(
     if not plan_file.is_file():
         raise ConfigError("PLAN_FILE", f"không tìm thấy tệp kế hoạch {str(plan_file)!r}")
 
-    tz_name = get("TZ") or DEFAULT_TIMEZONE
-    try:
-        timezone = ZoneInfo(tz_name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError("TZ", f"múi giờ không tồn tại: {tz_name!r}") from exc
+    timezone = _zone(get("TZ") or DEFAULT_TIMEZONE)
 
     telegram_token = get("TELEGRAM_BOT_TOKEN")
     if telegram_token is not None and not _TELEGRAM_TOKEN.match(telegram_token):

@@ -6,21 +6,29 @@ import io
 import logging
 import os
 import re
+import shutil
+import socket
 import subprocess
 import sys
+import threading
 import time
+import zoneinfo
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from telegram.error import TimedOut
 
-from bot.cli import main
-from bot.config import ConfigError, load_settings
+import bot.cli
+from bot.channels.zalo import ZaloApiError
+from bot.cli import main, startup_problem, warn_without_coordinators
+from bot.config import ConfigError, Settings, load_settings
 from bot.logs import RedactingFormatter, configure_logging
 from tests.conftest import REPO, SEED_PLAN_FILE
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+DB_PASSWORD = "Hunter2-db-secret"
 
 
 def env(**values: str) -> dict[str, str]:
@@ -141,14 +149,21 @@ def test_a_broken_plan_file_stops_the_service_with_file_and_line(tmp_path: Path)
 
 @pytest.fixture
 def process_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """main() sets TZ and the root logger for the process: put both back afterwards."""
+    """main() sets TZ, the root logger and the exception hooks of the process: put them back."""
     monkeypatch.setenv("PLAN_FILE", str(SEED_PLAN_FILE))
-    monkeypatch.setenv("TZ", os.environ.get("TZ", "UTC"))
+    original_tz = os.environ.get("TZ")
+    monkeypatch.setenv("TZ", original_tz or "UTC")
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+    if original_tz is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = original_tz
     time.tzset()
 
 
@@ -196,3 +211,280 @@ def test_check_plan_reports_every_plan_in_the_repository(
     plans = sorted((REPO / "plans").glob("*.yaml"))
     assert main(["check-plan", *map(str, plans)]) == 0
     assert "22 đơn vị" in capsys.readouterr().out
+
+
+# --- start-up failures: one line, exit 2, nothing secret -----------------------------------
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@pytest.mark.parametrize("command", ["run", "migrate", "load-plan"])
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "postgresql://nhacviec:{password}@127.0.0.1:{port}/nhacviec",
+            "postgresql://nhacviec:***@",
+        ),
+        ("sqlite:////proc/nope/x.db", "sqlite:////proc/nope/x.db"),
+    ],
+    ids=["postgresql-not-listening", "sqlite-impossible-path"],
+)
+def test_an_unusable_database_is_one_line_without_the_password(
+    tmp_path: Path, command: str, url: str, shown: str
+) -> None:
+    result = run_cli(
+        command,
+        extra_env={
+            "PLAN_FILE": str(SEED_PLAN_FILE),
+            "DATABASE_URL": url.format(password=DB_PASSWORD, port=closed_port()),
+        },
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("nhacviec: lỗi cấu hình DATABASE_URL: ")
+    assert f"không kết nối được cơ sở dữ liệu {shown}" in lines[0]
+    assert DB_PASSWORD not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def settings_with(**values: object) -> Settings:
+    base: dict[str, object] = {
+        "plan_file": SEED_PLAN_FILE,
+        "telegram_api_base_url": "http://127.0.0.1:9",
+        "zalo_api_base_url": "http://127.0.0.1:9",
+    }
+    return Settings(**(base | values))  # type: ignore[arg-type]
+
+
+def serve_webhook() -> None:
+    """Named like bot.channels.zalo.serve_webhook: where a refused port is raised from."""
+    raise OSError(98, "Address already in use")
+
+
+def webhook_port_taken() -> OSError:
+    try:
+        serve_webhook()
+    except OSError as exc:
+        return exc
+    raise AssertionError("unreachable")
+
+
+@pytest.mark.parametrize(
+    ("exc", "variable", "expected"),
+    [
+        (TimedOut(), "TELEGRAM_API_BASE_URL", "không trả lời kịp (Timed out)"),
+        (
+            ZaloApiError("getMe: ReadTimeout: ", status=None),
+            "ZALO_API_BASE_URL",
+            "máy chủ Zalo http://127.0.0.1:9 không trả lời kịp (ReadTimeout)",
+        ),
+        (
+            ZaloApiError("getMe: HTTP 502, not a JSON answer", status=502),
+            "ZALO_API_BASE_URL",
+            "báo lỗi (HTTP 502, not a JSON answer)",
+        ),
+        (
+            ZaloApiError("getMe: HTTP 404, not a JSON answer", status=404),
+            "ZALO_API_BASE_URL",
+            "không trả lời như một máy chủ Zalo Bot API (HTTP 404)",
+        ),
+        (
+            ZaloApiError("getMe: HTTP 200, 401: Unauthorized", status=200, error_code=401),
+            "ZALO_BOT_TOKEN",
+            "Zalo từ chối mã bot",
+        ),
+        (
+            ZaloApiError("setWebhook: HTTP 400, 400: url invalid", status=400, error_code=400),
+            "ZALO_WEBHOOK_URL",
+            "Zalo từ chối địa chỉ webhook (HTTP 400, 400: url invalid)",
+        ),
+        (webhook_port_taken(), "ZALO_WEBHOOK_LISTEN", "không mở được 0.0.0.0:8080"),
+    ],
+)
+def test_start_up_failures_name_the_variable_to_fix(
+    exc: Exception, variable: str, expected: str
+) -> None:
+    problem = startup_problem(exc, settings_with())
+    assert problem is not None
+    assert problem.variable == variable
+    assert expected in problem.message
+    assert "\n" not in problem.message
+
+
+def test_other_failures_are_not_blamed_on_a_setting() -> None:
+    assert startup_problem(RuntimeError("a bug"), settings_with()) is None
+    assert startup_problem(OSError(98, "Address already in use"), settings_with()) is None
+
+
+@pytest.mark.usefixtures("process_state")
+def test_an_unforeseen_failure_keeps_its_traceback_but_no_secret(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database_url = f"postgresql://nhacviec:{DB_PASSWORD}@db.example/nhacviec"
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("COORDINATOR_TELEGRAM_IDS", "1")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setattr(bot.cli, "check_database", lambda settings: None)
+
+    async def broken_service(settings: Settings) -> None:
+        raise RuntimeError(f"POST https://api.telegram.org/bot{TOKEN}/getMe via {database_url}")
+
+    monkeypatch.setattr("bot.app.run_service", broken_service)
+    assert main(["run"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and "RuntimeError" in err
+    assert "bot***/getMe" in err and "nhacviec:***@db.example" in err
+    assert TOKEN not in err and DB_PASSWORD not in err
+
+
+@pytest.mark.usefixtures("process_state")
+def test_a_failure_before_the_settings_are_read_hides_the_secrets_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+
+    def broken_settings() -> Settings:
+        raise RuntimeError(f"cannot read {TOKEN}")
+
+    monkeypatch.setattr(bot.cli, "load_settings", broken_settings)
+    assert main(["run"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "cannot read ***" in err and TOKEN not in err
+
+
+@pytest.mark.usefixtures("process_state")
+def test_uncaught_exceptions_in_threads_go_through_the_redacting_log(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("INFO", [TOKEN])
+
+    def crash() -> None:
+        raise RuntimeError(f"thread failed with {TOKEN}")
+
+    thread = threading.Thread(target=crash, name="crashing")
+    thread.start()
+    thread.join()
+    err = capsys.readouterr().err
+    assert "uncaught exception in thread crashing" in err and "Traceback" in err
+    assert "thread failed with ***" in err and TOKEN not in err
+
+
+def test_the_database_password_is_a_secret() -> None:
+    settings = settings_with(database_url="postgresql://u:p%40ss-word@db/nhacviec")
+    assert set(settings.secrets) == {"p%40ss-word", "p@ss-word"}
+    formatter = RedactingFormatter("%(message)s", settings.secrets)
+    record = logging.LogRecord("t", logging.INFO, "", 0, "p@ss-word and p%40ss-word", (), None)
+    assert formatter.format(record) == "*** and ***"
+    # a password too short to blank everywhere is still blanked where it stands in a URL
+    short = settings_with(database_url="postgresql://u:pw@db/nhacviec").secrets
+    assert short == [":pw@"]
+    formatter = RedactingFormatter("%(message)s", short)
+    record = logging.LogRecord("t", logging.INFO, "", 0, "postgresql://u:pw@db pwd", (), None)
+    assert formatter.format(record) == "postgresql://u:***@db pwd"
+
+
+# --- TZ -------------------------------------------------------------------------------------
+
+
+def zone_file(key: str) -> Path:
+    for base in zoneinfo.TZPATH:
+        if (Path(base) / key).is_file():
+            return Path(base) / key
+    pytest.skip("no system zone database")
+
+
+@pytest.mark.parametrize("value", ["Asia/Tokyo", ":Asia/Tokyo"])
+def test_tz_takes_a_name_with_or_without_the_posix_colon(value: str) -> None:
+    assert load_settings(env(TZ=value), env_file=None).timezone.key == "Asia/Tokyo"
+
+
+@pytest.mark.parametrize("colon", [":", ""])
+def test_tz_takes_the_path_of_a_file_in_the_zone_database(colon: str) -> None:
+    path = zone_file("Asia/Tokyo")
+    assert load_settings(env(TZ=f"{colon}{path}"), env_file=None).timezone.key == "Asia/Tokyo"
+
+
+def test_tz_colon_path_follows_a_link_into_the_zone_database(tmp_path: Path) -> None:
+    """TZ=:/etc/localtime, as some hosts set it: the zone the link names."""
+    localtime = tmp_path / "localtime"
+    localtime.symlink_to(zone_file("Asia/Tokyo"))
+    settings = load_settings(env(TZ=f":{localtime}"), env_file=None)
+    assert settings.timezone.key == "Asia/Tokyo"
+
+
+def test_tz_colon_path_reads_a_copied_zone_file(tmp_path: Path) -> None:
+    localtime = tmp_path / "localtime"
+    shutil.copyfile(zone_file("Asia/Tokyo"), localtime)
+    zone = load_settings(env(TZ=f":{localtime}"), env_file=None).timezone
+    assert zone.utcoffset(datetime(2021, 3, 8, tzinfo=UTC)) == timedelta(hours=9)
+
+
+@pytest.mark.parametrize("target", ["missing", "not-a-zone"])
+def test_tz_colon_path_to_no_zone_file_is_refused(tmp_path: Path, target: str) -> None:
+    (tmp_path / "not-a-zone").write_text("hello", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env(TZ=f":{tmp_path / target}"), env_file=None)
+    assert caught.value.variable == "TZ"
+    assert "không đọc được tệp múi giờ" in caught.value.message
+
+
+@pytest.mark.usefixtures("process_state")
+def test_the_command_line_runs_with_tz_colon_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copied = tmp_path / "localtime"
+    shutil.copyfile(zone_file("Asia/Tokyo"), copied)
+    monkeypatch.setenv("TZ", f":{copied}")
+    assert main(["schedule", "--all"]) == 0
+    assert "Tổng cộng" in capsys.readouterr().out
+    assert os.environ["TZ"] == f":{copied}"
+    assert time.localtime(0).tm_gmtoff == 9 * 3600
+
+
+# --- no coordinator -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"telegram_bot_token": TOKEN}, ["COORDINATOR_TELEGRAM_IDS"]),
+        ({"zalo_bot_token": "zalo-token-0123"}, ["COORDINATOR_ZALO_IDS"]),
+        (
+            {"telegram_bot_token": TOKEN, "coordinator_zalo_ids": frozenset({"abc"})},
+            ["COORDINATOR_TELEGRAM_IDS", "COORDINATOR_ZALO_IDS đã đặt nhưng kênh Zalo không chạy"],
+        ),
+        ({"telegram_bot_token": TOKEN, "coordinator_telegram_ids": frozenset({1})}, None),
+        (
+            {
+                "telegram_bot_token": TOKEN,
+                "zalo_bot_token": "zalo-token-0123",
+                "coordinator_zalo_ids": frozenset({"abc"}),
+            },
+            None,
+        ),
+        ({}, None),  # the console: whoever types is the coordinator
+    ],
+)
+def test_a_bot_nobody_can_coordinate_is_announced(
+    caplog: pytest.LogCaptureFixture, values: dict[str, object], expected: list[str] | None
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        warn_without_coordinators(settings_with(**values))
+    if expected is None:
+        assert caplog.records == []
+        return
+    [record] = caplog.records
+    assert record.levelno == logging.WARNING
+    message = record.getMessage()
+    assert "chưa có cán bộ điều phối nào" in message and "/moi" in message
+    for part in expected:
+        assert part in message
+    assert TOKEN not in message
