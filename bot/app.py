@@ -205,6 +205,7 @@ def build_service(
         coordinators=addresses,
         sender=sender,
         clock=clock,
+        calendar=calendar,
         occurrences={
             o.key: o
             for o in (occurrences if occurrences is not None else reminder_calendar(spec, calendar))
@@ -234,7 +235,11 @@ async def run_service(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await service.start()
+    try:
+        await service.start()
+    except BaseException:  # e.g. Telegram up, then Zalo refuses: stop what did start
+        await service.stop()
+        raise
     try:
         if service.console is not None:
             from bot.channels.console import stdin_reader

@@ -127,7 +127,6 @@ def _zalo_problem(exc: Exception, settings: Settings) -> ConfigError | None:
         return None
     url = settings.zalo_api_base_url
     text = _one_line(str(exc), settings.secrets)
-    method = text.split(":", 1)[0]  # ZaloApiError messages start with the method
     detail = text.split(": ", 1)[-1].rstrip(":")  # httpx's ReadTimeout says nothing more
     if exc.status is None:  # no answer at all: refused, timed out, name not found …
         if "Timeout" in detail.split(":", 1)[0]:
@@ -142,7 +141,7 @@ def _zalo_problem(exc: Exception, settings: Settings) -> ConfigError | None:
             "ZALO_API_BASE_URL",
             f"{url} không trả lời như một máy chủ Zalo Bot API (HTTP {exc.status})",
         )
-    if method == "setWebhook":
+    if exc.method == "setWebhook":
         return ConfigError("ZALO_WEBHOOK_URL", f"Zalo từ chối địa chỉ webhook ({detail})")
     # getMe (or deleteWebhook) refused: Zalo does not know this token.
     return ConfigError(

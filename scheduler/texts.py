@@ -52,15 +52,26 @@ def report_button(deadline: Deadline) -> ButtonRows:
     return ((button,),)
 
 
+def _deadline_line(*, plan: Plan, deadline: Deadline, coordinator: str) -> str:
+    """What is due, under which plan, where to and by when: one sentence."""
+    return (
+        f"{deadline.title} theo Kế hoạch số {plan.number} phải gửi qua {coordinator} "
+        f"trước ngày {fmt_date(deadline.due_before)}"
+    )
+
+
 def before_deadline_text(
     *, plan: Plan, agency: Agency, deadline: Deadline, working_days: int, coordinator: str
 ) -> str:
-    when = "ngày làm việc cuối cùng" if working_days == 1 else f"còn {working_days} ngày làm việc"
+    """``working_days`` working days are left before the deadline, today included."""
+    if working_days == 1:
+        when = "Hôm nay là ngày làm việc cuối cùng trước hạn"
+    else:
+        when = f"Còn {working_days} ngày làm việc nữa là đến hạn"
     return (
         f"⏰ NHẮC VIỆC — {agency.short_name}\n"
-        f"{deadline.title} theo Kế hoạch số {plan.number} phải gửi trước ngày "
-        f"{fmt_date(deadline.due_before)} (qua {coordinator}).\n"
-        f"Hôm nay là {when} trước hạn; đơn vị chưa gửi báo cáo.\n"
+        f"{_deadline_line(plan=plan, deadline=deadline, coordinator=coordinator)}.\n"
+        f"{when}; đơn vị chưa gửi báo cáo.\n"
         "Bấm «Báo cáo ngay» hoặc gõ /baocao để cập nhật tình hình thực hiện."
     )
 
@@ -68,22 +79,29 @@ def before_deadline_text(
 def overdue_text(
     *, plan: Plan, agency: Agency, deadline: Deadline, working_days: int, coordinator: str
 ) -> str:
-    late = "hôm nay" if working_days == 1 else f"đã {working_days} ngày làm việc"
+    """Today is the ``working_days``-th working day from the deadline on (1: the first late day)."""
+    if working_days == 1:
+        late = "; hôm nay là ngày làm việc đầu tiên quá hạn"
+    else:
+        late = f", đã quá hạn {working_days} ngày làm việc"
     return (
         f"⚠️ QUÁ HẠN — {agency.short_name}\n"
-        f"{deadline.title} theo Kế hoạch số {plan.number} (hạn trước ngày "
-        f"{fmt_date(deadline.due_before)}) đến nay vẫn chưa được gửi; quá hạn {late}.\n"
-        f"Đề nghị đơn vị gửi báo cáo qua {coordinator} ngay: bấm «Báo cáo ngay» hoặc gõ /baocao."
+        f"{_deadline_line(plan=plan, deadline=deadline, coordinator=coordinator)}.\n"
+        f"Đến nay đơn vị vẫn chưa gửi báo cáo{late}.\n"
+        "Đề nghị đơn vị khẩn trương gửi báo cáo: bấm «Báo cáo ngay» hoặc gõ /baocao."
     )
 
 
 def campaign_kickoff_text(*, plan: Plan, agency: Agency, campaign: Campaign) -> str:
+    """Sent on the campaign's first working day, which may come after the day it starts."""
     return (
         f"📣 {campaign.title.upper()}\n"
-        f"Từ hôm nay ({fmt_date(campaign.starts_on)}) đến {fmt_date(campaign.ends_on)}, "
-        f"triển khai {campaign.title} theo mục {campaign.section} Kế hoạch số {plan.number}.\n"
+        f"Từ ngày {fmt_date(campaign.starts_on)} đến ngày {fmt_date(campaign.ends_on)}, "
+        f"các cơ quan, đơn vị triển khai {campaign.title} theo mục {campaign.section} "
+        f"Kế hoạch số {plan.number}.\n"
         f"Đề nghị {agency.short_name} tổ chức các hoạt động hưởng ứng và cập nhật tiến độ "
-        "hằng tuần. Gõ /nhiemvu để xem nhiệm vụ của đơn vị, /baocao để cập nhật tình hình."
+        "hằng tuần. Gõ /nhiemvu để xem nhiệm vụ của đơn vị, /baocao để cập nhật tình hình "
+        "thực hiện."
     )
 
 
@@ -91,8 +109,8 @@ def campaign_checkin_text(
     *, plan: Plan, agency: Agency, campaign: Campaign, week: int, deadline: Deadline | None
 ) -> str:
     lines = [
-        f"📋 {campaign.title} — tuần {week}",
-        f"{agency.short_name} chưa cập nhật tình hình trong 7 ngày qua.",
+        f"📋 {campaign.title} — tuần thứ {week}",
+        f"{agency.short_name} chưa cập nhật tình hình thực hiện trong 7 ngày qua.",
         "Đề nghị đơn vị cho biết các hoạt động đã triển khai (trạng thái, tiến độ, ghi chú, "
         "tệp báo cáo nếu có): bấm «Báo cáo ngay» hoặc gõ /baocao.",
     ]
@@ -147,10 +165,11 @@ def overview_text(overview: Overview, *, title: str = "📊 TỔNG HỢP BÁO C�
 
 
 def digest_text(overview: Overview, *, deadline: Deadline | None) -> str:
-    title = "📬 BẢN TIN TỔNG HỢP"
+    """The coordinator's digest: weekly, or on the day ``deadline`` falls due."""
+    title = "📬 BẢN TIN TỔNG HỢP HẰNG TUẦN"
     if deadline is not None:
-        title = f"📬 BẢN TIN SAU HẠN {deadline.title.upper()}"
+        title = f"📬 BẢN TIN TỔNG HỢP: HẾT HẠN {deadline.title.upper()}"
     return (
         overview_text(overview, title=title)
-        + "\nGõ /quahan để xem các đơn vị quá hạn, /xuat để tải tệp Excel."
+        + "\nGõ /quahan để xem danh sách đơn vị quá hạn, /xuat để tải tệp Excel."
     )

@@ -8,7 +8,10 @@ sends a file, ":thoat" quits. Files the bot sends are written under ``data/conso
 from __future__ import annotations
 
 import asyncio
+import os
+import stat
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
@@ -149,5 +152,16 @@ async def stdin_reader() -> asyncio.StreamReader:
     """Standard input as an asyncio stream (so reading never blocks the loop)."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    mode = os.fstat(sys.stdin.fileno()).st_mode
+    if sys.stdin.isatty() or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+        return reader
+
+    # A file or /dev/null (e.g. under systemd): the event loop cannot watch it; read in a thread.
+    def pump() -> None:
+        for line in sys.stdin.buffer:
+            loop.call_soon_threadsafe(reader.feed_data, line)
+        loop.call_soon_threadsafe(reader.feed_eof)
+
+    threading.Thread(target=pump, name="console-stdin", daemon=True).start()
     return reader

@@ -75,10 +75,18 @@ EventHandler = Callable[[IncomingEvent], Awaitable[DialogResult]]
 class ZaloApiError(Exception):
     """A failed Zalo Bot API call. The message never contains the bot token."""
 
-    def __init__(self, message: str, *, status: int | None, error_code: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None,
+        error_code: int | None = None,
+        method: str = "",
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.error_code = error_code
+        self.method = method
 
     @property
     def code(self) -> int | None:
@@ -120,7 +128,7 @@ class ZaloBotApi:
             )
         except httpx.HTTPError as exc:  # timeouts, refused connections …
             raise ZaloApiError(
-                self._redact(f"{method}: {type(exc).__name__}: {exc}"), status=None
+                self._redact(f"{method}: {type(exc).__name__}: {exc}"), status=None, method=method
             ) from None
         try:
             data = response.json()
@@ -130,6 +138,7 @@ class ZaloBotApi:
             raise ZaloApiError(
                 f"{method}: HTTP {response.status_code}, not a JSON answer",
                 status=response.status_code,
+                method=method,
             )
         if response.is_success and data.get("ok") is True:
             return data.get("result")
@@ -139,6 +148,7 @@ class ZaloBotApi:
             f"{method}: HTTP {response.status_code}, {error_code}: {description}",
             status=response.status_code,
             error_code=error_code if isinstance(error_code, int) else None,
+            method=method,
         )
 
     async def get_me(self) -> dict[str, Any]:

@@ -226,14 +226,14 @@ async def test_a_reminder_fires_once_even_across_a_restart(
     async with running_service(settings, occurrences=due) as service:
         message = await official.next(within=15)
         assert "NHẮC VIỆC — Sở Y tế" in message.text
-        assert "còn 5 ngày làm việc" in message.text
+        assert "Còn 5 ngày làm việc nữa là đến hạn; đơn vị chưa gửi báo cáo." in message.text
         status = await official.press(message, "Báo cáo ngay")
         assert "tình hình thực hiện" in status.text
         await asyncio.sleep(0.5)
         assert service.reminders.pending_job_ids() == []
 
-    # Restarted within the grace period, the missed job is planned and runs again: the outbox
-    # key makes it send nothing twice.
+    # Restarted moments later, the reminder that came due is planned again and runs again: the
+    # outbox key makes it send nothing twice.
     async with running_service(settings, occurrences=due) as service:
         await asyncio.sleep(2.5)
         sent = [m for m in telegram_api.bot_messages(OFFICIAL_ID) if "NHẮC VIỆC" in (m.text or "")]
@@ -287,12 +287,13 @@ async def test_the_outbox_retries_rate_limits_and_server_errors_and_records_bloc
         await fire("10")
         started = asyncio.get_running_loop().time()
         first = await official.next(within=10)
-        assert "còn 10 ngày làm việc" in first.text
+        assert "Còn 10 ngày làm việc nữa là đến hạn; đơn vị chưa gửi báo cáo." in first.text
         assert asyncio.get_running_loop().time() - started >= 0.9
 
         telegram_api.fail_next("sendMessage", status=500, count=2)
         await fire("5")
-        assert "còn 5 ngày làm việc" in (await official.next(within=10)).text
+        retried = await official.next(within=10)
+        assert "Còn 5 ngày làm việc nữa là đến hạn; đơn vị chưa gửi báo cáo." in retried.text
         assert [c.status for c in telegram_api.rejected_calls] == [429, 500, 500]
 
         telegram_api.block_user(OFFICIAL_ID)

@@ -144,7 +144,8 @@ async def test_zalo_delivery_is_retried_and_blocks_are_recorded(
         occurrence = reminder("5")
         runtime.occurrences[occurrence.key] = occurrence
         await runtime.fire(occurrence.key)
-        assert "còn 5 ngày làm việc" in (await official.next()).text
+        retried = await official.next()
+        assert "Còn 5 ngày làm việc nữa là đến hạn; đơn vị chưa gửi báo cáo." in retried.text
         assert [r.status for r in zalo_api.rejected_calls] == [429, 502]
 
         zalo_api.block_user(ZALO_OFFICIAL)

@@ -5,24 +5,31 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session
 
+from scheduler import texts
 from scheduler.calendar import WorkingCalendar
 from scheduler.policy import (
+    OFFICE_DAY_END,
+    ON_TIME_TOLERANCE,
+    CatchUpAction,
     ReminderKind,
     ReminderOccurrence,
+    as_sent_on,
+    catch_up,
     find_occurrence,
+    plan_catch_up,
     reminder_calendar,
 )
 from scheduler.reminders import CoordinatorAddress, messages_for_occurrence
 from storage import queries
 from storage.database import Database
-from storage.models import OutboxMessage, Plan, ReportStatus, StatusUpdate
+from storage.models import Campaign, OutboxMessage, Plan, ReportStatus, StatusUpdate
 from storage.plan_file import CampaignSpec, DeadlineSpec, PlanSpec
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -703,55 +710,112 @@ def assert_vietnamese(text: str) -> None:
     assert text == unicodedata.normalize("NFC", text), "text must be NFC-normalised"
 
 
+SIX_MONTH_LINE = (
+    "Báo cáo sơ kết 6 tháng theo Kế hoạch số 40/KH-UBND phải gửi qua Sở LĐTBXH "
+    "trước ngày 10/06/2021."
+)
+ANNUAL_LINE = (
+    "Báo cáo tổng kết năm theo Kế hoạch số 40/KH-UBND phải gửi qua Sở LĐTBXH trước ngày 10/12/2021."
+)
+
+
+def before_deadline(deadline_line: str, when: str) -> str:
+    return "\n".join(
+        [
+            "⏰ NHẮC VIỆC — Sở Y tế",
+            deadline_line,
+            f"{when}; đơn vị chưa gửi báo cáo.",
+            "Bấm «Báo cáo ngay» hoặc gõ /baocao để cập nhật tình hình thực hiện.",
+        ]
+    )
+
+
+def overdue(deadline_line: str, late: str) -> str:
+    return "\n".join(
+        [
+            "⚠️ QUÁ HẠN — Sở Y tế",
+            deadline_line,
+            f"Đến nay đơn vị vẫn chưa gửi báo cáo{late}.",
+            "Đề nghị đơn vị khẩn trương gửi báo cáo: bấm «Báo cáo ngay» hoặc gõ /baocao.",
+        ]
+    )
+
+
 @pytest.mark.parametrize(
-    ("key", "deadline_date", "phrases"),
+    ("key", "expected"),
     [
         pytest.param(
             f"truoc-han:{SIX_MONTH}:10",
-            "10/06/2021",
-            ["NHẮC VIỆC", "Báo cáo sơ kết 6 tháng", "còn 10 ngày làm việc", "40/KH-UBND"],
+            before_deadline(SIX_MONTH_LINE, "Còn 10 ngày làm việc nữa là đến hạn"),
             id="10-days-before",
         ),
         pytest.param(
+            f"truoc-han:{SIX_MONTH}:5",
+            before_deadline(SIX_MONTH_LINE, "Còn 5 ngày làm việc nữa là đến hạn"),
+            id="5-days-before",
+        ),
+        pytest.param(
+            f"truoc-han:{SIX_MONTH}:2",
+            before_deadline(SIX_MONTH_LINE, "Còn 2 ngày làm việc nữa là đến hạn"),
+            id="2-days-before",
+        ),
+        pytest.param(
             f"truoc-han:{SIX_MONTH}:1",
-            "10/06/2021",
-            ["NHẮC VIỆC", "ngày làm việc cuối cùng", "qua Sở LĐTBXH"],
+            before_deadline(SIX_MONTH_LINE, "Hôm nay là ngày làm việc cuối cùng trước hạn"),
             id="last-day",
         ),
         pytest.param(
+            f"truoc-han:{ANNUAL}:5",
+            before_deadline(ANNUAL_LINE, "Còn 5 ngày làm việc nữa là đến hạn"),
+            id="annual-5-days-before",
+        ),
+        pytest.param(
+            f"qua-han:{SIX_MONTH}:1",
+            overdue(SIX_MONTH_LINE, "; hôm nay là ngày làm việc đầu tiên quá hạn"),
+            id="first-day-late",
+        ),
+        pytest.param(
             f"qua-han:{SIX_MONTH}:3",
-            "10/06/2021",
-            ["QUÁ HẠN", "vẫn chưa được gửi", "đã 3 ngày làm việc", "qua Sở LĐTBXH"],
+            overdue(SIX_MONTH_LINE, ", đã quá hạn 3 ngày làm việc"),
             id="3-days-late",
         ),
         pytest.param(
-            f"truoc-han:{ANNUAL}:5",
-            "10/12/2021",
-            ["Báo cáo tổng kết năm", "còn 5 ngày làm việc"],
-            id="annual",
+            f"qua-han:{SIX_MONTH}:5",
+            overdue(SIX_MONTH_LINE, ", đã quá hạn 5 ngày làm việc"),
+            id="5-days-late",
         ),
         pytest.param(
-            f"hang-tuan:{ACTION_MONTH}:2021-11-29",
-            "10/12/2021",
-            ["tuần 3", "chưa cập nhật tình hình trong 7 ngày qua", "Báo cáo tổng kết năm"],
-            id="check-in",
+            f"qua-han:{SIX_MONTH}:10",
+            overdue(SIX_MONTH_LINE, ", đã quá hạn 10 ngày làm việc"),
+            id="10-days-late",
         ),
     ],
 )
-def test_a_reminder_is_written_in_vietnamese_and_names_the_deadline_date(
+def test_a_deadline_reminder_reads_as_whole_vietnamese_sentences(
     database: Database,
     seed_plan: Plan,
     occurrences: list[ReminderOccurrence],
     key: str,
-    deadline_date: str,
-    phrases: list[str],
+    expected: str,
 ) -> None:
     for text in texts_for(database, seed_plan, occurrence(occurrences, key)):
         assert_vietnamese(text)
-        assert f"trước ngày {deadline_date}" in text, text
-        assert "Sở Y tế" in text
-        for phrase in phrases:
-            assert phrase in text, (phrase, text)
+        assert text == expected
+
+
+ACTION_MONTH_TITLE = "Tháng hành động vì bình đẳng giới và phòng, chống bạo lực trên cơ sở giới"
+
+
+def kickoff(agency: str, starts: str, ends: str) -> str:
+    return "\n".join(
+        [
+            "📣 THÁNG HÀNH ĐỘNG VÌ BÌNH ĐẲNG GIỚI VÀ PHÒNG, CHỐNG BẠO LỰC TRÊN CƠ SỞ GIỚI",
+            f"Từ ngày {starts} đến ngày {ends}, các cơ quan, đơn vị triển khai "
+            f"{ACTION_MONTH_TITLE} theo mục II.2 Kế hoạch số 40/KH-UBND.",
+            f"Đề nghị {agency} tổ chức các hoạt động hưởng ứng và cập nhật tiến độ hằng tuần. "
+            "Gõ /nhiemvu để xem nhiệm vụ của đơn vị, /baocao để cập nhật tình hình thực hiện.",
+        ]
+    )
 
 
 def test_the_action_month_launch_names_its_dates_in_vietnamese(
@@ -760,6 +824,273 @@ def test_the_action_month_launch_names_its_dates_in_vietnamese(
     launch = occurrence(occurrences, f"phat-dong:{ACTION_MONTH}")
     for text in texts_for(database, seed_plan, launch):
         assert_vietnamese(text)
-        assert "THÁNG HÀNH ĐỘNG VÌ BÌNH ĐẲNG GIỚI" in text
-        assert "15/11/2021" in text and "15/12/2021" in text
-        assert "Đề nghị Sở Y tế" in text
+        assert text == kickoff("Sở Y tế", "15/11/2021", "15/12/2021")
+
+
+def test_a_launch_moved_past_a_weekend_names_the_campaign_dates_not_today(
+    database: Database, seed_plan: Plan, seed_spec: PlanSpec, calendar: WorkingCalendar
+) -> None:
+    # 15/11/2025 is a Saturday: the launch goes out on Monday 17/11, and must not say "today".
+    campaign = CampaignSpec(
+        code=ACTION_MONTH,
+        section="II.2",
+        title=ACTION_MONTH_TITLE,
+        starts_on=date(2025, 11, 15),
+        ends_on=date(2025, 12, 15),
+    )
+    spec = seed_spec.model_copy(update={"campaigns": [campaign]})
+    launch = occurrence(reminder_calendar(spec, calendar), f"phat-dong:{ACTION_MONTH}")
+    assert launch.fire_at == local(date(2025, 11, 17))
+    assert seed_plan.id is not None
+    agency = database.run_sync(queries.agency_by_code, plan_id=seed_plan.id, code="CAT")
+    assert agency is not None
+    text = texts.campaign_kickoff_text(
+        plan=seed_plan,
+        agency=agency,
+        campaign=Campaign(
+            plan_id=seed_plan.id,
+            code=campaign.code,
+            section=campaign.section,
+            title=campaign.title,
+            starts_on=campaign.starts_on,
+            ends_on=campaign.ends_on,
+        ),
+    )
+    assert text == kickoff("Công an tỉnh", "15/11/2025", "15/12/2025")
+    assert "hôm nay" not in text.lower()
+
+
+def test_a_weekly_check_in_reads_as_whole_vietnamese_sentences(
+    database: Database, seed_plan: Plan, occurrences: list[ReminderOccurrence]
+) -> None:
+    planned = occurrence(occurrences, f"hang-tuan:{ACTION_MONTH}:2021-11-29")
+    for text in texts_for(database, seed_plan, planned):
+        assert_vietnamese(text)
+        assert text == "\n".join(
+            [
+                f"📋 {ACTION_MONTH_TITLE} — tuần thứ 3",
+                "Sở Y tế chưa cập nhật tình hình thực hiện trong 7 ngày qua.",
+                "Đề nghị đơn vị cho biết các hoạt động đã triển khai (trạng thái, tiến độ, ghi "
+                "chú, tệp báo cáo nếu có): bấm «Báo cáo ngay» hoặc gõ /baocao.",
+                "Lưu ý: Báo cáo tổng kết năm phải gửi trước ngày 10/12/2021.",
+            ]
+        )
+
+
+@pytest.mark.parametrize(
+    ("key", "title", "as_of", "column"),
+    [
+        pytest.param(
+            f"tong-hop:{SIX_MONTH}",
+            "📬 BẢN TIN TỔNG HỢP: HẾT HẠN BÁO CÁO SƠ KẾT 6 THÁNG — Kế hoạch số 40/KH-UBND",
+            "(số liệu lúc 16:30 10/06/2021)",
+            "Cột 1: Báo cáo sơ kết 6 tháng (hạn trước 10/06/2021) — đã nộp 0/21 (0%); "
+            "đúng hạn 0, trễ hạn 0, quá hạn chưa nộp 21",
+            id="deadline-day",
+        ),
+        pytest.param(
+            "tong-hop:2021-05-10",
+            "📬 BẢN TIN TỔNG HỢP HẰNG TUẦN — Kế hoạch số 40/KH-UBND",
+            "(số liệu lúc 16:30 10/05/2021)",
+            "Cột 1: Báo cáo sơ kết 6 tháng (hạn trước 10/06/2021) — đã nộp 0/21 (0%)",
+            id="weekly",
+        ),
+    ],
+)
+def test_the_coordinators_digest_reads_as_whole_vietnamese_lines(
+    database: Database,
+    seed_plan: Plan,
+    occurrences: list[ReminderOccurrence],
+    key: str,
+    title: str,
+    as_of: str,
+    column: str,
+) -> None:
+    [message] = fire(database, seed_plan, occurrence(occurrences, key))
+    assert (message.channel, message.chat_id) == ("telegram", COORDINATOR_CHAT.chat_id)
+    lines = message.text.split("\n")
+    assert_vietnamese(message.text)
+    assert lines[:3] == [title, as_of, ""]
+    assert lines[3] == column
+    assert lines[4] == ("Cột 2: Báo cáo tổng kết năm (hạn trước 10/12/2021) — đã nộp 0/21 (0%)")
+    assert lines[-2] == texts.LEGEND
+    assert lines[-1] == "Gõ /quahan để xem danh sách đơn vị quá hạn, /xuat để tải tệp Excel."
+
+
+# --- reminders the service missed ----------------------------------------------------------------
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=ZONE)
+
+
+THU_03_06 = date(2021, 6, 3)  # "5 working days before" the six-month report, 08:30
+
+
+@pytest.mark.parametrize(
+    ("now", "expected", "action"),
+    [
+        pytest.param(at(THU_03_06, 8, 0), at(THU_03_06, 8, 30), "upcoming", id="not-due-yet"),
+        pytest.param(at(THU_03_06, 8, 33), at(THU_03_06, 8, 33), "on time", id="on-time"),
+        pytest.param(at(THU_03_06, 12, 0), at(THU_03_06, 12, 0), "sent late", id="same-day-noon"),
+        pytest.param(
+            at(THU_03_06, 16, 59), at(THU_03_06, 16, 59), "sent late", id="same-day-16-59"
+        ),
+        pytest.param(
+            at(THU_03_06, 17, 0), at(date(2021, 6, 4), 8, 30), "moved", id="same-day-17-00"
+        ),
+        pytest.param(
+            at(THU_03_06, 19, 0), at(date(2021, 6, 4), 8, 30), "moved", id="same-day-evening"
+        ),
+        pytest.param(
+            at(date(2021, 6, 4), 3, 0), at(date(2021, 6, 4), 8, 30), "moved", id="next-night"
+        ),
+        pytest.param(
+            at(date(2021, 6, 5), 10, 0), at(date(2021, 6, 7), 8, 30), "moved", id="saturday"
+        ),
+        # Back on a later working day in office hours: it goes out at once.
+        pytest.param(
+            at(date(2021, 6, 7), 10, 0), at(date(2021, 6, 7), 10, 0), "sent late", id="monday"
+        ),
+        pytest.param(
+            at(date(2021, 6, 7), 7, 0), at(date(2021, 6, 7), 8, 30), "moved", id="monday-7-00"
+        ),
+        # By Tuesday 08:30 the "2 working days before" reminder is due: this one is redundant.
+        pytest.param(at(date(2021, 6, 7), 18, 0), None, "dropped", id="superseded"),
+    ],
+)
+def test_a_missed_reminder_goes_out_only_in_office_hours_on_a_working_day(
+    occurrences: list[ReminderOccurrence],
+    calendar: WorkingCalendar,
+    now: datetime,
+    expected: datetime | None,
+    action: str,
+) -> None:
+    planned = occurrence(occurrences, f"truoc-han:{SIX_MONTH}:5")
+    assert planned.fire_at == at(THU_03_06, 8, 30)
+    decision = plan_catch_up(planned, now, calendar, plan=occurrences)
+    assert (decision.at, decision.action.value) == (expected, action)
+    assert catch_up(planned, now, calendar, plan=occurrences) == expected
+
+
+def test_a_missed_reminder_whose_deadline_has_come_is_dropped(
+    occurrences: list[ReminderOccurrence], calendar: WorkingCalendar
+) -> None:
+    last_day = occurrence(occurrences, f"truoc-han:{SIX_MONTH}:1")  # Wed 09/06, 08:30
+    assert catch_up(last_day, at(date(2021, 6, 9), 16, 0), calendar, plan=occurrences) == at(
+        date(2021, 6, 9), 16, 0
+    )
+    decision = plan_catch_up(last_day, at(date(2021, 6, 9), 17, 30), calendar, plan=occurrences)
+    assert decision.at is None and decision.action == CatchUpAction.DROPPED
+    assert "deadline" in decision.reason
+    # The same without the plan's expiry date (an occurrence made by hand): the working days
+    # left are counted, and none are.
+    bare = replace(last_day, expires_on=None)
+    assert catch_up(bare, at(date(2021, 6, 9), 17, 30), calendar) is None
+
+
+def test_a_reminder_missed_before_the_30_04_break_moves_to_the_first_day_back(
+    seed_spec: PlanSpec, calendar: WorkingCalendar
+) -> None:
+    spec = seed_spec.model_copy(
+        update={
+            "deadlines": [
+                # Due before Tue 27/04: 3 working days late on Thu 29/04, 5 on Wed 05/05.
+                DeadlineSpec(code="quy-1", title="Báo cáo quý I", due_before=date(2021, 4, 27)),
+                # Due before Fri 07/05: 5 working days before on Wed 28/04, 2 on Wed 05/05.
+                DeadlineSpec(code="thang-4", title="Báo cáo tháng 4", due_before=date(2021, 5, 7)),
+            ],
+            "campaigns": [],
+        }
+    )
+    planned = reminder_calendar(spec, calendar)
+    late = occurrence(planned, "qua-han:quy-1:3")
+    early = occurrence(planned, "truoc-han:thang-4:5")
+    assert late.fire_at == at(date(2021, 4, 29), 8, 30)
+    assert early.fire_at == at(date(2021, 4, 28), 8, 30)
+    # 30/04 and 01/05 are holidays, 02/05 a Sunday, 03/05 the day off in lieu.
+    back = at(date(2021, 5, 4), 8, 30)
+    for now in (at(date(2021, 4, 29), 19, 0), at(date(2021, 5, 1), 9, 0), at(date(2021, 5, 3), 14)):
+        assert catch_up(late, now, calendar, plan=planned) == back
+        assert catch_up(early, now, calendar, plan=planned) == back
+    # Sent on 04/05, they count from that day.
+    assert as_sent_on(late, back.date(), calendar).working_days == 4
+    assert as_sent_on(early, back.date(), calendar).working_days == 3
+    assert as_sent_on(early, early.fire_at.date(), calendar) == early
+
+
+def test_a_missed_digest_keeps_its_afternoon_hour(
+    occurrences: list[ReminderOccurrence], calendar: WorkingCalendar
+) -> None:
+    digest = occurrence(occurrences, f"tong-hop:{SIX_MONTH}")  # Thu 10/06, 16:30
+    thursday, friday = date(2021, 6, 10), date(2021, 6, 11)
+    assert catch_up(digest, at(thursday, 16, 50), calendar, plan=occurrences) == at(
+        thursday, 16, 50
+    )
+    assert catch_up(digest, at(thursday, 17, 10), calendar, plan=occurrences) == at(friday, 16, 30)
+    assert catch_up(digest, at(friday, 9, 0), calendar, plan=occurrences) == at(friday, 16, 30)
+    # Back on Monday evening: Monday's weekly digest (16:30) already says everything.
+    decision = plan_catch_up(digest, at(date(2021, 6, 14), 18, 0), calendar, plan=occurrences)
+    assert decision.at is None and "tong-hop:2021-06-14" in decision.reason
+
+
+def test_a_missed_weekly_digest_moved_over_a_holiday_monday(
+    occurrences: list[ReminderOccurrence], calendar: WorkingCalendar
+) -> None:
+    # The weekly digest of Mon 26/04, missed until Thursday evening: the next working day is
+    # Tue 04/05, which is also when the next weekly digest (moved off Mon 03/05) is due.
+    digest = occurrence(occurrences, "tong-hop:2021-04-26")
+    assert catch_up(digest, at(date(2021, 4, 28), 9, 0), calendar, plan=occurrences) == at(
+        date(2021, 4, 28), 16, 30
+    )
+    decision = plan_catch_up(digest, at(date(2021, 4, 29), 18, 0), calendar, plan=occurrences)
+    assert decision.at is None and "tong-hop:2021-05-04" in decision.reason
+
+
+def test_the_last_reminder_of_a_series_is_not_sent_more_than_a_working_week_late(
+    occurrences: list[ReminderOccurrence], calendar: WorkingCalendar
+) -> None:
+    last = occurrence(occurrences, f"qua-han:{SIX_MONTH}:10")  # Wed 23/06
+    assert catch_up(last, at(date(2021, 6, 30), 10, 0), calendar, plan=occurrences) == at(
+        date(2021, 6, 30), 10, 0
+    )
+    decision = plan_catch_up(last, at(date(2021, 7, 1), 10, 0), calendar, plan=occurrences)
+    assert decision.at is None and "6 working days late" in decision.reason
+
+
+def test_campaign_reminders_missed_are_dropped_once_superseded_or_after_the_campaign(
+    occurrences: list[ReminderOccurrence], calendar: WorkingCalendar
+) -> None:
+    launch = occurrence(occurrences, f"phat-dong:{ACTION_MONTH}")  # Mon 15/11
+    assert catch_up(launch, at(date(2021, 11, 16), 9, 0), calendar, plan=occurrences) == at(
+        date(2021, 11, 16), 9, 0
+    )
+    # By Monday 22/11 the week-2 check-in is due.
+    assert catch_up(launch, at(date(2021, 11, 22), 9, 0), calendar, plan=occurrences) is None
+    last = occurrence(occurrences, f"hang-tuan:{ACTION_MONTH}:2021-12-13")
+    assert catch_up(last, at(date(2021, 12, 14), 19, 0), calendar, plan=occurrences) == at(
+        date(2021, 12, 15), 8, 30
+    )
+    # The Action Month ends on 15/12.
+    decision = plan_catch_up(last, at(date(2021, 12, 15), 19, 0), calendar, plan=occurrences)
+    assert decision.at is None and "2021-12-16" in decision.reason
+
+
+def test_a_missed_reminder_never_goes_out_outside_office_hours(
+    occurrences: list[ReminderOccurrence], calendar: WorkingCalendar
+) -> None:
+    """Whenever the service comes back, nothing it catches up falls outside office hours."""
+    start = at(date(2021, 5, 24), 0, 0)
+    for step in range(0, 45 * 24, 3):
+        now = start + timedelta(hours=step, minutes=17)
+        for planned in occurrences:
+            if not planned.fire_at + ON_TIME_TOLERANCE < now:
+                continue
+            when = catch_up(planned, now, calendar, plan=occurrences)
+            if when is None:
+                continue
+            local_when = when.astimezone(ZONE)
+            assert when >= now, (planned.key, now)
+            assert calendar.is_working_day(local_when.date()), (planned.key, now, when)
+            assert local_when.time() < OFFICE_DAY_END, (planned.key, now, when)
+            assert local_when.time() >= planned.fire_at.astimezone(ZONE).time()

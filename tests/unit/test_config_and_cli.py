@@ -302,7 +302,12 @@ def webhook_port_taken() -> OSError:
             "Zalo từ chối mã bot",
         ),
         (
-            ZaloApiError("setWebhook: HTTP 400, 400: url invalid", status=400, error_code=400),
+            ZaloApiError(
+                "setWebhook: HTTP 400, 400: url invalid",
+                status=400,
+                error_code=400,
+                method="setWebhook",
+            ),
             "ZALO_WEBHOOK_URL",
             "Zalo từ chối địa chỉ webhook (HTTP 400, 400: url invalid)",
         ),
