@@ -22,11 +22,17 @@ from scheduler.calendar import WorkingCalendar
 from scheduler.jobs import ReminderRuntime, ReminderScheduler
 from scheduler.messenger import Messenger
 from scheduler.outbox import OutboxSender
-from scheduler.policy import ReminderOccurrence, reminder_calendar
+from scheduler.policy import (
+    SCHEDULED_RULES,
+    ReminderOccurrence,
+    office_hours_hold,
+    reminder_calendar,
+)
 from scheduler.reminders import CoordinatorAddress
 from storage import migrate
 from storage.database import Database
 from storage.lock import ServiceLock, acquire_service_lock
+from storage.models import OutboxMessage
 from storage.plan_file import PlanSpec, read_plan_file
 from storage.plan_loader import load_plan
 
@@ -196,9 +202,16 @@ def build_service(
         console = ConsoleChannel(on_event=on_event, on_outbox_queued=wake_sender)
         channels.append(console)
 
-    sender = OutboxSender(database, {c.channel: c for c in channels}, clock=clock)
-    wake_holder.append(sender.wake)
     calendar = WorkingCalendar(spec.zone)
+    opens = min(spec.reminders.office_time, spec.reminders.digest_time)
+
+    def hold(message: OutboxMessage, now: datetime) -> datetime | None:
+        if message.rule not in SCHEDULED_RULES:
+            return None
+        return office_hours_hold(now, calendar, opens=opens)
+
+    sender = OutboxSender(database, {c.channel: c for c in channels}, clock=clock, hold=hold)
+    wake_holder.append(sender.wake)
     runtime = ReminderRuntime(
         database=database,
         spec=spec,

@@ -90,6 +90,11 @@ class TransientDeliveryError(DeliveryError):
         self.retry_after = retry_after
 
 
+class BotUnauthorized(TransientDeliveryError):
+    """The platform refuses the bot's token (revoked, mistyped). Not the message's fault: it waits
+    for a new token however long that takes, without using up its attempts."""
+
+
 class RecipientUnreachable(DeliveryError):
     """Final: the user blocked the bot or the chat is gone."""
 

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from scheduler.messenger import (
+    BotUnauthorized,
     ButtonRows,
     DeliveryError,
     Messenger,
@@ -45,7 +46,7 @@ class RetryPolicy:
 
     base: timedelta = timedelta(seconds=5)
     cap: timedelta = timedelta(hours=1)
-    max_attempts: int = 8
+    max_attempts: int = 12  # 5 s … 1 h apart: about 2½ hours of outage before giving up
 
     def backoff(self, attempts: int) -> timedelta:
         """base, 2×base, 4×base … capped (5 s, 10 s, 20 s … 1 h by default)."""
@@ -111,6 +112,13 @@ def record_sent(session: Session, *, message_id: int, now: datetime) -> None:
     session.add(row)
 
 
+def hold_until(session: Session, *, message_id: int, when: datetime) -> None:
+    row = session.get(OutboxMessage, message_id)
+    assert row is not None
+    row.next_attempt_at = when
+    session.add(row)
+
+
 def record_failure(
     session: Session,
     *,
@@ -126,7 +134,10 @@ def record_failure(
     row.last_error = f"{type(error).__name__}: {error}"[:2000]
     if isinstance(error, DeliveryError):
         row.pieces_sent = max(row.pieces_sent, error.pieces_sent)
-    if isinstance(error, RecipientUnreachable):
+    if isinstance(error, BotUnauthorized):
+        row.attempts = min(row.attempts, policy.max_attempts - 1)
+        row.next_attempt_at = now + policy.cap
+    elif isinstance(error, RecipientUnreachable):
         row.state = OutboxState.BLOCKED
         queries.mark_chat_blocked(session, channel=row.channel, chat_id=row.chat_id, now=now)
     elif isinstance(error, TransientDeliveryError) and row.attempts < policy.max_attempts:
@@ -148,7 +159,11 @@ class OutboxSender:
         clock: Clock,
         batch_size: int = 50,
         retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+        hold: Callable[[OutboxMessage, datetime], datetime | None] | None = None,
     ) -> None:
+        """``hold(row, now)`` may say a message must wait until a later time (reminders outside
+        office hours); None sends it now."""
+        self.hold = hold
         self.retry_policy = retry_policy
         self._database = database
         self._messengers = dict(messengers)
@@ -184,6 +199,10 @@ class OutboxSender:
 
     async def _send_one(self, row: OutboxMessage, result: DrainResult) -> None:
         assert row.id is not None
+        later = self.hold(row, self._clock()) if self.hold is not None else None
+        if later is not None:
+            await self._database.run(hold_until, message_id=row.id, when=later)
+            return
         messenger = self._messengers[row.channel]
         await self._pace(messenger)
         message = OutgoingMessage(

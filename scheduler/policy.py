@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from scheduler.calendar import WorkingCalendar
-from storage.plan_file import WEEKDAYS, PlanSpec
+from storage.plan_file import OFFICE_DAY_END, WEEKDAYS, PlanSpec
 
 
 class ReminderKind(enum.StrEnum):
@@ -162,7 +162,6 @@ def find_occurrence(
 # with a lunch break. A reminder the service missed is sent late only before this time on a
 # working day, never in the evening, at night or on a day off.
 # A constant rather than a plan setting: plan files (format 1, plans/README.md) have no key for it.
-OFFICE_DAY_END = time(17, 0)
 # A job that runs this close after its planned time is on time, wherever that time falls: the
 # plan decides when reminders are due; the catch-up rule is only for what the service missed.
 ON_TIME_TOLERANCE = timedelta(minutes=5)
@@ -214,6 +213,8 @@ def _next_slot(
     today = calendar.local_date(now)
     if calendar.is_working_day(today):
         start, end = calendar.at(today, clock), calendar.at(today, OFFICE_DAY_END)
+        if end <= start:  # a clock time at or after 17:00 (the plan file refuses it): an hour
+            end = start + timedelta(hours=1)
         if now < start:
             return start
         if now < end:
@@ -319,3 +320,24 @@ def as_sent_on(
     if occurrence.kind == ReminderKind.BEFORE_DEADLINE:
         return replace(occurrence, working_days=occurrence.working_days - late_days)
     return replace(occurrence, working_days=occurrence.working_days + late_days)
+
+
+# What the scheduler sends (rule column of the outbox); replies and coordinators' own messages
+# (/nhac, /thongbao, report notices) are not held.
+SCHEDULED_RULES = frozenset(kind.value for kind in ReminderKind)
+
+
+def office_hours_hold(now: datetime, calendar: WorkingCalendar, *, opens: time) -> datetime | None:
+    """None during office hours of a working day (``opens`` to 17:00); else when they begin next.
+
+    A reminder still queued when the office day ends (an outage, a long retry) waits for the
+    next working morning instead of reaching people at night.
+    """
+    today = calendar.local_date(now)
+    if calendar.is_working_day(today):
+        start, end = calendar.at(today, opens), calendar.at(today, OFFICE_DAY_END)
+        if start <= now < end:
+            return None
+        if now < start:
+            return start
+    return calendar.at(calendar.on_or_after(today + timedelta(days=1)), opens)

@@ -147,6 +147,11 @@ class CampaignSpec(_Spec):
         return self
 
 
+# Office hours: reminders go out between these (a late one too); the plan's times lie inside.
+OFFICE_DAY_START = time(7, 0)
+OFFICE_DAY_END = time(17, 0)
+
+
 class ReminderSettings(_Spec):
     """When the bot reminds; the working practice of the coordinator's office."""
 
@@ -156,6 +161,16 @@ class ReminderSettings(_Spec):
     campaign_checkin_weekday: Weekday = "monday"
     digest_weekday: Weekday = "monday"
     digest_time: ClockTime = time(16, 30)
+
+    @field_validator("office_time", "digest_time")
+    @classmethod
+    def _in_office_hours(cls, value: time) -> time:
+        if not OFFICE_DAY_START <= value < OFFICE_DAY_END:
+            raise ValueError(
+                f"giờ phải trong giờ hành chính, từ {OFFICE_DAY_START:%H:%M} đến trước "
+                f"{OFFICE_DAY_END:%H:%M}, nhận được {value:%H:%M}"
+            )
+        return value
 
     @field_validator("before_deadline_working_days", "overdue_working_days")
     @classmethod

@@ -159,9 +159,12 @@ async def stdin_reader() -> asyncio.StreamReader:
 
     # A file or /dev/null (e.g. under systemd): the event loop cannot watch it; read in a thread.
     def pump() -> None:
-        for line in sys.stdin.buffer:
-            loop.call_soon_threadsafe(reader.feed_data, line)
-        loop.call_soon_threadsafe(reader.feed_eof)
+        try:
+            for line in sys.stdin.buffer:
+                loop.call_soon_threadsafe(reader.feed_data, line)
+            loop.call_soon_threadsafe(reader.feed_eof)
+        except RuntimeError:  # the service stopped first: the loop is closed
+            return
 
     threading.Thread(target=pump, name="console-stdin", daemon=True).start()
     return reader

@@ -30,6 +30,7 @@ from telegram.error import (
     NetworkError,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
 from telegram.ext import (
     AIORateLimiter,
@@ -53,6 +54,7 @@ from bot.dialog.events import (
     TextReply,
 )
 from scheduler.messenger import (
+    BotUnauthorized,
     DeliveryError,
     OutgoingMessage,
     PermanentDeliveryError,
@@ -172,7 +174,7 @@ def delivery_error(exc: TelegramError) -> DeliveryError:
         return TransientDeliveryError(str(exc), retry_after=_seconds(exc.retry_after))
     if isinstance(exc, InvalidToken):  # revoked or mistyped: keep the messages for a new one
         log.error("Telegram refuses the bot token: %s", exc)
-        return TransientDeliveryError(str(exc))
+        return BotUnauthorized(str(exc))
     if isinstance(exc, Forbidden):
         return RecipientUnreachable(str(exc))
     if isinstance(exc, BadRequest):
@@ -187,8 +189,8 @@ def delivery_error(exc: TelegramError) -> DeliveryError:
 def _reply_retry_delay(exc: Exception) -> float | None:
     if isinstance(exc, RetryAfter):
         return _seconds(exc.retry_after)
-    if isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):
-        return 1.0
+    if isinstance(exc, NetworkError) and not isinstance(exc, BadRequest | TimedOut):
+        return 1.0  # refused or reset: nothing arrived. A timed-out send may have: no retry.
     return None
 
 
@@ -236,13 +238,16 @@ class TelegramChannel:
             await self.application.bot.set_my_commands(
                 [BotCommand(name, description) for name, description in COMMANDS]
             )
-            for chat_id in sorted(self.coordinator_chat_ids):
+        except TelegramError as exc:  # cosmetic; the bot works without the command menu
+            log.warning("could not set the Telegram command menu: %s", exc)
+        for chat_id in sorted(self.coordinator_chat_ids):
+            try:  # a coordinator who never opened the bot has no chat yet
                 await self.application.bot.set_my_commands(
                     [BotCommand(name, text) for name, text in COORDINATOR_COMMANDS],
                     scope=BotCommandScopeChat(chat_id),
                 )
-        except TelegramError as exc:  # cosmetic; the bot works without the command menu
-            log.warning("could not set the Telegram command menu: %s", exc)
+            except TelegramError as exc:
+                log.warning("could not set the command menu of coordinator %s: %s", chat_id, exc)
         await self.application.start()
         assert self.application.updater is not None
         await self.application.updater.start_polling(

@@ -46,6 +46,7 @@ from bot.dialog.events import (
     TextReply,
 )
 from scheduler.messenger import (
+    BotUnauthorized,
     DeliveryError,
     OutgoingMessage,
     PermanentDeliveryError,
@@ -196,7 +197,7 @@ def delivery_error(exc: ZaloApiError) -> DeliveryError:
         return TransientDeliveryError(str(exc))
     if code == 401:  # the token was revoked: keep the messages for a new one
         log.error("Zalo refuses the bot token: %s", exc)
-        return TransientDeliveryError(str(exc))
+        return BotUnauthorized(str(exc))
     if code == 403:
         return RecipientUnreachable(str(exc))
     return PermanentDeliveryError(str(exc))
@@ -306,9 +307,8 @@ class ZaloChannel:
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop listening; webhook updates already acknowledged get ``grace`` seconds."""
-        if self._webhook_updates.qsize():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._webhook_updates.join(), timeout=grace)
+        with contextlib.suppress(TimeoutError):  # also the update being handled right now
+            await asyncio.wait_for(self._webhook_updates.join(), timeout=grace)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -441,9 +441,10 @@ class ZaloChannel:
 
 
 def _reply_retry_delay(exc: Exception) -> float | None:
-    if isinstance(exc, ZaloApiError) and isinstance(delivery_error(exc), TransientDeliveryError):
-        return 1.0
-    return None
+    """Retry a reply Zalo refused for now (429, 5xx); not one that timed out (it may have
+    arrived) nor a refused token."""
+    code = exc.code if isinstance(exc, ZaloApiError) else None
+    return 1.0 if code is not None and (code == 429 or code >= 500) else None
 
 
 def webhook_path(url: str) -> str:

@@ -185,7 +185,7 @@ class DialogCore:
         queries.mark_user_reachable(session, channel=event.channel, user_id=event.user_id)
         if turn.conversation is not None and self._expired(turn):
             drop_conversation(turn)
-            if event.command is None:
+            if _answers_a_conversation(event):  # a command, a button action or a code goes on
                 turn.result.notice = texts.CONVERSATION_EXPIRED
                 turn.say(texts.CONVERSATION_EXPIRED)
                 return turn.result
@@ -316,6 +316,15 @@ class DialogCore:
 
     def _help(self, turn: Turn) -> None:
         help_for(turn)
+
+
+def _answers_a_conversation(event: IncomingEvent) -> bool:
+    """An answer to a question (typed, or a step button), not something that starts anew."""
+    if event.command is not None:
+        return False
+    if event.payload is not None:
+        return parse_step_payload(event.payload) is not None
+    return not INVITE_CODE_PATTERN.match((event.text or "").strip())
 
 
 def drop_conversation(turn: Turn) -> None:

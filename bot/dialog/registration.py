@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from bot import texts
 from bot.dialog import validation
 from bot.dialog.conversation import Conversation
-from bot.dialog.core import INVITE_CODE_PATTERN, Answer, Turn
+from bot.dialog.core import INVITE_CODE_PATTERN, Answer, Turn, drop_conversation
 from bot.dialog.events import TextReply
 from scheduler.texts import fmt_date, fmt_datetime
 from storage import queries
@@ -200,7 +200,7 @@ class RegistrationFlow:
 
     def _on_confirm(self, turn: Turn, conversation: Conversation, answer: Answer) -> None:
         if answer.choice == CANCEL:
-            turn.end_conversation()
+            drop_conversation(turn)  # the invite is free again
             turn.say(texts.CANCELLED)
             return
         if answer.choice == REDO:
@@ -224,7 +224,7 @@ class RegistrationFlow:
         if turn.member is not None:
             problem = texts.ALREADY_REGISTERED.format(agency=turn.member.agency.name)
         if problem is not None or invite is None:
-            turn.end_conversation()
+            drop_conversation(turn)
             turn.say(problem or texts.INVITE_USED)
             return
         queries.register_focal_point(

@@ -163,6 +163,7 @@ class ReportFlow:
                     if caption:
                         data["note"] = validation.note(caption)
                     elif _note_required(data):
+                        data["file_before_note"] = True
                         turn.save(conversation)
                         turn.say(texts.FILE_KEPT_NOTE_REQUIRED)
                         return
@@ -174,7 +175,7 @@ class ReportFlow:
                     turn.reply(_ask_file(turn, conversation))
                 else:
                     data["note"] = validation.note(answer.text)
-                    if data.get("file"):  # the file came first, with no caption
+                    if data.pop("file_before_note", False):  # the file came first, no caption
                         turn.reply(_ask_confirm(turn, conversation, deadline))
                     else:
                         turn.reply(_ask_file(turn, conversation))

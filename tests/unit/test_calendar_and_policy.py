@@ -15,7 +15,6 @@ from sqlmodel import Session
 from scheduler import texts
 from scheduler.calendar import WorkingCalendar
 from scheduler.policy import (
-    OFFICE_DAY_END,
     ON_TIME_TOLERANCE,
     CatchUpAction,
     ReminderKind,
@@ -30,7 +29,7 @@ from scheduler.reminders import CoordinatorAddress, messages_for_occurrence
 from storage import queries
 from storage.database import Database
 from storage.models import Campaign, OutboxMessage, Plan, ReportStatus, StatusUpdate
-from storage.plan_file import CampaignSpec, DeadlineSpec, PlanSpec
+from storage.plan_file import OFFICE_DAY_END, CampaignSpec, DeadlineSpec, PlanSpec
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 OFFICE = time(8, 30)

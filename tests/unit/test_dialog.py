@@ -446,6 +446,47 @@ def test_a_half_done_report_expires_after_a_day_and_sends_nothing(
     assert "Chọn kỳ báo cáo" in chat.text()
 
 
+def test_after_an_expired_conversation_a_new_invite_code_still_works(
+    database: Database, core: DialogCore, coordinator: CoreChat, clock: FakeClock
+) -> None:
+    chat = CoreChat(database, core, "zalo-user-1", channel="zalo")
+    chat.send(invite_code(coordinator, "SYT"))
+    clock.advance(timedelta(hours=25))
+    chat.send(invite_code(coordinator, "STP"))
+    assert "Sở Tư pháp" in chat.text() and "họ và tên" in chat.text()
+
+
+def test_the_cancel_button_of_registration_frees_the_invite(
+    database: Database, core: DialogCore, coordinator: CoreChat
+) -> None:
+    code = invite_code(coordinator, "SYT")
+    wrong = CoreChat(database, core, "2001")
+    wrong.send(f"/start {code}")
+    wrong.send("Trần Văn Bình")
+    wrong.send("Chuyên viên")
+    wrong.send("0912345678")
+    wrong.press("Hủy")
+    right = CoreChat(database, core, "2002")
+    right.send(f"/start {code}")
+    assert "họ và tên" in right.text()
+
+
+def test_editing_a_report_asks_for_the_file_again(
+    database: Database, core: DialogCore, coordinator: CoreChat
+) -> None:
+    chat = register(database, core, coordinator, user_id="2001")
+    chat.send("/baocao")
+    chat.press("sơ kết")
+    chat.press("Hoàn thành")
+    chat.send_file("bc.pdf", caption="Đã xong")
+    chat.press("Sửa lại")
+    chat.press("Hoàn thành")
+    chat.send("Đã xong, bản sửa")
+    assert "Gửi tệp báo cáo" in chat.text()
+    chat.press("Bỏ qua")
+    assert "Tệp: (không có)" in chat.text()
+
+
 def test_a_late_report_says_it_is_late(
     database: Database, core: DialogCore, coordinator: CoreChat, clock: FakeClock
 ) -> None:

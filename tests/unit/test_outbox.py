@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import defaultdict, deque
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, select
 
+from scheduler.calendar import WorkingCalendar
 from scheduler.messenger import (
+    BotUnauthorized,
     Button,
     ButtonRows,
     DeliveryError,
@@ -29,6 +32,7 @@ from scheduler.outbox import (
     RetryPolicy,
     outbox_message,
 )
+from scheduler.policy import SCHEDULED_RULES, office_hours_hold
 from storage import queries
 from storage.database import Database
 from storage.models import ChannelAccount, FocalPoint, OutboxMessage, OutboxState, Plan
@@ -678,6 +682,60 @@ async def test_a_retry_resumes_after_the_pieces_an_earlier_attempt_delivered(
     assert row(database, "r1").state == OutboxState.SENT
 
 
+async def test_a_refused_bot_token_keeps_messages_waiting_however_long_it_takes(
+    database: Database, sender: OutboxSender, messenger: FakeMessenger, clock: FakeClock
+) -> None:
+    """A revoked token is the bot's problem, not the message's: it waits for the new token."""
+    enqueue(database, "r1")
+    messenger.fail_next("1001", BotUnauthorized("401 Unauthorized"), times=50)
+    for _ in range(50):
+        await sender.drain()
+        clock.advance(DEFAULT_RETRY_POLICY.cap)
+    waiting = row(database, "r1")
+    assert waiting.state == OutboxState.PENDING
+    await sender.drain()  # the new token works
+    assert row(database, "r1").state == OutboxState.SENT
+
+
+async def test_reminders_wait_for_office_hours_but_coordinators_messages_do_not(
+    database: Database, messenger: FakeMessenger, clock: FakeClock
+) -> None:
+    calendar = WorkingCalendar(ZoneInfo("Asia/Ho_Chi_Minh"))
+
+    def hold(message: OutboxMessage, now: datetime) -> datetime | None:
+        if message.rule not in SCHEDULED_RULES:
+            return None
+        return office_hours_hold(now, calendar, opens=time(8, 30))
+
+    evening = datetime(2021, 6, 4, 12, 30, tzinfo=UTC)  # Friday 19:30 in Thái Bình
+    clock.set(evening)
+    sender = OutboxSender(database, {"telegram": messenger}, clock=clock, hold=hold)
+    reminder = outbox_message(
+        key="truoc-han/1",
+        channel="telegram",
+        chat_id="1001",
+        rule="truoc-han",
+        text="Nhắc việc",
+        now=evening,
+    )
+    notice = outbox_message(
+        key="thong-bao/1",
+        channel="telegram",
+        chat_id="1001",
+        rule="thong-bao",
+        text="Thông báo của Sở",
+        now=evening,
+    )
+    database.run_sync(queries.enqueue_outbox, [reminder, notice])
+    await sender.drain()
+    assert messenger.texts_to("1001") == ["Thông báo của Sở"]
+    monday = datetime(2021, 6, 7, 1, 30, tzinfo=UTC)  # 08:30 on Monday
+    assert row(database, "truoc-han/1").next_attempt_at == monday
+    clock.set(monday)
+    await sender.drain()
+    assert messenger.texts_to("1001") == ["Thông báo của Sở", "Nhắc việc"]
+
+
 async def test_stopping_a_sender_that_never_started_does_nothing(
     database: Database, messenger: FakeMessenger, clock: FakeClock
 ) -> None:
@@ -736,13 +794,13 @@ def test_the_platforms_retry_after_wins_over_the_backoff_but_is_at_least_a_secon
     assert policy.wait(3, retry_after=None) == policy.backoff(3) == timedelta(seconds=20)
 
 
-def test_the_default_policy_is_five_seconds_doubling_to_an_hour_over_eight_attempts() -> None:
+def test_the_default_policy_is_five_seconds_doubling_to_an_hour_over_twelve_attempts() -> None:
     policy = DEFAULT_RETRY_POLICY
 
     assert (policy.base, policy.cap, policy.max_attempts) == (
         timedelta(seconds=5),
         timedelta(hours=1),
-        8,
+        12,
     )
 
 

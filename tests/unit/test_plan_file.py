@@ -689,3 +689,20 @@ def test_messages_are_vietnamese_and_name_the_field(
     problem = only_problem(path)
     assert says in problem.message
     assert "Input should" not in problem.message and " or " not in problem.message
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ('office_time: "08:30"', 'office_time: "18:00"'),
+        ('office_time: "08:30"', 'office_time: "06:30"'),
+        ('digest_time: "16:30"', 'digest_time: "17:30"'),
+    ],
+)
+def test_reminder_times_must_lie_in_office_hours(tmp_path: Path, old: str, new: str) -> None:
+    text = edited(old, new)
+    path = tmp_path / "plan.yaml"
+    path.write_text(text, encoding="utf-8")
+    problem = only_problem(path)
+    assert problem.line == line_of(text, new)
+    assert "giờ hành chính, từ 07:00 đến trước 17:00" in problem.message

@@ -436,3 +436,20 @@ async def test_a_webhook_body_wrapped_in_ok_and_result_is_unwrapped(
     finally:
         await zalo.stop()
     assert [e.command for e in recorder.events] == ["huongdan"]
+
+
+async def test_stopping_finishes_a_webhook_update_already_acknowledged(
+    zalo_api: FakeZaloBotApi,
+) -> None:
+    """Zalo got 200 and will not send it again: the update must be handled before stopping."""
+    core = SlowCore()
+    zalo = ZaloChannel(
+        token=DEFAULT_TOKEN, api_base_url=zalo_api.base_url, on_event=core, webhook_secret=SECRET
+    )
+    await zalo.start(poll=False)
+    body = json.dumps(update("message.text.received", text="Báo cáo gửi lúc tắt máy"))
+    assert await zalo.handle_webhook({SECRET_HEADER: SECRET}, body.encode()) == 200
+    await asyncio.sleep(0.01)  # the worker has taken it off the queue
+    await zalo.stop(grace=5)
+    assert [e.text for e in core.events] == ["Báo cáo gửi lúc tắt máy"]
+    assert [m.text for m in zalo_api.bot_messages(USER)] == ["Đã nhận."]
