@@ -209,6 +209,7 @@ def membership(session: Session, *, channel: str, user_id: str) -> Membership | 
             ChannelAccount.channel == channel,
             ChannelAccount.user_id == user_id,
             col(FocalPoint.active).is_(True),
+            col(Agency.active).is_(True),  # a unit the plan no longer has: no longer a member
         )
     ).first()
     if row is None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from bot.dialog import validation
 from bot.dialog.core import DialogCore, DialogSettings
@@ -485,6 +485,25 @@ def test_editing_a_report_asks_for_the_file_again(
     assert "Gửi tệp báo cáo" in chat.text()
     chat.press("Bỏ qua")
     assert "Tệp: (không có)" in chat.text()
+
+
+def test_a_unit_dropped_from_the_plan_can_no_longer_report(
+    database: Database, core: DialogCore, coordinator: CoreChat, seed_plan: Plan
+) -> None:
+    chat = register(database, core, coordinator, user_id="2001")
+
+    def drop_agency(session: Session) -> None:
+        assert seed_plan.id is not None
+        agency = queries.agency_by_code(session, plan_id=seed_plan.id, code="SYT")
+        assert agency is not None
+        agency.active = False
+        session.add(agency)
+
+    database.run_sync(drop_agency)
+    chat.send("/baocao")
+    assert "chưa đăng ký" in chat.text()
+    chat.send(f"/start {invite_code(coordinator, 'STP')}")  # registering anew is possible
+    assert "Sở Tư pháp" in chat.text()
 
 
 def test_a_late_report_says_it_is_late(
