@@ -158,10 +158,6 @@ def find_occurrence(
 
 # --- reminders the service missed ----------------------------------------------------------------
 
-# End of the office day, local time: Vietnamese state offices typically work 07:30/08:00–17:00
-# with a lunch break. A reminder the service missed is sent late only before this time on a
-# working day, never in the evening, at night or on a day off.
-# A constant rather than a plan setting: plan files (format 1, plans/README.md) have no key for it.
 # A job that runs this close after its planned time is on time, wherever that time falls: the
 # plan decides when reminders are due; the catch-up rule is only for what the service missed.
 ON_TIME_TOLERANCE = timedelta(minutes=5)
@@ -209,17 +205,24 @@ def _next_slot(
     The window of a working day runs from the occurrence's planned clock time (office_time,
     or digest_time for the digest) to :data:`OFFICE_DAY_END`.
     """
-    clock = occurrence.fire_at.astimezone(calendar.zone).time()
+    return next_office_moment(
+        now, calendar, opens=occurrence.fire_at.astimezone(calendar.zone).time()
+    )
+
+
+def next_office_moment(now: datetime, calendar: WorkingCalendar, *, opens: time) -> datetime:
+    """``now`` if it lies in office hours of a working day (``opens`` to 17:00), else when they
+    begin next."""
     today = calendar.local_date(now)
     if calendar.is_working_day(today):
-        start, end = calendar.at(today, clock), calendar.at(today, OFFICE_DAY_END)
+        start, end = calendar.at(today, opens), calendar.at(today, OFFICE_DAY_END)
         if end <= start:  # a clock time at or after 17:00 (the plan file refuses it): an hour
             end = start + timedelta(hours=1)
         if now < start:
             return start
         if now < end:
             return now
-    return calendar.at(calendar.on_or_after(today + timedelta(days=1)), clock)
+    return calendar.at(calendar.on_or_after(today + timedelta(days=1)), opens)
 
 
 def _obsolete(
@@ -333,11 +336,5 @@ def office_hours_hold(now: datetime, calendar: WorkingCalendar, *, opens: time) 
     A reminder still queued when the office day ends (an outage, a long retry) waits for the
     next working morning instead of reaching people at night.
     """
-    today = calendar.local_date(now)
-    if calendar.is_working_day(today):
-        start, end = calendar.at(today, opens), calendar.at(today, OFFICE_DAY_END)
-        if start <= now < end:
-            return None
-        if now < start:
-            return start
-    return calendar.at(calendar.on_or_after(today + timedelta(days=1)), opens)
+    moment = next_office_moment(now, calendar, opens=opens)
+    return None if moment == now else moment

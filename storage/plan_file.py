@@ -148,6 +148,9 @@ class CampaignSpec(_Spec):
 
 
 # Office hours: reminders go out between these (a late one too); the plan's times lie inside.
+# Vietnamese state offices typically work 07:30/08:00–17:00 with a lunch break: a reminder the
+# service missed is sent late only before 17:00 on a working day, never in the evening, at night
+# or on a day off. Constants rather than plan settings: format 1 has no key for them.
 OFFICE_DAY_START = time(7, 0)
 OFFICE_DAY_END = time(17, 0)
 
