@@ -134,7 +134,7 @@ def _zalo_problem(exc: Exception, settings: Settings) -> ConfigError | None:
         else:
             what = f"không kết nối được máy chủ Zalo {url}"
         return ConfigError("ZALO_API_BASE_URL", f"{what} ({detail})")
-    if exc.code is not None and (exc.code >= 500 or exc.code == 429):
+    if exc.server_busy:
         return ConfigError("ZALO_API_BASE_URL", f"máy chủ Zalo {url} báo lỗi ({detail})")
     if exc.error_code is None and "not a JSON answer" in detail:
         return ConfigError(

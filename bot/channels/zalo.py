@@ -94,6 +94,11 @@ class ZaloApiError(Exception):
         """The most specific code Zalo gave: ``error_code``, else the HTTP status."""
         return self.error_code if self.error_code is not None else self.status
 
+    @property
+    def server_busy(self) -> bool:
+        """Zalo answered but could not serve the call now (429, 5xx): worth trying again."""
+        return self.code is not None and (self.code == 429 or self.code >= 500)
+
 
 class ZaloBotApi:
     """A typed client for the methods nhacviec uses."""
@@ -193,7 +198,7 @@ class ZaloBotApi:
 def delivery_error(exc: ZaloApiError) -> DeliveryError:
     """Classify a Zalo failure for the outbox."""
     code = exc.code
-    if code is None or code == 429 or code >= 500 or code == POLL_IDLE:
+    if code is None or exc.server_busy or code == POLL_IDLE:
         return TransientDeliveryError(str(exc))
     if code == 401:  # the token was revoked: keep the messages for a new one
         log.error("Zalo refuses the bot token: %s", exc)
@@ -443,8 +448,7 @@ class ZaloChannel:
 def _reply_retry_delay(exc: Exception) -> float | None:
     """Retry a reply Zalo refused for now (429, 5xx); not one that timed out (it may have
     arrived) nor a refused token."""
-    code = exc.code if isinstance(exc, ZaloApiError) else None
-    return 1.0 if code is not None and (code == 429 or code >= 500) else None
+    return 1.0 if isinstance(exc, ZaloApiError) and exc.server_busy else None
 
 
 def webhook_path(url: str) -> str:
