@@ -334,18 +334,23 @@ class TelegramChannel:
 
     async def send_text(self, chat_id: int | str, text: str, buttons: ButtonRows = ()) -> None:
         """A reply, in pieces of at most 4096 characters, each retried on 429/5xx."""
+        for send in self._piece_sends(chat_id, text, buttons):
+            await retrying(send, retry_delay=_reply_retry_delay)
+
+    def _piece_sends(
+        self, chat_id: int | str, text: str, buttons: ButtonRows
+    ) -> list[Callable[[], Awaitable[Message]]]:
+        """One send per piece of ``text``; the buttons go under the last piece."""
         pieces = split_text(text, TEXT_LIMIT)
-        for index, piece in enumerate(pieces):
-            last = index == len(pieces) - 1
-            await retrying(
-                partial(
-                    self.application.bot.send_message,
-                    chat_id=chat_id,
-                    text=piece,
-                    reply_markup=keyboard(buttons) if last else None,
-                ),
-                retry_delay=_reply_retry_delay,
+        return [
+            partial(
+                self.application.bot.send_message,
+                chat_id=chat_id,
+                text=piece,
+                reply_markup=keyboard(buttons) if index == len(pieces) - 1 else None,
             )
+            for index, piece in enumerate(pieces)
+        ]
 
     async def send_document(self, chat_id: int | str, reply: DocumentReply) -> None:
         caption = reply.caption[: longest_prefix(reply.caption, CAPTION_LIMIT)] or None
@@ -369,15 +374,10 @@ class TelegramChannel:
 
         A retry resumes after the pieces an earlier attempt delivered.
         """
-        pieces = split_text(message.text, TEXT_LIMIT)
-        for index in range(message.pieces_sent, len(pieces)):
-            last = index == len(pieces) - 1
+        sends = self._piece_sends(chat_id, message.text, message.buttons)
+        for index in range(message.pieces_sent, len(sends)):
             try:
-                await self.application.bot.send_message(
-                    chat_id=chat_id,
-                    text=pieces[index],
-                    reply_markup=keyboard(message.buttons) if last else None,
-                )
+                await sends[index]()
             except TelegramError as exc:
                 error = delivery_error(exc)
                 error.pieces_sent = index
