@@ -10,9 +10,9 @@ from bot import texts
 from bot.dialog import validation
 from bot.dialog.conversation import Conversation, parse_action_payload
 from bot.dialog.core import Answer, Turn
-from bot.dialog.events import Button, DocumentReply
+from bot.dialog.events import DocumentReply
 from bot.dialog.registration import CHANNEL_NAMES, how_to_use_code
-from bot.dialog.reporting import FILE_BUTTONS_LIMIT, file_button
+from bot.dialog.reporting import file_buttons
 from bot.export import XLSX_MIME, build_workbook
 from scheduler.reminders import messages_to_agencies
 from scheduler.texts import (
@@ -199,7 +199,6 @@ def _agency_detail(turn: Turn, agency: Agency) -> None:
     lines += ["", "Lịch sử báo cáo (mới nhất trước):"]
     if not history:
         lines.append("• (chưa có báo cáo nào)")
-    buttons: list[tuple[Button, ...]] = []
     for update in history:
         deadline = deadlines.get(update.deadline_id)
         line = (
@@ -215,10 +214,7 @@ def _agency_detail(turn: Turn, agency: Agency) -> None:
         if who:
             line += f" ({who})"
         lines.append(line)
-        if update.file_id and len(buttons) < FILE_BUTTONS_LIMIT:
-            label = f"📎 {update.file_name or 'tệp'}"[:40]
-            buttons.append((file_button(label, update.id),))
-    turn.say("\n".join(lines), tuple(buttons), numbered=False)
+    turn.say("\n".join(lines), file_buttons(history), numbered=False)
 
 
 def send_report_file(turn: Turn) -> None:

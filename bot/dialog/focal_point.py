@@ -5,8 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from bot.dialog.core import Turn
-from bot.dialog.events import Button
-from bot.dialog.reporting import FILE_BUTTONS_LIMIT, file_button
+from bot.dialog.reporting import file_buttons
 from scheduler.texts import STATUS_LABELS, fmt_date, fmt_datetime
 from storage import queries
 from storage.models import ReportStatus
@@ -54,7 +53,6 @@ def show_status(turn: Turn) -> None:
                 f"(gửi lúc {fmt_datetime(latest.created_at, zone)})"
             )
         lines.append(f"• {deadline.title} (trước {fmt_date(deadline.due_before)}): {state}")
-    buttons: list[tuple[Button, ...]] = []
     if history:
         lines += ["", "Các lần gửi gần nhất:"]
         for update in history[:HISTORY_LIMIT]:
@@ -67,7 +65,5 @@ def show_status(turn: Turn) -> None:
             if update.file_name:
                 line += f" 📎 {update.file_name}"
             lines.append(line)
-            if update.file_id and len(buttons) < FILE_BUTTONS_LIMIT:
-                buttons.append((file_button(f"📎 {update.file_name or 'tệp'}"[:40], update.id),))
     lines += ["", "Gõ /baocao để gửi báo cáo mới."]
-    turn.say("\n".join(lines), tuple(buttons), numbered=False)
+    turn.say("\n".join(lines), file_buttons(history[:HISTORY_LIMIT]), numbered=False)

@@ -5,6 +5,7 @@ Each report is appended as a new status update; nothing is ever overwritten.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,14 @@ FILE_BUTTONS_LIMIT = 8  # «📎» buttons under one history
 def file_button(label: str, update_id: int | None) -> Button:
     """Opens the file of a status update: a button, or /tep N where there are none."""
     return action_button(label, FILE_ACTION, str(update_id), typed=f"/tep {update_id}")
+
+
+def file_buttons(history: Iterable[StatusUpdate]) -> ButtonRows:
+    """A «📎» button for each report of a history that has a file (the first few)."""
+    with_files = [update for update in history if update.file_id][:FILE_BUTTONS_LIMIT]
+    return tuple(
+        (file_button(f"📎 {update.file_name or 'tệp'}"[:40], update.id),) for update in with_files
+    )
 
 
 def start(turn: Turn) -> None:
