@@ -51,6 +51,7 @@ class Conversation:
     step: str
     data: dict[str, Any] = field(default_factory=dict)
     token: str = ""
+    updated_at: datetime | None = None  # when it was last saved (None: not saved yet)
 
     def ask(
         self,
@@ -98,7 +99,11 @@ def load_conversation(session: Session, *, channel: str, user_id: str) -> Conver
     if state is None:
         return None
     return Conversation(
-        flow=state.flow, step=state.step, data=json.loads(state.data), token=state.token
+        flow=state.flow,
+        step=state.step,
+        data=json.loads(state.data),
+        token=state.token,
+        updated_at=state.updated_at,
     )
 
 

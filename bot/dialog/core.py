@@ -215,10 +215,8 @@ class DialogCore:
 
     @staticmethod
     def _expired(turn: Turn) -> bool:
-        state = queries.dialog_state(
-            turn.session, channel=turn.event.channel, user_id=turn.event.user_id
-        )
-        return state is not None and state.updated_at < turn.now - CONVERSATION_TTL
+        saved = turn.conversation.updated_at if turn.conversation else None
+        return saved is not None and saved < turn.now - CONVERSATION_TTL
 
     # --- routing ----------------------------------------------------------------------------
 

@@ -140,13 +140,8 @@ def start_with_code(turn: Turn, code: str) -> None:
         turn.say(problem or texts.INVITE_NOT_FOUND.format(coordinator=turn.coordinator_name))
         return
     previous = turn.conversation.data.get("invite_id") if turn.conversation else None
-    if isinstance(previous, int) and previous != invite.id:  # a newer invite replaces it
-        queries.release_invite_claim(
-            turn.session,
-            invite_id=previous,
-            channel=turn.event.channel,
-            user_id=turn.event.user_id,
-        )
+    if previous is not None and previous != invite.id:  # a newer invite replaces the one open
+        drop_conversation(turn)
     conversation = Conversation(flow=FLOW, step=STEP_NAME, data={"invite_id": invite.id})
     question = conversation.ask(
         STEP_NAME,
