@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -256,17 +257,23 @@ async def test_reminder_buttons_say_what_to_type_instead(
 # --- webhook -------------------------------------------------------------------------------
 
 
-async def test_the_webhook_checks_the_secret_in_constant_time(
-    zalo_api: FakeZaloBotApi, recorder: Recorder
-) -> None:
+@asynccontextmanager
+async def webhook_channel(zalo_api: FakeZaloBotApi, core: Recorder) -> AsyncIterator[ZaloChannel]:
+    """A channel in webhook mode (no polling), stopped on the way out."""
     zalo = ZaloChannel(
-        token=DEFAULT_TOKEN,
-        api_base_url=zalo_api.base_url,
-        on_event=recorder,
-        webhook_secret=SECRET,
+        token=DEFAULT_TOKEN, api_base_url=zalo_api.base_url, on_event=core, webhook_secret=SECRET
     )
     await zalo.start(poll=False)
     try:
+        yield zalo
+    finally:
+        await zalo.stop()
+
+
+async def test_the_webhook_checks_the_secret_in_constant_time(
+    zalo_api: FakeZaloBotApi, recorder: Recorder
+) -> None:
+    async with webhook_channel(zalo_api, recorder) as zalo:
         body = json.dumps(update("message.text.received", text="qua webhook")).encode()
         assert await zalo.handle_webhook({"X-Bot-Api-Secret-Token": "sai-roi-12345"}, body) == 403
         assert await zalo.handle_webhook({}, body) == 403
@@ -278,8 +285,6 @@ async def test_the_webhook_checks_the_secret_in_constant_time(
         assert (await zalo_api.next_bot_message(USER)).text == "Đã nhận."
         await zalo.stop()  # lets acknowledged updates finish
         assert [e.text for e in recorder.events] == ["qua webhook"]  # the repeat is dropped
-    finally:
-        await zalo.stop()
 
 
 class SlowCore(Recorder):
@@ -303,18 +308,12 @@ async def test_webhook_updates_are_handled_one_at_a_time_in_arrival_order(
 ) -> None:
     """Two quick answers from one person must not race through the same conversation."""
     core = SlowCore()
-    zalo = ZaloChannel(
-        token=DEFAULT_TOKEN, api_base_url=zalo_api.base_url, on_event=core, webhook_secret=SECRET
-    )
-    await zalo.start(poll=False)
-    try:
+    async with webhook_channel(zalo_api, core) as zalo:
         for n, text in enumerate(["Trần Văn Bình", "Chuyên viên", "0987654321"]):
             body = json.dumps(update("message.text.received", text=text, message_id=f"w{n}"))
             assert await zalo.handle_webhook({SECRET_HEADER: SECRET}, body.encode()) == 200
         for _ in range(3):
             await zalo_api.next_bot_message(USER)
-    finally:
-        await zalo.stop()
     assert [e.text for e in core.events] == ["Trần Văn Bình", "Chuyên viên", "0987654321"]
     assert not core.overlapped
 
@@ -421,20 +420,11 @@ async def test_every_way_zalo_says_no_update_is_an_idle_poll(
 async def test_a_webhook_body_wrapped_in_ok_and_result_is_unwrapped(
     zalo_api: FakeZaloBotApi, recorder: Recorder
 ) -> None:
-    zalo = ZaloChannel(
-        token=DEFAULT_TOKEN,
-        api_base_url=zalo_api.base_url,
-        on_event=recorder,
-        webhook_secret=SECRET,
-    )
-    await zalo.start(poll=False)
-    try:
+    async with webhook_channel(zalo_api, recorder) as zalo:
         wrapped = {"ok": True, "result": update("message.text.received", text="/huongdan")}
         body = json.dumps(wrapped).encode()
         assert await zalo.handle_webhook({SECRET_HEADER: SECRET}, body) == 200
         await zalo_api.next_bot_message(USER)
-    finally:
-        await zalo.stop()
     assert [e.command for e in recorder.events] == ["huongdan"]
 
 
@@ -443,13 +433,10 @@ async def test_stopping_finishes_a_webhook_update_already_acknowledged(
 ) -> None:
     """Zalo got 200 and will not send it again: the update must be handled before stopping."""
     core = SlowCore()
-    zalo = ZaloChannel(
-        token=DEFAULT_TOKEN, api_base_url=zalo_api.base_url, on_event=core, webhook_secret=SECRET
-    )
-    await zalo.start(poll=False)
-    body = json.dumps(update("message.text.received", text="Báo cáo gửi lúc tắt máy"))
-    assert await zalo.handle_webhook({SECRET_HEADER: SECRET}, body.encode()) == 200
-    await asyncio.sleep(0.01)  # the worker has taken it off the queue
-    await zalo.stop(grace=5)
+    async with webhook_channel(zalo_api, core) as zalo:
+        body = json.dumps(update("message.text.received", text="Báo cáo gửi lúc tắt máy"))
+        assert await zalo.handle_webhook({SECRET_HEADER: SECRET}, body.encode()) == 200
+        await asyncio.sleep(0.01)  # the worker has taken it off the queue
+        await zalo.stop(grace=5)
     assert [e.text for e in core.events] == ["Báo cáo gửi lúc tắt máy"]
     assert [m.text for m in zalo_api.bot_messages(USER)] == ["Đã nhận."]
