@@ -17,17 +17,14 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from scheduler.messages import ButtonRows, OutgoingMessage, buttons_from_json, buttons_to_json
 from scheduler.messenger import (
     BotUnauthorized,
-    ButtonRows,
     DeliveryError,
     Messenger,
-    OutgoingMessage,
     PermanentDeliveryError,
     RecipientUnreachable,
     TransientDeliveryError,
-    buttons_from_json,
-    buttons_to_json,
 )
 from storage import queries
 from storage.database import Database

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from scheduler import texts
-from scheduler.messenger import ButtonRows
+from scheduler.messages import ButtonRows
 from scheduler.outbox import outbox_message
 from scheduler.policy import ReminderKind, ReminderOccurrence
 from storage import queries

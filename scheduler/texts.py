@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from scheduler.messenger import Button, ButtonRows
+from scheduler.messages import Button, ButtonRows
 from storage.models import Agency, Campaign, Deadline, Plan, ReportStatus
 from storage.queries import Cell, Overview
 

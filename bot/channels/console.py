@@ -24,7 +24,7 @@ from bot.dialog.events import (
     Reply,
     TextReply,
 )
-from scheduler.messenger import OutgoingMessage
+from scheduler.messages import OutgoingMessage
 
 CHANNEL = "console"
 COORDINATOR_USER = "dieu-phoi"

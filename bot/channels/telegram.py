@@ -53,10 +53,10 @@ from bot.dialog.events import (
     Reply,
     TextReply,
 )
+from scheduler.messages import OutgoingMessage
 from scheduler.messenger import (
     BotUnauthorized,
     DeliveryError,
-    OutgoingMessage,
     PermanentDeliveryError,
     RecipientUnreachable,
     TransientDeliveryError,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from scheduler.messenger import ButtonRows
+from scheduler.messages import ButtonRows
 
 NUMBERED_HINT = "Trả lời bằng số thứ tự."
 

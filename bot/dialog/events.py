@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from scheduler.messenger import Button, ButtonRows
+from scheduler.messages import Button, ButtonRows
 
 __all__ = [
     "Attachment",

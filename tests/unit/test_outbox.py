@@ -16,12 +16,10 @@ import pytest
 from sqlmodel import Session, select
 
 from scheduler.calendar import WorkingCalendar
+from scheduler.messages import Button, ButtonRows, OutgoingMessage
 from scheduler.messenger import (
     BotUnauthorized,
-    Button,
-    ButtonRows,
     DeliveryError,
-    OutgoingMessage,
     PermanentDeliveryError,
     RecipientUnreachable,
     TransientDeliveryError,

@@ -16,12 +16,8 @@ from telegram.error import (
 
 from bot.channels.telegram import TEXT_LIMIT, delivery_error, keyboard
 from bot.channels.text import split_text, utf16_length
-from scheduler.messenger import (
-    Button,
-    PermanentDeliveryError,
-    RecipientUnreachable,
-    TransientDeliveryError,
-)
+from scheduler.messages import Button
+from scheduler.messenger import PermanentDeliveryError, RecipientUnreachable, TransientDeliveryError
 
 
 @pytest.mark.parametrize(

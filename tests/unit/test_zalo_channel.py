@@ -20,12 +20,8 @@ from bot.channels.zalo import (
     render,
 )
 from bot.dialog.events import Button, DialogResult, DocumentReply, IncomingEvent, TextReply
-from scheduler.messenger import (
-    OutgoingMessage,
-    PermanentDeliveryError,
-    RecipientUnreachable,
-    TransientDeliveryError,
-)
+from scheduler.messages import OutgoingMessage
+from scheduler.messenger import PermanentDeliveryError, RecipientUnreachable, TransientDeliveryError
 from tests.fakes.zalo_bot_api import DEFAULT_TOKEN, FakeZaloBotApi
 
 USER = "e4ea2cd5189df1c3a88c"
