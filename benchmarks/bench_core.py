@@ -19,7 +19,7 @@ from bot.dialog.events import IncomingEvent
 from scheduler.calendar import WorkingCalendar
 from scheduler.outbox import outbox_message
 from scheduler.policy import reminder_calendar
-from storage import migrate, queries
+from storage import migrate, outbox, plans, read_models
 from storage.database import Database
 from storage.models import FocalPoint, ReportStatus, StatusUpdate
 from storage.plan_file import read_plan_file
@@ -64,9 +64,9 @@ def main() -> int:
             from sqlmodel import Session
 
             assert isinstance(session, Session)
-            deadlines = queries.deadlines(session, plan_id=plan_id)
+            deadlines = plans.deadlines(session, plan_id=plan_id)
             for number in range(EXTRA_AGENCIES):
-                agency = queries.add_agency_to_open_section(
+                agency = plans.add_agency_to_open_section(
                     session,
                     plan_id=plan_id,
                     section="IV.14",
@@ -103,7 +103,7 @@ def main() -> int:
         results.append(
             (
                 f"overview of {agencies} agencies × 2 deadlines",
-                best_of(3, lambda: database.run_sync(queries.overview, plan=plan, now=NOW)),
+                best_of(3, lambda: database.run_sync(read_models.overview, plan=plan, now=NOW)),
                 0.5,
             )
         )
@@ -139,7 +139,7 @@ def main() -> int:
                 )
                 for n in range(1000)
             ]
-            database.run_sync(queries.enqueue_outbox, messages)
+            database.run_sync(outbox.enqueue_outbox, messages)
 
         results.append(("queue 1000 outbox messages", best_of(3, enqueue), 2.0))
         database.dispose()

@@ -13,7 +13,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session
 
 from scheduler.texts import STATUS_LABELS, fmt_date
-from storage import queries
+from storage import people, plans, read_models, reports
 from storage.models import Plan, ReportStatus
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -52,7 +52,7 @@ def build_workbook(session: Session, *, plan: Plan, now: datetime) -> bytes:
     """The workbook as .xlsx bytes."""
     assert plan.id is not None
     zone = ZoneInfo(plan.timezone)
-    data = queries.overview(session, plan=plan, now=now)
+    data = read_models.overview(session, plan=plan, now=now)
     workbook = Workbook()
 
     summary = workbook.active
@@ -79,7 +79,7 @@ def build_workbook(session: Session, *, plan: Plan, now: datetime) -> bytes:
         for deadline in data.deadlines:
             assert deadline.id is not None
             cell = row.cells[deadline.id]
-            due = queries.due_at(deadline.due_before, zone)
+            due = plans.due_at(deadline.due_before, zone)
             if cell.latest is None:
                 values += ["Quá hạn, chưa nộp" if cell.overdue else "Chưa nộp", None, None, None]
             else:
@@ -110,9 +110,9 @@ def build_workbook(session: Session, *, plan: Plan, now: datetime) -> bytes:
     _widths(summary, [5, 12, 42, 7, 10] + [22, 11, 17, 10] * len(data.deadlines))
     summary.freeze_panes = "D6"
 
-    agencies = {a.id: a for a in queries.agencies(session, plan_id=plan.id, active_only=False)}
+    agencies = {a.id: a for a in plans.agencies(session, plan_id=plan.id, active_only=False)}
     deadlines = {d.id: d for d in data.deadlines}
-    focal_points = queries.focal_points_of(session, agency_ids=[a for a in agencies if a])
+    focal_points = people.focal_points_of(session, agency_ids=[a for a in agencies if a])
     names = {fp.id: fp.full_name for fp in focal_points}
 
     history = workbook.create_sheet("Lịch sử báo cáo")
@@ -132,7 +132,7 @@ def build_workbook(session: Session, *, plan: Plan, now: datetime) -> bytes:
         ],
         header=True,
     )
-    for update in queries.all_status_updates(session, plan_id=plan.id):
+    for update in reports.all_status_updates(session, plan_id=plan.id):
         agency = agencies.get(update.agency_id)
         report_deadline = deadlines.get(update.deadline_id)
         _write_row(
@@ -153,20 +153,20 @@ def build_workbook(session: Session, *, plan: Plan, now: datetime) -> bytes:
     _widths(history, [17, 12, 40, 26, 17, 11, 60, 25, 25, 10])
     history.freeze_panes = "A2"
 
-    people = workbook.create_sheet("Đầu mối")
+    people_sheet = workbook.create_sheet("Đầu mối")
     _write_row(
-        people,
+        people_sheet,
         ["Mã", "Đơn vị", "Họ và tên", "Chức vụ", "Điện thoại", "Kênh", "Ngày đăng ký"],
         header=True,
     )
-    accounts = queries.accounts_of(
+    accounts = people.accounts_of(
         session, focal_point_ids=[fp.id for fp in focal_points if fp.id], reachable_only=False
     )
     for fp in focal_points:
         agency = agencies.get(fp.agency_id)
         channels = ", ".join(a.channel for a in accounts if a.focal_point_id == fp.id)
         _write_row(
-            people,
+            people_sheet,
             [
                 agency.code if agency else None,
                 agency.name if agency else None,
@@ -177,7 +177,7 @@ def build_workbook(session: Session, *, plan: Plan, now: datetime) -> bytes:
                 _local(fp.registered_at, zone),
             ],
         )
-    _widths(people, [12, 40, 28, 30, 14, 18, 17])
+    _widths(people_sheet, [12, 40, 28, 30, 14, 18, 17])
 
     tasks = workbook.create_sheet("Nhiệm vụ")
     _write_row(tasks, ["Mục", "STT", "Đơn vị thực hiện", "Nội dung nhiệm vụ"], header=True)
@@ -185,8 +185,8 @@ def build_workbook(session: Session, *, plan: Plan, now: datetime) -> bytes:
     for agency in agencies.values():
         if agency.active:
             units_by_section.setdefault(agency.section, []).append(agency.short_name)
-    for section in queries.sections(session, plan_id=plan.id):
-        for task in queries.tasks_of_section(session, plan_id=plan.id, section=section.section):
+    for section in plans.sections(session, plan_id=plan.id):
+        for task in plans.tasks_of_section(session, plan_id=plan.id, section=section.section):
             units = units_by_section.get(section.section)
             who = ", ".join(units) if units else "Các đơn vị"
             _write_row(tasks, [task.section, task.ordinal, who, task.text])

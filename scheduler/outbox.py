@@ -26,7 +26,7 @@ from scheduler.messenger import (
     RecipientUnreachable,
     TransientDeliveryError,
 )
-from storage import queries
+from storage import outbox, people
 from storage.database import Database
 from storage.models import OutboxMessage, OutboxState
 
@@ -136,7 +136,7 @@ def record_failure(
         row.next_attempt_at = now + policy.cap
     elif isinstance(error, RecipientUnreachable):
         row.state = OutboxState.BLOCKED
-        queries.mark_chat_blocked(session, channel=row.channel, chat_id=row.chat_id, now=now)
+        people.mark_chat_blocked(session, channel=row.channel, chat_id=row.chat_id, now=now)
     elif isinstance(error, TransientDeliveryError) and row.attempts < policy.max_attempts:
         row.next_attempt_at = now + policy.wait(row.attempts, error.retry_after)
     else:
@@ -185,7 +185,7 @@ class OutboxSender:
         while True:
             now = self._clock()
             rows = await self._database.run(
-                queries.due_outbox, now=now, limit=self._batch_size, channels=self.channels
+                outbox.due_outbox, now=now, limit=self._batch_size, channels=self.channels
             )
             if not rows:
                 return result
@@ -253,7 +253,7 @@ class OutboxSender:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=5)
                 continue
-            next_at = await self._database.run(queries.next_outbox_attempt, channels=self.channels)
+            next_at = await self._database.run(outbox.next_outbox_attempt, channels=self.channels)
             timeout = IDLE_WAIT_SECONDS
             if next_at is not None:
                 timeout = max(0.0, min(timeout, (next_at - self._clock()).total_seconds()))

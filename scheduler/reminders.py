@@ -16,7 +16,7 @@ from scheduler import texts
 from scheduler.messages import ButtonRows
 from scheduler.outbox import outbox_message
 from scheduler.policy import ReminderKind, ReminderOccurrence
-from storage import queries
+from storage import outbox, people, plans, read_models, reports
 from storage.models import Agency, OutboxMessage, Plan
 
 CHECKIN_WINDOW = timedelta(days=7)
@@ -37,7 +37,7 @@ def outbox_key(plan: Plan, occurrence_key: str, channel: str, recipient: str) ->
 def coordinator_name(session: Session, *, plan: Plan) -> str:
     """How messages name the coordinating unit ("Sở LĐTBXH")."""
     assert plan.id is not None
-    agency = queries.coordinator_agency(session, plan_id=plan.id)
+    agency = plans.coordinator_agency(session, plan_id=plan.id)
     return agency.short_name if agency is not None else "cơ quan chủ trì"
 
 
@@ -58,7 +58,7 @@ def messages_to_agencies(
     account twice.
     """
     by_id = {agency.id: agency for agency in agencies if agency.id is not None}
-    focal_points = queries.focal_points_of(session, agency_ids=by_id)
+    focal_points = people.focal_points_of(session, agency_ids=by_id)
     agency_of = {fp.id: by_id[fp.agency_id] for fp in focal_points if fp.id is not None}
     return [
         outbox_message(
@@ -71,7 +71,7 @@ def messages_to_agencies(
             buttons=buttons,
             now=now,
         )
-        for account in queries.accounts_of(session, focal_point_ids=agency_of)
+        for account in people.accounts_of(session, focal_point_ids=agency_of)
     ]
 
 
@@ -85,18 +85,16 @@ def messages_for_occurrence(
 ) -> list[OutboxMessage]:
     """The outbox rows one firing of ``occurrence`` calls for, as of ``now``."""
     assert plan.id is not None
-    reporting = queries.agencies(session, plan_id=plan.id, reporting_only=True)
+    reporting = plans.agencies(session, plan_id=plan.id, reporting_only=True)
     coordinator = coordinator_name(session, plan=plan)
     kind = occurrence.kind
 
     if kind in (ReminderKind.BEFORE_DEADLINE, ReminderKind.OVERDUE):
         assert occurrence.subject is not None and occurrence.working_days is not None
-        report_deadline = queries.deadline_by_code(
-            session, plan_id=plan.id, code=occurrence.subject
-        )
+        report_deadline = plans.deadline_by_code(session, plan_id=plan.id, code=occurrence.subject)
         if report_deadline is None or report_deadline.id is None:
             return []
-        reported = queries.agencies_reported(session, deadline_id=report_deadline.id)
+        reported = reports.agencies_reported(session, deadline_id=report_deadline.id)
         targets = [a for a in reporting if a.id not in reported]
         render = (
             texts.before_deadline_text
@@ -123,26 +121,22 @@ def messages_for_occurrence(
 
     if kind in (ReminderKind.CAMPAIGN_KICKOFF, ReminderKind.CAMPAIGN_CHECKIN):
         campaign = next(
-            (
-                c
-                for c in queries.campaigns(session, plan_id=plan.id)
-                if c.code == occurrence.subject
-            ),
+            (c for c in plans.campaigns(session, plan_id=plan.id) if c.code == occurrence.subject),
             None,
         )
         if campaign is None:
             return []
-        open_deadline = queries.next_open_deadline(session, plan=plan, now=now)
+        open_deadline = plans.next_open_deadline(session, plan=plan, now=now)
         buttons = texts.report_button(open_deadline) if open_deadline is not None else ()
         text_for: Callable[[Agency], str]
         if kind == ReminderKind.CAMPAIGN_KICKOFF:
             # Every agency, the coordinator's too: it leads the Action Month (IV.1 of the seed).
-            targets = queries.agencies(session, plan_id=plan.id)
+            targets = plans.agencies(session, plan_id=plan.id)
 
             def text_for(a: Agency) -> str:
                 return texts.campaign_kickoff_text(plan=plan, agency=a, campaign=campaign)
         else:
-            recent = queries.agencies_updated_since(
+            recent = reports.agencies_updated_since(
                 session, plan_id=plan.id, since=now - CHECKIN_WINDOW
             )
             targets = [a for a in reporting if a.id not in recent]
@@ -167,8 +161,8 @@ def messages_for_occurrence(
     # The coordinator's digest.
     deadline = None
     if occurrence.subject is not None:
-        deadline = queries.deadline_by_code(session, plan_id=plan.id, code=occurrence.subject)
-    text = texts.digest_text(queries.overview(session, plan=plan, now=now), deadline=deadline)
+        deadline = plans.deadline_by_code(session, plan_id=plan.id, code=occurrence.subject)
+    text = texts.digest_text(read_models.overview(session, plan=plan, now=now), deadline=deadline)
     return [
         outbox_message(
             key=outbox_key(plan, occurrence.key, address.channel, address.chat_id),
@@ -191,10 +185,10 @@ def enqueue_occurrence(
     now: datetime,
 ) -> int:
     """Queue what ``occurrence`` sends; returns how many new messages were queued."""
-    plan = queries.plan_by_code(session, plan_code)
+    plan = plans.plan_by_code(session, plan_code)
     if plan is None:
         return 0
     messages = messages_for_occurrence(
         session, plan=plan, occurrence=occurrence, coordinators=coordinators, now=now
     )
-    return queries.enqueue_outbox(session, messages)
+    return outbox.enqueue_outbox(session, messages)

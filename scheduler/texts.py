@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from scheduler.messages import Button, ButtonRows
 from storage.models import Agency, Campaign, Deadline, Plan, ReportStatus
-from storage.queries import Cell, Overview
+from storage.read_models import Cell, Overview
 
 STATUS_LABELS: dict[ReportStatus, str] = {
     ReportStatus.NOT_STARTED: "Chưa triển khai",

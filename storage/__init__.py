@@ -1,4 +1,5 @@
-"""Storage: the tables, the engine and sessions, the plan file, named queries and migrations.
+"""Storage: the tables, the engine and sessions, the plan file, one module of queries per
+aggregate (plans, people, invites, reports, outbox, dialog states), read models, migrations.
 
 Nothing here imports the scheduler or the bot.
 """

@@ -58,6 +58,19 @@ class ReportStatus(enum.StrEnum):
     DONE = "hoan_thanh"
     BLOCKED = "vuong_mac"
 
+    @property
+    def label(self) -> str:
+        """What focal points and coordinators call it."""
+        return _STATUS_LABELS[self]
+
+
+_STATUS_LABELS = {
+    ReportStatus.NOT_STARTED: "Chưa triển khai",
+    ReportStatus.IN_PROGRESS: "Đang triển khai",
+    ReportStatus.DONE: "Hoàn thành",
+    ReportStatus.BLOCKED: "Gặp vướng mắc",
+}
+
 
 class OutboxState(enum.StrEnum):
     PENDING = "pending"

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from bot.dialog.events import Button, ButtonRows, TextReply
 from bot.dialog.validation import fold, whole_number
-from storage import queries
+from storage import dialog_states
 from storage.models import DialogState
 
 STEP_PREFIX = "s"
@@ -95,7 +95,7 @@ class Conversation:
 
 
 def load_conversation(session: Session, *, channel: str, user_id: str) -> Conversation | None:
-    state = queries.dialog_state(session, channel=channel, user_id=user_id)
+    state = dialog_states.dialog_state(session, channel=channel, user_id=user_id)
     if state is None:
         return None
     return Conversation(
@@ -116,7 +116,7 @@ def save_conversation(
     chat_id: str,
     now: datetime,
 ) -> None:
-    state = queries.dialog_state(session, channel=channel, user_id=user_id)
+    state = dialog_states.dialog_state(session, channel=channel, user_id=user_id)
     if state is None:
         state = DialogState(
             channel=channel,

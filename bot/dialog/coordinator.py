@@ -22,7 +22,7 @@ from scheduler.texts import (
     overview_text,
     report_button,
 )
-from storage import queries
+from storage import invites, outbox, people, plans, read_models, reports
 from storage.models import Agency, Deadline, ReportStatus
 
 PICK_FLOW = "chon_don_vi"
@@ -31,14 +31,14 @@ HISTORY_LIMIT = 15
 
 def overview(turn: Turn) -> None:
     """/tonghop: the agency × deadline matrix with each deadline's reporting rate."""
-    turn.say(overview_text(queries.overview(turn.session, plan=turn.plan, now=turn.now)))
+    turn.say(overview_text(read_models.overview(turn.session, plan=turn.plan, now=turn.now)))
 
 
 def overdue(turn: Turn) -> None:
     """/quahan: agencies past a deadline without a report, and agencies reporting problems."""
-    data = queries.overview(turn.session, plan=turn.plan, now=turn.now)
+    data = read_models.overview(turn.session, plan=turn.plan, now=turn.now)
     zone = ZoneInfo(turn.plan.timezone)
-    focal_points = queries.focal_points_of(
+    focal_points = people.focal_points_of(
         turn.session, agency_ids=[row.agency.id for row in data.rows if row.agency.id]
     )
     lines = ["⏰ ĐƠN VỊ QUÁ HẠN CHƯA NỘP BÁO CÁO"]
@@ -96,9 +96,9 @@ def _agency_from_args(turn: Turn, purpose: str) -> Agency | None:
     if not turn.event.args:
         _ask_agency(turn, purpose)
         return None
-    agency = queries.agency_by_code(turn.session, plan_id=turn.plan_id, code=turn.event.args[0])
+    agency = plans.agency_by_code(turn.session, plan_id=turn.plan_id, code=turn.event.args[0])
     if agency is None:
-        codes = ", ".join(a.code for a in queries.agencies(turn.session, plan_id=turn.plan_id))
+        codes = ", ".join(a.code for a in plans.agencies(turn.session, plan_id=turn.plan_id))
         turn.say(texts.AGENCY_NOT_FOUND.format(code=turn.event.args[0], codes=codes))
     return agency
 
@@ -107,7 +107,7 @@ PURPOSES = {"moi": "tạo mã mời", "donvi": "xem thông tin", "nhac": "gửi 
 
 
 def _ask_agency(turn: Turn, purpose: str) -> None:
-    agencies = queries.agencies(turn.session, plan_id=turn.plan_id)
+    agencies = plans.agencies(turn.session, plan_id=turn.plan_id)
     conversation = Conversation(flow=PICK_FLOW, step="don_vi", data={"purpose": purpose})
     question = conversation.ask(
         "don_vi",
@@ -131,7 +131,7 @@ class PickAgencyFlow:
             return
         code = answer.choice or (answer.text or "").strip()
         agency = (
-            queries.agency_by_code(turn.session, plan_id=turn.plan_id, code=code) if code else None
+            plans.agency_by_code(turn.session, plan_id=turn.plan_id, code=code) if code else None
         )
         if agency is None:
             turn.say(texts.ANSWER_WITH_BUTTON)
@@ -148,7 +148,7 @@ def invite(turn: Turn) -> None:
 
 
 def _invite(turn: Turn, agency: Agency) -> None:
-    created = queries.create_invite(
+    created = invites.create_invite(
         turn.session,
         agency=agency,
         created_by=turn.actor,
@@ -175,13 +175,13 @@ def agency_detail(turn: Turn) -> None:
 def _agency_detail(turn: Turn, agency: Agency) -> None:
     assert agency.id is not None
     zone = ZoneInfo(turn.plan.timezone)
-    focal_points = queries.focal_points_of(turn.session, agency_ids=[agency.id])
-    accounts = queries.accounts_of(
+    focal_points = people.focal_points_of(turn.session, agency_ids=[agency.id])
+    accounts = people.accounts_of(
         turn.session,
         focal_point_ids=[fp.id for fp in focal_points if fp.id],
         reachable_only=False,
     )
-    tasks = queries.tasks_of_section(turn.session, plan_id=turn.plan_id, section=agency.section)
+    tasks = plans.tasks_of_section(turn.session, plan_id=turn.plan_id, section=agency.section)
     lines = [f"🏢 {agency.name} [{agency.code}] — mục {agency.section}, {len(tasks)} nhiệm vụ"]
     lines.append("Cán bộ đầu mối:")
     if not focal_points:
@@ -193,8 +193,8 @@ def _agency_detail(turn: Turn, agency: Agency) -> None:
             if a.focal_point_id == fp.id
         )
         lines.append(f"• {fp.full_name} — {fp.position} — {fp.phone} ({channels})")
-    deadlines = {d.id: d for d in queries.deadlines(turn.session, plan_id=turn.plan_id)}
-    history = queries.status_history(turn.session, agency_id=agency.id, limit=HISTORY_LIMIT)
+    deadlines = {d.id: d for d in plans.deadlines(turn.session, plan_id=turn.plan_id)}
+    history = reports.status_history(turn.session, agency_id=agency.id, limit=HISTORY_LIMIT)
     names = {fp.id: fp.full_name for fp in focal_points}
     lines += ["", "Lịch sử báo cáo (mới nhất trước):"]
     if not history:
@@ -237,8 +237,8 @@ def report_file_command(turn: Turn) -> None:
 def _send_report_file(turn: Turn, update_id: int | None) -> bool:
     """False when there is no such file or it is not this user's to see (same answer for both,
     so numbers cannot be probed)."""
-    update = queries.status_update_by_id(turn.session, update_id) if update_id else None
-    agency = queries.agency_by_id(turn.session, update.agency_id) if update else None
+    update = reports.status_update_by_id(turn.session, update_id) if update_id else None
+    agency = plans.agency_by_id(turn.session, update.agency_id) if update else None
     allowed = turn.is_coordinator or (
         turn.member is not None and agency is not None and turn.member.agency.id == agency.id
     )
@@ -280,7 +280,7 @@ def export(turn: Turn) -> None:
 
 def add_agency(turn: Turn) -> None:
     """/themdonvi Name: add a unit to the plan's open section (IV.14 of the seed plan)."""
-    sections = queries.open_sections(turn.session, plan_id=turn.plan_id)
+    sections = plans.open_sections(turn.session, plan_id=turn.plan_id)
     if not sections:
         turn.say(texts.OPEN_SECTION_MISSING)
         return
@@ -289,12 +289,12 @@ def add_agency(turn: Turn) -> None:
     except validation.InputError as problem:
         turn.say(str(problem))
         return
-    for existing in queries.agencies(turn.session, plan_id=turn.plan_id):
+    for existing in plans.agencies(turn.session, plan_id=turn.plan_id):
         if validation.fold(existing.name) == validation.fold(name):
             turn.say(texts.AGENCY_EXISTS.format(name=existing.name, code=existing.code))
             return
     section = sections[0]
-    agency = queries.add_agency_to_open_section(
+    agency = plans.add_agency_to_open_section(
         turn.session,
         plan_id=turn.plan_id,
         section=section.section,
@@ -313,9 +313,9 @@ def nudge(turn: Turn) -> None:
 
 
 def _nudge(turn: Turn, agency: Agency) -> None:
-    target = queries.next_open_deadline(turn.session, plan=turn.plan, now=turn.now)
+    target = plans.next_open_deadline(turn.session, plan=turn.plan, now=turn.now)
     if target is None:  # every deadline has passed: late reports go to the last one
-        target = next(iter(reversed(queries.deadlines(turn.session, plan_id=turn.plan_id))), None)
+        target = next(iter(reversed(plans.deadlines(turn.session, plan_id=turn.plan_id))), None)
     messages = messages_to_agencies(
         turn.session,
         plan=turn.plan,
@@ -328,7 +328,7 @@ def _nudge(turn: Turn, agency: Agency) -> None:
         buttons=report_button(target) if target else (),
         now=turn.now,
     )
-    queued = queries.enqueue_outbox(turn.session, messages)
+    queued = outbox.enqueue_outbox(turn.session, messages)
     turn.result.outbox_queued += queued
     if queued == 0:
         turn.say(texts.NUDGE_NOBODY.format(agency=agency.name, code=agency.code))
@@ -352,11 +352,11 @@ def broadcast(turn: Turn) -> None:
         plan=turn.plan,
         key=f"thong-bao/{secrets.token_hex(6)}",
         rule="thong-bao",
-        agencies=queries.agencies(turn.session, plan_id=turn.plan_id),
+        agencies=plans.agencies(turn.session, plan_id=turn.plan_id),
         text_for=lambda _agency: text,
         now=turn.now,
     )
-    queued = queries.enqueue_outbox(turn.session, messages)
+    queued = outbox.enqueue_outbox(turn.session, messages)
     turn.result.outbox_queued += queued
     turn.say(texts.BROADCAST_QUEUED.format(count=queued))
 

@@ -32,9 +32,9 @@ from bot.dialog.events import (
     TextReply,
 )
 from scheduler.reminders import CoordinatorAddress, coordinator_name
-from storage import queries
+from storage import dialog_states, invites, people, plans
 from storage.models import Plan
-from storage.queries import Membership
+from storage.people import Membership
 
 INVITE_CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_COMMAND_LENGTH = 4000
@@ -119,7 +119,7 @@ class Turn:
         self.conversation = conversation
 
     def end_conversation(self) -> None:
-        queries.clear_dialog_state(
+        dialog_states.clear_dialog_state(
             self.session, channel=self.event.channel, user_id=self.event.user_id
         )
         self.conversation = None
@@ -182,7 +182,7 @@ class DialogCore:
     def handle(self, session: Session, event: IncomingEvent) -> DialogResult:
         """Handle one event; everything it changes is committed together by the caller."""
         turn = self._turn(session, event)
-        queries.mark_user_reachable(session, channel=event.channel, user_id=event.user_id)
+        people.mark_user_reachable(session, channel=event.channel, user_id=event.user_id)
         if turn.conversation is not None and self._expired(turn):
             drop_conversation(turn)
             if _answers_a_conversation(event):  # a command, a button action or a code goes on
@@ -198,7 +198,7 @@ class DialogCore:
         return turn.result
 
     def _turn(self, session: Session, event: IncomingEvent) -> Turn:
-        plan = queries.plan_by_code(session, self.settings.plan_code)
+        plan = plans.plan_by_code(session, self.settings.plan_code)
         if plan is None or plan.id is None:
             raise RuntimeError(f"plan {self.settings.plan_code} is not loaded")
         return Turn(
@@ -207,7 +207,7 @@ class DialogCore:
             settings=self.settings,
             plan=plan,
             now=self.settings.clock(),
-            member=queries.membership(session, channel=event.channel, user_id=event.user_id),
+            member=people.membership(session, channel=event.channel, user_id=event.user_id),
             is_coordinator=(event.channel, event.user_id) in self.settings.coordinators,
             conversation=load_conversation(session, channel=event.channel, user_id=event.user_id),
             coordinator_name=coordinator_name(session, plan=plan),
@@ -272,7 +272,7 @@ class DialogCore:
         if INVITE_CODE_PATTERN.match(stripped):
             # On Zalo an invite is opened by sending its code, at any point (like /start CODE):
             # a newer invite during registration, or a code sent by someone registered.
-            known = queries.invite_by_code(turn.session, stripped) is not None
+            known = invites.invite_by_code(turn.session, stripped) is not None
             if known or (turn.member is None and conversation is None):
                 from bot.dialog import registration
 
@@ -329,7 +329,7 @@ def drop_conversation(turn: Turn) -> None:
     """End the conversation in progress; an invite opened for registration is free again."""
     invite_id = turn.conversation.data.get("invite_id") if turn.conversation else None
     if isinstance(invite_id, int):
-        queries.release_invite_claim(
+        invites.release_invite_claim(
             turn.session,
             invite_id=invite_id,
             channel=turn.event.channel,
@@ -341,7 +341,7 @@ def drop_conversation(turn: Turn) -> None:
 def help_for(turn: Turn) -> None:
     """The help text for who the user is."""
     if turn.is_coordinator:
-        sections = queries.open_sections(turn.session, plan_id=turn.plan_id)
+        sections = plans.open_sections(turn.session, plan_id=turn.plan_id)
         open_section = sections[0].section if sections else "mở"
         turn.say(
             texts.HELP_COORDINATOR.format(

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from bot.dialog.core import Turn
 from bot.dialog.reporting import file_buttons
 from scheduler.texts import STATUS_LABELS, fmt_date, fmt_datetime
-from storage import queries
+from storage import plans, reports
 from storage.models import ReportStatus
 
 HISTORY_LIMIT = 10
@@ -17,13 +17,13 @@ def show_tasks(turn: Turn) -> None:
     """/nhiemvu: the tasks the plan gives the focal point's agency."""
     assert turn.member is not None
     agency = turn.member.agency
-    tasks = queries.tasks_of_section(turn.session, plan_id=turn.plan_id, section=agency.section)
+    tasks = plans.tasks_of_section(turn.session, plan_id=turn.plan_id, section=agency.section)
     lines = [
         f"📌 Nhiệm vụ của {agency.name} theo mục {agency.section} Kế hoạch số {turn.plan.number}:",
         "",
     ]
     lines += [f"{task.ordinal}. {task.text}" for task in tasks]
-    cross = queries.cross_cutting_tasks(turn.session, plan_id=turn.plan_id)
+    cross = plans.cross_cutting_tasks(turn.session, plan_id=turn.plan_id)
     if cross:
         headings: dict[str, str] = {}
         for task in cross:
@@ -39,13 +39,13 @@ def show_status(turn: Turn) -> None:
     agency = turn.member.agency
     assert agency.id is not None
     zone = ZoneInfo(turn.plan.timezone)
-    deadlines = {d.id: d for d in queries.deadlines(turn.session, plan_id=turn.plan_id)}
-    history = queries.status_history(turn.session, agency_id=agency.id)
+    deadlines = {d.id: d for d in plans.deadlines(turn.session, plan_id=turn.plan_id)}
+    history = reports.status_history(turn.session, agency_id=agency.id)
     lines = [f"📋 Tình hình báo cáo của {agency.name}:"]
     for deadline_id, deadline in deadlines.items():
         latest = next((u for u in history if u.deadline_id == deadline_id), None)
         if latest is None:
-            overdue = turn.now >= queries.due_at(deadline.due_before, zone)
+            overdue = turn.now >= plans.due_at(deadline.due_before, zone)
             state = "❌ quá hạn, chưa nộp" if overdue else "⬜ chưa nộp"
         else:
             state = (

@@ -11,7 +11,7 @@ from bot.dialog.conversation import Conversation
 from bot.dialog.core import INVITE_CODE_PATTERN, Answer, Turn, drop_conversation
 from bot.dialog.events import TextReply
 from scheduler.texts import fmt_date, fmt_datetime
-from storage import queries
+from storage import invites, people, plans
 from storage.models import FocalPoint, Invite
 
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "console": "cửa sổ dòng lệnh"}
@@ -57,7 +57,7 @@ def link_code(turn: Turn) -> None:
         name = CHANNEL_NAMES.get(turn.event.channel, turn.event.channel)
         turn.say(texts.NO_OTHER_CHANNEL.format(channel=name))
         return
-    created = queries.create_link_code(
+    created = invites.create_link_code(
         turn.session,
         focal_point=turn.member.focal_point,
         created_by=turn.actor,
@@ -77,11 +77,11 @@ def link_code(turn: Turn) -> None:
 
 def _use_link_code(turn: Turn, invite: Invite) -> None:
     focal_point = turn.session.get(FocalPoint, invite.focal_point_id)
-    agency = queries.agency_by_id(turn.session, invite.agency_id)
+    agency = plans.agency_by_id(turn.session, invite.agency_id)
     if focal_point is None or not focal_point.active or agency is None:
         turn.say(texts.INVITE_NOT_FOUND.format(coordinator=turn.coordinator_name))
         return
-    queries.link_channel_account(
+    people.link_channel_account(
         turn.session,
         invite=invite,
         channel=turn.event.channel,
@@ -118,17 +118,17 @@ def start_with_code(turn: Turn, code: str) -> None:
     if turn.member is not None:
         turn.say(texts.ALREADY_REGISTERED.format(agency=turn.member.agency.name))
         return
-    invite = queries.invite_by_code(turn.session, code) if INVITE_CODE_PATTERN.match(code) else None
+    invite = invites.invite_by_code(turn.session, code) if INVITE_CODE_PATTERN.match(code) else None
     problem = _invite_problem(turn, invite)
     if problem is None and invite is not None and invite.focal_point_id is not None:
         _use_link_code(turn, invite)
         return
     agency = None
     if problem is None and invite is not None:
-        agency = queries.agency_by_id(turn.session, invite.agency_id)
+        agency = plans.agency_by_id(turn.session, invite.agency_id)
         if agency is None or agency.plan_id != turn.plan_id or not agency.active:
             problem = texts.INVITE_NOT_FOUND.format(coordinator=turn.coordinator_name)
-        elif not queries.claim_invite(
+        elif not invites.claim_invite(
             turn.session,
             invite=invite,
             channel=turn.event.channel,
@@ -180,7 +180,7 @@ class RegistrationFlow:
 
     def _confirm_question(self, turn: Turn, conversation: Conversation) -> TextReply:
         invite = turn.session.get(Invite, conversation.data["invite_id"])
-        agency = queries.agency_by_id(turn.session, invite.agency_id) if invite else None
+        agency = plans.agency_by_id(turn.session, invite.agency_id) if invite else None
         return conversation.ask(
             STEP_CONFIRM,
             texts.CONFIRM_REGISTRATION.format(
@@ -222,7 +222,7 @@ class RegistrationFlow:
             drop_conversation(turn)
             turn.say(problem or texts.INVITE_USED)
             return
-        queries.register_focal_point(
+        people.register_focal_point(
             turn.session,
             invite=invite,
             channel=turn.event.channel,
@@ -235,7 +235,7 @@ class RegistrationFlow:
             now=turn.now,
         )
         turn.end_conversation()
-        agency = queries.agency_by_id(turn.session, invite.agency_id)
+        agency = plans.agency_by_id(turn.session, invite.agency_id)
         assert agency is not None
         turn.say(
             texts.REGISTERED.format(
@@ -247,8 +247,8 @@ class RegistrationFlow:
 def deadline_lines(turn: Turn, *, now: datetime) -> str:
     zone = ZoneInfo(turn.plan.timezone)
     lines = []
-    for deadline in queries.deadlines(turn.session, plan_id=turn.plan_id):
-        passed = queries.due_at(deadline.due_before, zone) <= now
+    for deadline in plans.deadlines(turn.session, plan_id=turn.plan_id):
+        passed = plans.due_at(deadline.due_before, zone) <= now
         lines.append(
             f"• {deadline.title}: trước ngày {fmt_date(deadline.due_before)}"
             + (" (đã qua hạn)" if passed else "")

@@ -16,7 +16,7 @@ from bot.dialog.core import Answer, Turn
 from bot.dialog.events import Button, ButtonRows, TextReply
 from scheduler.outbox import outbox_message
 from scheduler.texts import STATUS_LABELS, fmt_date, fmt_datetime
-from storage import queries
+from storage import outbox, plans, reports
 from storage.models import Deadline, ReportStatus, StatusUpdate
 
 FLOW = "bao_cao"
@@ -44,14 +44,14 @@ def file_buttons(history: Iterable[StatusUpdate]) -> ButtonRows:
 def start(turn: Turn) -> None:
     """/baocao: pick the deadline this report is for."""
     assert turn.member is not None
-    deadlines = queries.deadlines(turn.session, plan_id=turn.plan_id)
+    deadlines = plans.deadlines(turn.session, plan_id=turn.plan_id)
     if not deadlines:
         turn.say(texts.NO_DEADLINES)
         return
     reported = set()
     for deadline in deadlines:
         assert deadline.id is not None
-        if turn.member.agency.id in queries.agencies_reported(
+        if turn.member.agency.id in reports.agencies_reported(
             turn.session, deadline_id=deadline.id
         ):
             reported.add(deadline.code)
@@ -81,7 +81,7 @@ def start_from_button(turn: Turn) -> None:
         return
     action = parse_action_payload(turn.event.payload or "")
     deadline = (
-        queries.deadline_by_code(turn.session, plan_id=turn.plan_id, code=action[1])
+        plans.deadline_by_code(turn.session, plan_id=turn.plan_id, code=action[1])
         if action
         else None
     )
@@ -111,7 +111,7 @@ class ReportFlow:
         data = conversation.data
         deadline = None
         if "deadline" in data:
-            deadline = queries.deadline_by_code(
+            deadline = plans.deadline_by_code(
                 turn.session, plan_id=turn.plan_id, code=data["deadline"]
             )
         step = conversation.step
@@ -126,7 +126,7 @@ class ReportFlow:
             return
         try:
             if step == STEP_DEADLINE:
-                chosen = answer.choice and queries.deadline_by_code(
+                chosen = answer.choice and plans.deadline_by_code(
                     turn.session, plan_id=turn.plan_id, code=answer.choice
                 )
                 if not chosen:
@@ -231,7 +231,7 @@ class ReportFlow:
             )
             + (
                 "\n" + texts.REPORT_LATE_NOTE.format(due=fmt_date(deadline.due_before))
-                if update.created_at >= queries.due_at(deadline.due_before, zone)
+                if update.created_at >= plans.due_at(deadline.due_before, zone)
                 else ""
             )
         )
@@ -302,7 +302,7 @@ def save_report(turn: Turn, data: dict[str, Any], deadline: Deadline) -> StatusU
     assert turn.member is not None and turn.member.agency.id is not None
     assert deadline.id is not None
     file = data.get("file")
-    update = queries.record_status_update(
+    update = reports.record_status_update(
         turn.session,
         StatusUpdate(
             agency_id=turn.member.agency.id,
@@ -346,5 +346,5 @@ def save_report(turn: Turn, data: dict[str, Any], deadline: Deadline) -> StatusU
         )
         for address in turn.settings.coordinator_addresses
     ]
-    turn.result.outbox_queued += queries.enqueue_outbox(turn.session, messages)
+    turn.result.outbox_queued += outbox.enqueue_outbox(turn.session, messages)
     return update

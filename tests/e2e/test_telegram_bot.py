@@ -18,7 +18,7 @@ from bot.app import build_service, utc_now
 from bot.config import Settings
 from bot.logs import configure_logging
 from scheduler.policy import ReminderKind, ReminderOccurrence
-from storage import queries
+from storage import people
 from storage.lock import ServiceLockHeld
 from storage.models import Agency, ChannelAccount, OutboxMessage, OutboxState, StatusUpdate
 from tests.e2e.conftest import (
@@ -334,7 +334,7 @@ async def test_a_conversation_resumes_after_a_restart(
         done = await official.press(confirm, "Xác nhận")
         assert "Đăng ký thành công" in done.text
         member = await service.database.run(
-            queries.membership, channel="telegram", user_id=str(OFFICIAL_ID)
+            people.membership, channel="telegram", user_id=str(OFFICIAL_ID)
         )
         assert member is not None and member.focal_point.full_name == "Nguyễn Thị Hoa"
 

@@ -26,7 +26,7 @@ from scheduler.policy import (
     reminder_calendar,
 )
 from scheduler.reminders import CoordinatorAddress, messages_for_occurrence
-from storage import queries
+from storage import invites, outbox, people, plans, reports
 from storage.database import Database
 from storage.models import Campaign, OutboxMessage, Plan, ReportStatus, StatusUpdate
 from storage.plan_file import OFFICE_DAY_END, CampaignSpec, DeadlineSpec, PlanSpec
@@ -439,13 +439,13 @@ def add_focal_point(
 ) -> int:
     """Register a focal point on its first account, then link the others; returns its id."""
     assert plan.id is not None and accounts
-    agency = queries.agency_by_code(session, plan_id=plan.id, code=agency_code)
+    agency = plans.agency_by_code(session, plan_id=plan.id, code=agency_code)
     assert agency is not None
-    invite = queries.create_invite(
+    invite = invites.create_invite(
         session, agency=agency, created_by="test", now=now, ttl=timedelta(days=7)
     )
     first, *others = accounts
-    focal_point = queries.register_focal_point(
+    focal_point = people.register_focal_point(
         session,
         invite=invite,
         channel=first.channel,
@@ -458,10 +458,10 @@ def add_focal_point(
         now=now,
     )
     for account in others:
-        link = queries.create_link_code(
+        link = invites.create_link_code(
             session, focal_point=focal_point, created_by="test", now=now, ttl=timedelta(days=7)
         )
-        queries.link_channel_account(
+        people.link_channel_account(
             session,
             invite=link,
             channel=account.channel,
@@ -478,11 +478,11 @@ def add_status_update(
     session: Session, *, plan: Plan, agency_code: str, deadline_code: str, at: datetime
 ) -> None:
     assert plan.id is not None
-    agency = queries.agency_by_code(session, plan_id=plan.id, code=agency_code)
-    deadline = queries.deadline_by_code(session, plan_id=plan.id, code=deadline_code)
+    agency = plans.agency_by_code(session, plan_id=plan.id, code=agency_code)
+    deadline = plans.deadline_by_code(session, plan_id=plan.id, code=deadline_code)
     assert agency is not None and agency.id is not None
     assert deadline is not None and deadline.id is not None
-    queries.record_status_update(
+    reports.record_status_update(
         session,
         StatusUpdate(
             agency_id=agency.id,
@@ -548,7 +548,7 @@ def test_a_deadline_reminder_reaches_every_open_account_of_agencies_that_have_no
         )
         # Công an tỉnh blocked the bot on Telegram; Zalo still reaches them.
         add("CAT", "Phạm Văn Hùng", Account("telegram", "7004"), Account("zalo", "z-hung"))
-        queries.mark_chat_blocked(
+        people.mark_chat_blocked(
             session, channel="telegram", chat_id="7004", now=datetime(2021, 5, 4, tzinfo=UTC)
         )
         # Hội LHPN reported for the other deadline only: still reminded for this one.
@@ -594,7 +594,7 @@ def test_a_deadline_reminder_reaches_nobody_once_every_agency_has_reported(
             accounts=[Account("telegram", "7001"), Account("zalo", "z-hoa")],
             now=REGISTERED_AT,
         )
-        for agency in queries.agencies(session, plan_id=seed_plan.id, reporting_only=True):
+        for agency in plans.agencies(session, plan_id=seed_plan.id, reporting_only=True):
             add_status_update(
                 session,
                 plan=seed_plan,
@@ -680,9 +680,9 @@ def test_firing_the_same_reminder_twice_gives_the_same_outbox_keys(
     again = fire(database, seed_plan, planned, now=planned.fire_at + timedelta(minutes=5))
     assert sorted(m.key for m in first) == sorted(m.key for m in again)
     assert len(first) == 2
-    queued = database.run_sync(queries.enqueue_outbox, first)
+    queued = database.run_sync(outbox.enqueue_outbox, first)
     assert queued == 2
-    assert database.run_sync(queries.enqueue_outbox, again) == 0
+    assert database.run_sync(outbox.enqueue_outbox, again) == 0
 
 
 # --- what a reminder says ------------------------------------------------------------------------
@@ -841,7 +841,7 @@ def test_a_launch_moved_past_a_weekend_names_the_campaign_dates_not_today(
     launch = occurrence(reminder_calendar(spec, calendar), f"phat-dong:{ACTION_MONTH}")
     assert launch.fire_at == local(date(2025, 11, 17))
     assert seed_plan.id is not None
-    agency = database.run_sync(queries.agency_by_code, plan_id=seed_plan.id, code="CAT")
+    agency = database.run_sync(plans.agency_by_code, plan_id=seed_plan.id, code="CAT")
     assert agency is not None
     text = texts.campaign_kickoff_text(
         plan=seed_plan,

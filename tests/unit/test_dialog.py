@@ -14,7 +14,7 @@ from bot.dialog import validation
 from bot.dialog.core import DialogCore, DialogSettings
 from bot.dialog.events import DocumentReply, TextReply
 from scheduler.reminders import CoordinatorAddress
-from storage import queries
+from storage import dialog_states, invites, people, plans, reports
 from storage.database import Database
 from storage.models import OutboxMessage, Plan, ReportStatus, StatusUpdate
 from tests.fakes.chat import CoreChat
@@ -108,7 +108,7 @@ def test_coordinator_gets_a_deep_link_with_a_128_bit_single_use_code(
     code = invite_code(coordinator, "syt")
     assert f"https://t.me/nhacviec_bot?start={code}" in coordinator.text()
     assert "Sở Y tế" in coordinator.text()
-    invite = database.run_sync(queries.invite_by_code, code)
+    invite = database.run_sync(invites.invite_by_code, code)
     assert invite is not None and invite.used_at is None
     assert invite.expires_at - invite.created_at == timedelta(days=7)
 
@@ -126,7 +126,7 @@ def test_focal_point_registers_with_name_position_and_phone(
     chat.press("Xác nhận")
     assert "Đăng ký thành công" in chat.text()
     assert "trước ngày 10/06/2021" in chat.text()
-    member = database.run_sync(queries.membership, channel="telegram", user_id="2001")
+    member = database.run_sync(people.membership, channel="telegram", user_id="2001")
     assert member is not None
     assert member.agency.code == "SYT"
     assert member.focal_point.full_name == "Nguyễn Thị Hoa"
@@ -142,7 +142,7 @@ def test_an_invite_serves_one_person_only(
     second = CoreChat(database, core, "2002")
     second.send(f"/start {code}")
     assert "đã được sử dụng" in second.text()
-    assert database.run_sync(queries.dialog_state, channel="telegram", user_id="2002") is None
+    assert database.run_sync(dialog_states.dialog_state, channel="telegram", user_id="2002") is None
 
 
 def test_an_expired_invite_is_refused(
@@ -212,7 +212,7 @@ def test_registration_can_be_redone_and_cancelled(
     assert "Nhập lại từ đầu" in chat.text()
     chat.send("/huy")
     assert "Đã hủy" in chat.text()
-    assert database.run_sync(queries.membership, channel="telegram", user_id="2001") is None
+    assert database.run_sync(people.membership, channel="telegram", user_id="2001") is None
     chat.send(f"/start {code}")  # cancelling freed the invite; the same person may reopen it
     assert "họ và tên" in chat.text()
 
@@ -296,9 +296,9 @@ def test_a_report_is_appended_as_a_status_update_and_the_coordinator_is_told(
     assert "Đã ghi nhận báo cáo của Sở Y tế" in chat.text()
 
     report(chat, status="Hoàn thành", note=None)
-    member = database.run_sync(queries.membership, channel="telegram", user_id="2001")
+    member = database.run_sync(people.membership, channel="telegram", user_id="2001")
     assert member is not None and member.agency.id is not None
-    history = database.run_sync(queries.status_history, agency_id=member.agency.id)
+    history = database.run_sync(reports.status_history, agency_id=member.agency.id)
     assert [u.status for u in history] == [ReportStatus.DONE, ReportStatus.IN_PROGRESS]
     first = history[1]
     assert first.progress == 60
@@ -494,7 +494,7 @@ def test_a_unit_dropped_from_the_plan_can_no_longer_report(
 
     def drop_agency(session: Session) -> None:
         assert seed_plan.id is not None
-        agency = queries.agency_by_code(session, plan_id=seed_plan.id, code="SYT")
+        agency = plans.agency_by_code(session, plan_id=seed_plan.id, code="SYT")
         assert agency is not None
         agency.active = False
         session.add(agency)
@@ -525,11 +525,11 @@ def test_a_button_from_an_earlier_step_is_stale_and_changes_nothing(
     chat.send("/baocao")
     old = chat.payload_of("sơ kết")
     chat.press("sơ kết")
-    state_before = database.run_sync(queries.dialog_state, channel="telegram", user_id="2001")
+    state_before = database.run_sync(dialog_states.dialog_state, channel="telegram", user_id="2001")
     chat.press_payload(old)
     assert "Nút này đã cũ" in chat.text()
     assert chat.last.notice is not None
-    state_after = database.run_sync(queries.dialog_state, channel="telegram", user_id="2001")
+    state_after = database.run_sync(dialog_states.dialog_state, channel="telegram", user_id="2001")
     assert state_before is not None and state_after is not None
     assert (state_after.step, state_after.token, state_after.data) == (
         state_before.step,
@@ -557,10 +557,10 @@ def test_forged_buttons_change_nothing(
     chat = register(database, core, coordinator, user_id="2001")
     chat.send("/baocao")
     chat.press("sơ kết")
-    before = database.run_sync(queries.dialog_state, channel="telegram", user_id="2001")
+    before = database.run_sync(dialog_states.dialog_state, channel="telegram", user_id="2001")
     chat.press_payload(payload)
     assert "không hợp lệ" in chat.text() or "đã cũ" in chat.text()
-    after = database.run_sync(queries.dialog_state, channel="telegram", user_id="2001")
+    after = database.run_sync(dialog_states.dialog_state, channel="telegram", user_id="2001")
     assert before is not None and after is not None and after.token == before.token
     assert database.run_sync(lambda s: s.exec(select(StatusUpdate)).all()) == []
 

@@ -31,7 +31,7 @@ from scheduler.outbox import (
     outbox_message,
 )
 from scheduler.policy import SCHEDULED_RULES, office_hours_hold
-from storage import queries
+from storage import outbox, people, plans
 from storage.database import Database
 from storage.models import ChannelAccount, FocalPoint, OutboxMessage, OutboxState, Plan
 from tests.fakes.clock import FakeClock
@@ -97,11 +97,11 @@ def enqueue(
         buttons=buttons,
         focal_point_id=focal_point_id,
     )
-    return database.run_sync(queries.enqueue_outbox, [message])
+    return database.run_sync(outbox.enqueue_outbox, [message])
 
 
 def row(database: Database, key: str) -> OutboxMessage:
-    found = database.run_sync(queries.outbox_by_key, key)
+    found = database.run_sync(outbox.outbox_by_key, key)
     assert found is not None, key
     return found
 
@@ -155,7 +155,7 @@ async def test_running_the_sender_again_never_resends_a_sent_message(
     assert again.attempted == 0
     assert after_restart.attempted == 0
     assert len(messenger.sent) == 1
-    assert database.run_sync(queries.next_outbox_attempt, channels=["telegram"]) is None
+    assert database.run_sync(outbox.next_outbox_attempt, channels=["telegram"]) is None
 
 
 async def test_a_message_with_buttons_reaches_the_messenger_with_the_same_buttons(
@@ -216,7 +216,7 @@ async def test_a_rate_limited_message_stays_queued_until_retry_after_and_is_then
     assert queued.attempts == 1
     assert queued.next_attempt_at == START + timedelta(seconds=30)
     assert queued.last_error is not None and "429" in queued.last_error
-    assert database.run_sync(queries.next_outbox_attempt, channels=["telegram"]) == (
+    assert database.run_sync(outbox.next_outbox_attempt, channels=["telegram"]) == (
         START + timedelta(seconds=30)
     )
 
@@ -307,7 +307,7 @@ async def test_a_message_that_fails_max_attempts_times_is_failed_and_never_tried
     clock.advance(timedelta(days=30))
     assert (await sender.drain()).attempted == 0
     assert len(messenger.attempts) == policy.max_attempts
-    assert database.run_sync(queries.next_outbox_attempt, channels=["telegram"]) is None
+    assert database.run_sync(outbox.next_outbox_attempt, channels=["telegram"]) is None
 
 
 async def test_a_rate_limit_on_the_last_allowed_attempt_also_fails_the_message(
@@ -364,7 +364,7 @@ def add_focal_point_with_account(
     session: Session, *, plan: Plan, channel: str, user_id: str, chat_id: str
 ) -> int:
     assert plan.id is not None
-    agency = queries.agencies(session, plan_id=plan.id, reporting_only=True)[0]
+    agency = plans.agencies(session, plan_id=plan.id, reporting_only=True)[0]
     assert agency.id is not None
     focal_point = FocalPoint(
         agency_id=agency.id,
@@ -455,10 +455,10 @@ async def test_a_blocked_account_is_left_out_of_later_messages_and_other_chats_s
 
     # Reminders are addressed through accounts_of, which skips blocked accounts: later rules
     # queue nothing for the blocked chat.
-    reachable = database.run_sync(queries.accounts_of, focal_point_ids=[blocker, other])
+    reachable = database.run_sync(people.accounts_of, focal_point_ids=[blocker, other])
     assert [a.chat_id for a in reachable] == ["1002"]
     everyone = database.run_sync(
-        queries.accounts_of, focal_point_ids=[blocker, other], reachable_only=False
+        people.accounts_of, focal_point_ids=[blocker, other], reachable_only=False
     )
     assert [a.chat_id for a in everyone] == ["1001", "1002"]
 
@@ -509,11 +509,11 @@ async def test_two_messages_with_the_same_key_are_queued_and_sent_once(
         now=START,
     )
 
-    assert database.run_sync(queries.enqueue_outbox, [first, duplicate]) == 1
-    assert database.run_sync(queries.enqueue_outbox, [duplicate]) == 0
+    assert database.run_sync(outbox.enqueue_outbox, [first, duplicate]) == 1
+    assert database.run_sync(outbox.enqueue_outbox, [duplicate]) == 0
     await sender.drain()
     clock.advance(timedelta(hours=1))
-    assert database.run_sync(queries.enqueue_outbox, [duplicate]) == 0  # also once sent
+    assert database.run_sync(outbox.enqueue_outbox, [duplicate]) == 0  # also once sent
     await sender.drain()
 
     assert messenger.texts_to("1001") == ["Lần một"]
@@ -538,7 +538,7 @@ async def test_messages_for_a_channel_without_a_messenger_are_left_queued_untouc
     assert waiting.last_error is None
     assert sender.channels == ["telegram"]
     # ...and the idle wait ignores it, so the sender does not wake up for it in a loop
-    assert database.run_sync(queries.next_outbox_attempt, channels=sender.channels) is None
+    assert database.run_sync(outbox.next_outbox_attempt, channels=sender.channels) is None
 
     zalo = FakeMessenger("zalo")
     both = OutboxSender(database, {"telegram": messenger, "zalo": zalo}, clock=clock)
@@ -573,7 +573,7 @@ async def wait_until_state(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     for _ in itertools.count():
-        current = await database.run(queries.outbox_by_key, key)
+        current = await database.run(outbox.outbox_by_key, key)
         if current is not None and current.state == state:
             return
         if loop.time() > deadline:
@@ -724,7 +724,7 @@ async def test_reminders_wait_for_office_hours_but_coordinators_messages_do_not(
         text="Thông báo của Sở",
         now=evening,
     )
-    database.run_sync(queries.enqueue_outbox, [reminder, notice])
+    database.run_sync(outbox.enqueue_outbox, [reminder, notice])
     await sender.drain()
     assert messenger.texts_to("1001") == ["Thông báo của Sở"]
     monday = datetime(2021, 6, 7, 1, 30, tzinfo=UTC)  # 08:30 on Monday

@@ -22,7 +22,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlmodel import Session, SQLModel, col, select
 
-from storage import migrate, queries
+from storage import dialog_states, invites, migrate, outbox, plans, read_models, reports
 from storage.database import SQLITE_BUSY_TIMEOUT_MS, Database
 from storage.lock import ADVISORY_LOCK_KEY, ServiceLock, ServiceLockHeld, acquire_service_lock
 from storage.models import (
@@ -104,12 +104,12 @@ def _plan_snapshot(database: Database) -> dict[str, list[tuple[Any, ...]]]:
 
 def _reporting_agencies(database: Database, plan: Plan) -> list[Agency]:
     assert plan.id is not None
-    return database.run_sync(queries.agencies, plan_id=plan.id, reporting_only=True)
+    return database.run_sync(plans.agencies, plan_id=plan.id, reporting_only=True)
 
 
 def _deadline(database: Database, plan: Plan, code: str) -> Deadline:
     assert plan.id is not None
-    found = database.run_sync(queries.deadline_by_code, plan_id=plan.id, code=code)
+    found = database.run_sync(plans.deadline_by_code, plan_id=plan.id, code=code)
     assert found is not None
     return found
 
@@ -151,7 +151,7 @@ def _report(
         progress=progress,
         created_at=at,
     )
-    return database.run_sync(queries.record_status_update, update)
+    return database.run_sync(reports.record_status_update, update)
 
 
 def _message(key: str, *, text: str = "Nhắc báo cáo") -> OutboxMessage:
@@ -169,7 +169,7 @@ def _message(key: str, *, text: str = "Nhắc báo cáo") -> OutboxMessage:
 def _new_invite(database: Database, plan: Plan) -> Invite:
     agency = _reporting_agencies(database, plan)[0]
     return database.run_sync(
-        queries.create_invite,
+        invites.create_invite,
         agency=agency,
         created_by="coordinator",
         now=LOADED_AT,
@@ -179,9 +179,9 @@ def _new_invite(database: Database, plan: Plan) -> Invite:
 
 def _claim(database: Database, code: str, user_id: str, *, channel: str = "telegram") -> bool:
     def claim(session: Session) -> bool:
-        invite = queries.invite_by_code(session, code)
+        invite = invites.invite_by_code(session, code)
         assert invite is not None
-        return queries.claim_invite(
+        return invites.claim_invite(
             session, invite=invite, channel=channel, user_id=user_id, now=LOADED_AT
         )
 
@@ -270,7 +270,7 @@ def test_a_database_of_the_first_release_upgrades_with_its_data(
             )
         )
     migrate.upgrade(database)
-    queued = database.run_sync(queries.outbox_by_key, "k1")
+    queued = database.run_sync(outbox.outbox_by_key, "k1")
     assert queued is not None and queued.text == "Nhắc việc" and queued.pieces_sent == 0
     assert _schema_differences(database) == []
 
@@ -342,11 +342,10 @@ def test_loading_the_seed_plan_creates_every_part_of_it(
         len(item.tasks) for item in seed_spec.responsibilities
     )
     assert seed_plan.id is not None
-    coordinator = database.run_sync(queries.coordinator_agency, plan_id=seed_plan.id)
+    coordinator = database.run_sync(plans.coordinator_agency, plan_id=seed_plan.id)
     assert coordinator is not None and coordinator.code == seed_spec.coordinator
     assert [
-        section.section
-        for section in database.run_sync(queries.open_sections, plan_id=seed_plan.id)
+        section.section for section in database.run_sync(plans.open_sections, plan_id=seed_plan.id)
     ] == [item.section for item in seed_spec.responsibilities if item.open]
 
 
@@ -358,7 +357,7 @@ def test_loading_the_same_plan_again_changes_nothing_but_the_load_time(
     again = database.run_sync(load_plan, seed_spec, source_file=str(SEED_PLAN_FILE), now=later)
     assert again.id == seed_plan.id
     assert _plan_snapshot(database) == before
-    reread = database.run_sync(queries.plan_by_code, seed_spec.code)
+    reread = database.run_sync(plans.plan_by_code, seed_spec.code)
     assert reread is not None and reread.loaded_at == later
 
 
@@ -371,9 +370,9 @@ def test_reloading_the_plan_keeps_focal_points_reports_and_units_the_coordinator
     update = _report(
         database, agency, _deadline(database, seed_plan, "so-ket-6-thang"), at=LOADED_AT
     )
-    open_section = database.run_sync(queries.open_sections, plan_id=seed_plan.id)[0]
+    open_section = database.run_sync(plans.open_sections, plan_id=seed_plan.id)[0]
     added = database.run_sync(
-        queries.add_agency_to_open_section,
+        plans.add_agency_to_open_section,
         plan_id=seed_plan.id,
         section=open_section.section,
         kind=open_section.kind,
@@ -386,9 +385,9 @@ def test_reloading_the_plan_keeps_focal_points_reports_and_units_the_coordinator
     assert _rows(database, FocalPoint) == [
         (focal_point.id, agency.id, "Nguyễn Thị Hoa", "Chuyên viên", "0912345678", LOADED_AT, True)
     ]
-    kept = database.run_sync(queries.status_update_by_id, update.id or 0)
+    kept = database.run_sync(reports.status_update_by_id, update.id or 0)
     assert kept is not None and kept.agency_id == agency.id
-    reloaded_added = database.run_sync(queries.agency_by_id, added.id or 0)
+    reloaded_added = database.run_sync(plans.agency_by_id, added.id or 0)
     assert reloaded_added is not None
     assert reloaded_added.active and reloaded_added.added_by_coordinator
     assert _count(database, Agency) == len(list(seed_spec.units())) + 1
@@ -399,7 +398,7 @@ def test_a_unit_dropped_from_the_file_is_deactivated_and_a_reported_deadline_is_
 ) -> None:
     assert seed_plan.id is not None
     dropped_unit = seed_spec.responsibilities[-1].units[-1]
-    agency = database.run_sync(queries.agency_by_code, plan_id=seed_plan.id, code=dropped_unit.code)
+    agency = database.run_sync(plans.agency_by_code, plan_id=seed_plan.id, code=dropped_unit.code)
     assert agency is not None
     _add_focal_point(database, agency)
     year_end = _deadline(database, seed_plan, "tong-ket-nam")
@@ -418,19 +417,19 @@ def test_a_unit_dropped_from_the_file_is_deactivated_and_a_reported_deadline_is_
     )
     database.run_sync(load_plan, edited, source_file=str(SEED_PLAN_FILE), now=LOADED_AT)
 
-    gone = database.run_sync(queries.agency_by_id, agency.id or 0)
+    gone = database.run_sync(plans.agency_by_id, agency.id or 0)
     assert gone is not None and not gone.active
     assert dropped_unit.code not in {
-        a.code for a in database.run_sync(queries.agencies, plan_id=seed_plan.id)
+        a.code for a in database.run_sync(plans.agencies, plan_id=seed_plan.id)
     }
     assert _count(database, FocalPoint) == 1
     assert _count(database, StatusUpdate) == 1
-    assert [d.code for d in database.run_sync(queries.deadlines, plan_id=seed_plan.id)] == [
+    assert [d.code for d in database.run_sync(plans.deadlines, plan_id=seed_plan.id)] == [
         "tong-ket-nam"
     ]
 
     database.run_sync(load_plan, seed_spec, source_file=str(SEED_PLAN_FILE), now=LOADED_AT)
-    back = database.run_sync(queries.agency_by_id, agency.id or 0)
+    back = database.run_sync(plans.agency_by_id, agency.id or 0)
     assert back is not None and back.active
     assert _count(database, Agency) == len(list(seed_spec.units()))
     assert _count(database, Deadline) == len(seed_spec.deadlines)
@@ -457,7 +456,7 @@ def test_timestamps_come_back_as_the_same_instant_in_aware_utc(database: Databas
     database.run_sync(add)
 
     def read(session: Session) -> datetime:
-        found = queries.dialog_state(session, channel="telegram", user_id="42")
+        found = dialog_states.dialog_state(session, channel="telegram", user_id="42")
         assert found is not None
         return found.updated_at
 
@@ -489,16 +488,16 @@ def test_a_naive_timestamp_is_refused(database: Database) -> None:
 def test_timestamps_compare_and_aggregate_as_instants_whatever_the_callers_zone(
     database: Database,
 ) -> None:
-    assert database.run_sync(queries.enqueue_outbox, [_message("k-1")]) == 1
+    assert database.run_sync(outbox.enqueue_outbox, [_message("k-1")]) == 1
     one_minute_early = LOADED_AT.astimezone(VIETNAM) - timedelta(minutes=1)
     on_time = LOADED_AT.astimezone(VIETNAM)
     assert (
-        database.run_sync(queries.due_outbox, now=one_minute_early, limit=10, channels=["telegram"])
+        database.run_sync(outbox.due_outbox, now=one_minute_early, limit=10, channels=["telegram"])
         == []
     )
-    due = database.run_sync(queries.due_outbox, now=on_time, limit=10, channels=["telegram"])
+    due = database.run_sync(outbox.due_outbox, now=on_time, limit=10, channels=["telegram"])
     assert [m.key for m in due] == ["k-1"]
-    earliest = database.run_sync(queries.next_outbox_attempt, channels=["telegram"])
+    earliest = database.run_sync(outbox.next_outbox_attempt, channels=["telegram"])
     assert earliest == LOADED_AT and earliest is not None and earliest.tzinfo is UTC
 
 
@@ -538,7 +537,7 @@ def test_the_overview_counts_reports_on_time_late_and_overdue_per_deadline(
     _report(database, third, year_end, at=datetime(2021, 11, 1, tzinfo=UTC))
 
     now = datetime(2021, 12, 20, 3, 0, tzinfo=UTC)
-    result = database.run_sync(queries.overview, plan=seed_plan, now=now)
+    result = database.run_sync(read_models.overview, plan=seed_plan, now=now)
 
     total = len(reporting) - 1
     assert [row.agency.id for row in result.rows] == [a.id for a in reporting if a is not inactive]
@@ -580,10 +579,10 @@ def test_nothing_is_overdue_before_the_deadline_and_the_rate_is_zero_without_rep
     database: Database, seed_plan: Plan
 ) -> None:
     just_before = FIRST_DUE_AT - timedelta(microseconds=1)
-    result = database.run_sync(queries.overview, plan=seed_plan, now=just_before)
+    result = database.run_sync(read_models.overview, plan=seed_plan, now=just_before)
     assert all(stats.reported == stats.overdue == 0 for stats in result.stats)
     assert all(stats.rate == 0.0 for stats in result.stats)
-    at_deadline = database.run_sync(queries.overview, plan=seed_plan, now=FIRST_DUE_AT)
+    at_deadline = database.run_sync(read_models.overview, plan=seed_plan, now=FIRST_DUE_AT)
     mid = at_deadline.stats[0]
     assert mid.overdue == mid.total == len(_reporting_agencies(database, seed_plan))
 
@@ -592,38 +591,36 @@ def test_nothing_is_overdue_before_the_deadline_and_the_rate_is_zero_without_rep
 
 
 def test_queueing_the_same_outbox_key_twice_keeps_one_message(database: Database) -> None:
-    assert database.run_sync(queries.enqueue_outbox, [_message("remind:so-ket:7")]) == 1
-    assert (
-        database.run_sync(queries.enqueue_outbox, [_message("remind:so-ket:7", text="khác")]) == 0
-    )
+    assert database.run_sync(outbox.enqueue_outbox, [_message("remind:so-ket:7")]) == 1
+    assert database.run_sync(outbox.enqueue_outbox, [_message("remind:so-ket:7", text="khác")]) == 0
     assert _count(database, OutboxMessage) == 1
-    stored = database.run_sync(queries.outbox_by_key, "remind:so-ket:7")
+    stored = database.run_sync(outbox.outbox_by_key, "remind:so-ket:7")
     assert stored is not None and stored.text == "Nhắc báo cáo"
     assert stored.state is OutboxState.PENDING
 
 
 def test_duplicate_keys_in_one_batch_are_queued_once(database: Database) -> None:
     batch = [_message("a"), _message("b"), _message("a", text="lặp")]
-    assert database.run_sync(queries.enqueue_outbox, batch) == 2
-    assert database.run_sync(queries.enqueue_outbox, []) == 0
+    assert database.run_sync(outbox.enqueue_outbox, batch) == 2
+    assert database.run_sync(outbox.enqueue_outbox, []) == 0
     assert sorted(key for (_, key, *_) in _rows(database, OutboxMessage)) == ["a", "b"]
 
 
 def test_a_message_already_sent_is_not_queued_again(database: Database) -> None:
-    database.run_sync(queries.enqueue_outbox, [_message("sent-once")])
+    database.run_sync(outbox.enqueue_outbox, [_message("sent-once")])
 
     def mark_sent(session: Session) -> None:
-        message = queries.outbox_by_key(session, "sent-once")
+        message = outbox.outbox_by_key(session, "sent-once")
         assert message is not None
         message.state, message.sent_at = OutboxState.SENT, LOADED_AT
         session.add(message)
 
     database.run_sync(mark_sent)
-    assert database.run_sync(queries.enqueue_outbox, [_message("sent-once")]) == 0
-    stored = database.run_sync(queries.outbox_by_key, "sent-once")
+    assert database.run_sync(outbox.enqueue_outbox, [_message("sent-once")]) == 0
+    stored = database.run_sync(outbox.outbox_by_key, "sent-once")
     assert stored is not None and stored.state is OutboxState.SENT
     assert (
-        database.run_sync(queries.due_outbox, now=LOADED_AT, limit=10, channels=["telegram"]) == []
+        database.run_sync(outbox.due_outbox, now=LOADED_AT, limit=10, channels=["telegram"]) == []
     )
 
 
@@ -634,7 +631,7 @@ def test_a_fresh_invite_is_claimed_by_the_first_user_only(
     database: Database, seed_plan: Plan
 ) -> None:
     invite = _new_invite(database, seed_plan)
-    assert len(invite.code) == queries.INVITE_CODE_LENGTH
+    assert len(invite.code) == invites.INVITE_CODE_LENGTH
     assert invite.expires_at == LOADED_AT + timedelta(days=7)
 
     assert _claim(database, invite.code, "501") is True
@@ -642,7 +639,7 @@ def test_a_fresh_invite_is_claimed_by_the_first_user_only(
     assert _claim(database, invite.code, "501", channel="zalo") is False  # same id, other channel
     assert _claim(database, invite.code, "501") is True  # the holder may open it again
 
-    stored = database.run_sync(queries.invite_by_code, invite.code)
+    stored = database.run_sync(invites.invite_by_code, invite.code)
     assert stored is not None
     assert (stored.claimed_channel, stored.claimed_user_id) == ("telegram", "501")
     assert stored.claimed_at == LOADED_AT and stored.claimed_at.tzinfo is UTC
@@ -652,22 +649,22 @@ def test_a_claim_made_with_an_outdated_copy_of_the_invite_fails(
     database: Database, seed_plan: Plan
 ) -> None:
     invite = _new_invite(database, seed_plan)
-    stale = database.run_sync(queries.invite_by_code, invite.code)  # read before anyone claims
+    stale = database.run_sync(invites.invite_by_code, invite.code)  # read before anyone claims
     assert stale is not None and stale.claimed_user_id is None
     assert _claim(database, invite.code, "601") is True
 
     def claim_stale(session: Session) -> bool:
-        return queries.claim_invite(
+        return invites.claim_invite(
             session, invite=stale, channel="telegram", user_id="602", now=LOADED_AT
         )
 
     assert database.run_sync(claim_stale) is False
-    stored = database.run_sync(queries.invite_by_code, invite.code)
+    stored = database.run_sync(invites.invite_by_code, invite.code)
     assert stored is not None and stored.claimed_user_id == "601"
 
 
 def test_invite_codes_are_unique_letters_and_digits() -> None:
-    codes = {queries.new_invite_code() for _ in range(200)}
+    codes = {invites.new_invite_code() for _ in range(200)}
     assert len(codes) == 200
     assert all(code.isalnum() and code.isascii() for code in codes)
 
@@ -692,16 +689,16 @@ def test_status_updates_are_appended_and_the_newest_one_is_the_state(
     )
 
     assert _count(database, StatusUpdate) == 2
-    latest = database.run_sync(queries.latest_status_updates, plan_id=seed_plan.id)
+    latest = database.run_sync(reports.latest_status_updates, plan_id=seed_plan.id)
     assert agency.id is not None and mid_year.id is not None
     assert latest[(agency.id, mid_year.id)].id == newer.id
     assert latest[(agency.id, mid_year.id)].status is ReportStatus.BLOCKED
-    history = database.run_sync(queries.status_history, agency_id=agency.id)
+    history = database.run_sync(reports.status_history, agency_id=agency.id)
     assert [u.id for u in history] == [newer.id, older.id]
-    first_kept = database.run_sync(queries.status_update_by_id, older.id or 0)
+    first_kept = database.run_sync(reports.status_update_by_id, older.id or 0)
     assert first_kept is not None
     assert (first_kept.status, first_kept.progress) == (ReportStatus.IN_PROGRESS, 50)
-    first = database.run_sync(queries.first_report_times, plan_id=seed_plan.id)
+    first = database.run_sync(reports.first_report_times, plan_id=seed_plan.id)
     assert first == {(agency.id, mid_year.id): datetime(2021, 5, 1, tzinfo=UTC)}
 
 
@@ -714,10 +711,10 @@ def test_of_two_updates_made_at_the_same_instant_the_later_row_wins(
     at = datetime(2021, 5, 1, tzinfo=UTC)
     _report(database, agency, mid_year, at=at)
     second = _report(database, agency, mid_year, at=at, status=ReportStatus.DONE, progress=100)
-    latest = database.run_sync(queries.latest_status_updates, plan_id=seed_plan.id)
+    latest = database.run_sync(reports.latest_status_updates, plan_id=seed_plan.id)
     assert agency.id is not None and mid_year.id is not None
     assert latest[(agency.id, mid_year.id)].id == second.id
-    history = database.run_sync(queries.status_history, agency_id=agency.id, limit=1)
+    history = database.run_sync(reports.status_history, agency_id=agency.id, limit=1)
     assert [u.id for u in history] == [second.id]
 
 
@@ -730,9 +727,9 @@ def test_agencies_reported_and_updated_since_look_at_the_right_rows(
     year_end = _deadline(database, seed_plan, "tong-ket-nam")
     _report(database, first, mid_year, at=datetime(2021, 5, 1, tzinfo=UTC))
     _report(database, second, year_end, at=datetime(2021, 11, 1, tzinfo=UTC))
-    assert database.run_sync(queries.agencies_reported, deadline_id=mid_year.id or 0) == {first.id}
+    assert database.run_sync(reports.agencies_reported, deadline_id=mid_year.id or 0) == {first.id}
     since = datetime(2021, 11, 1, 7, 0, tzinfo=VIETNAM)  # 00:00 UTC, the second report itself
-    assert database.run_sync(queries.agencies_updated_since, plan_id=seed_plan.id, since=since) == {
+    assert database.run_sync(reports.agencies_updated_since, plan_id=seed_plan.id, since=since) == {
         second.id
     }
 
@@ -838,10 +835,10 @@ async def test_database_work_runs_in_a_worker_thread_not_on_the_event_loop(
 async def test_work_run_from_the_loop_commits_and_a_failure_rolls_back(
     database: Database,
 ) -> None:
-    assert await database.run(queries.enqueue_outbox, [_message("async-1")]) == 1
+    assert await database.run(outbox.enqueue_outbox, [_message("async-1")]) == 1
 
     def queue_then_fail(session: Session) -> None:
-        queries.enqueue_outbox(session, [_message("async-2")])
+        outbox.enqueue_outbox(session, [_message("async-2")])
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):
@@ -854,7 +851,7 @@ async def test_concurrent_writers_wait_for_each_other_instead_of_failing(
     database: Database,
 ) -> None:
     counts = await asyncio.gather(
-        *(database.run(queries.enqueue_outbox, [_message(f"busy-{n}")]) for n in range(20))
+        *(database.run(outbox.enqueue_outbox, [_message(f"busy-{n}")]) for n in range(20))
     )
     assert counts == [1] * 20
     assert _count(database, OutboxMessage) == 20
@@ -870,5 +867,5 @@ async def test_of_many_users_opening_one_invite_at_once_exactly_one_gets_it(
     )
     assert sorted(results) == [False] * 11 + [True]
     winner = users[results.index(True)]
-    stored = database.run_sync(queries.invite_by_code, invite.code)
+    stored = database.run_sync(invites.invite_by_code, invite.code)
     assert stored is not None and stored.claimed_user_id == winner
