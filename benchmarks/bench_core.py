@@ -14,8 +14,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.dialog.core import DialogCore, DialogSettings
+from bot.app import dialog_routers
+from bot.channels.telegram import telegram_profile
+from bot.dialog.core import DialogCore
 from bot.dialog.events import IncomingEvent
+from bot.dialog.types import DialogSettings
 from scheduler.calendar import WorkingCalendar
 from scheduler.outbox import outbox_message
 from scheduler.policy import reminder_calendar
@@ -114,7 +117,9 @@ def main() -> int:
                 coordinators=frozenset({("telegram", "1")}),
                 coordinator_addresses=(),
                 clock=lambda: NOW,
-            )
+                channels={"telegram": telegram_profile(lambda: "nhacviec_bot")},
+            ),
+            dialog_routers(),
         )
 
         def command(text: str) -> Callable[[], object]:

@@ -1,7 +1,8 @@
-"""The composition root: config → storage → channels → scheduler, in that order.
+"""The composition root: config → storage → channels → dialog → scheduler, in that order.
 
 :func:`build_service` is the only place that wires the pieces together; the command line and
-the end-to-end tests both use it, with different settings and clocks.
+the end-to-end tests both use it, with different settings, clocks and retry policies. Every
+piece receives what it depends on as an argument.
 """
 
 from __future__ import annotations
@@ -16,12 +17,25 @@ from bot.channels.console import COORDINATOR_USER, ConsoleChannel
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel, serve_webhook, webhook_path
 from bot.config import Settings
-from bot.dialog.core import DialogCore, DialogSettings
+from bot.dialog import (
+    agencies,
+    agency_picker,
+    focal_point,
+    guide,
+    messaging,
+    overview,
+    registration,
+    report_files,
+    reporting,
+)
+from bot.dialog.core import DialogCore
 from bot.dialog.events import DialogResult, IncomingEvent
+from bot.dialog.router import Router, menu
+from bot.dialog.types import ChannelProfile, DialogSettings, Role
 from scheduler.calendar import WorkingCalendar
 from scheduler.jobs import ReminderRuntime, ReminderScheduler
 from scheduler.messenger import Messenger
-from scheduler.outbox import OutboxSender
+from scheduler.outbox import DEFAULT_RETRY_POLICY, OutboxSender, RetryPolicy
 from scheduler.policy import (
     SCHEDULED_RULES,
     ReminderOccurrence,
@@ -45,12 +59,48 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def dialog_routers() -> list[Router]:
+    """Every feature of the dialog, in the order help and menus list their commands."""
+    return [
+        reporting.router,
+        focal_point.router,
+        registration.router,
+        overview.router,
+        agencies.router,
+        messaging.router,
+        agency_picker.router,
+        report_files.router,
+        guide.router,
+    ]
+
+
 def prepare_database(settings: Settings, database: Database, *, clock: Clock = utc_now) -> PlanSpec:
     """Migrate the database and load the plan file into it (both idempotent)."""
     spec = read_plan_file(settings.plan_file)
     migrate.upgrade(database)
     database.run_sync(load_plan, spec, source_file=str(settings.plan_file), now=clock())
     return spec
+
+
+@dataclass
+class Channels:
+    """The chat channels this service runs, each its own adapter."""
+
+    telegram: TelegramChannel | None = None
+    zalo: ZaloChannel | None = None
+    console: ConsoleChannel | None = None
+
+    @property
+    def running(self) -> list[TelegramChannel | ZaloChannel | ConsoleChannel]:
+        return [c for c in (self.telegram, self.zalo, self.console) if c is not None]
+
+    @property
+    def messengers(self) -> dict[str, Messenger]:
+        return {channel.channel: channel for channel in self.running}
+
+    @property
+    def profiles(self) -> dict[str, ChannelProfile]:
+        return {channel.channel: channel.profile for channel in self.running}
 
 
 @dataclass
@@ -64,21 +114,24 @@ class Service:
     sender: OutboxSender
     reminders: ReminderScheduler
     lock: ServiceLock
-    telegram: TelegramChannel | None = None
-    zalo: ZaloChannel | None = None
-    console: ConsoleChannel | None = None
-    channels: list[Messenger] = field(default_factory=list)
+    channels: Channels = field(default_factory=Channels)
     _stop_webhook: Callable[[], Awaitable[None]] | None = None
 
-    async def handle(self, event: IncomingEvent) -> DialogResult:
-        """Run the dialog core on one event in a worker thread (one transaction)."""
-        return await self.database.run(self.core.handle, event)
+    @property
+    def telegram(self) -> TelegramChannel | None:
+        return self.channels.telegram
+
+    @property
+    def zalo(self) -> ZaloChannel | None:
+        return self.channels.zalo
+
+    @property
+    def console(self) -> ConsoleChannel | None:
+        return self.channels.console
 
     async def start(self) -> None:
         if self.telegram is not None:
             await self.telegram.start()
-            if self.telegram.username:
-                self.core.settings.bot_usernames["telegram"] = self.telegram.username
         if self.zalo is not None:
             await self._start_zalo(self.zalo)
         self.sender.start()
@@ -86,14 +139,12 @@ class Service:
         log.info(
             "nhacviec is running: plan %s, channels %s",
             self.spec.code,
-            ", ".join(channel.channel for channel in self.channels),
+            ", ".join(channel.channel for channel in self.channels.running),
         )
 
     async def _start_zalo(self, zalo: ZaloChannel) -> None:
         webhook_url = self.settings.zalo_webhook_url
         await zalo.start(poll=webhook_url is None)
-        if zalo.bot_name:
-            self.core.settings.bot_usernames["zalo"] = zalo.bot_name
         if webhook_url is not None:
             host, port = self.settings.zalo_webhook_listen
             self._stop_webhook = await serve_webhook(
@@ -129,13 +180,46 @@ def coordinator_addresses(settings: Settings, *, console: bool) -> list[Coordina
     return addresses
 
 
-def build_service(
+EventHandler = Callable[[IncomingEvent], Awaitable[DialogResult]]
+
+
+def build_channels(
     settings: Settings,
+    routers: Sequence[Router],
     *,
-    clock: Clock = utc_now,
-    occurrences: Sequence[ReminderOccurrence] | None = None,
-) -> Service:
-    """Wire a service. ``occurrences`` replaces the plan's reminder calendar (for tests)."""
+    on_event: EventHandler,
+    wake_sender: Callable[[], None],
+    poll_timeout: int,
+) -> Channels:
+    """The adapters for the channels the settings turn on; the console without any token."""
+    channels = Channels()
+    if settings.telegram_bot_token is not None:
+        channels.telegram = TelegramChannel(
+            token=settings.telegram_bot_token,
+            api_base_url=settings.telegram_api_base_url,
+            on_event=on_event,
+            on_outbox_queued=wake_sender,
+            poll_timeout=poll_timeout,
+            coordinator_chat_ids=frozenset(settings.coordinator_telegram_ids),
+            menu=menu(routers, [Role.FOCAL_POINT, Role.ANYONE]),
+            coordinator_menu=menu(routers, [Role.COORDINATOR, Role.ANYONE]),
+        )
+    if settings.zalo_bot_token is not None:
+        channels.zalo = ZaloChannel(
+            token=settings.zalo_bot_token,
+            api_base_url=settings.zalo_api_base_url,
+            on_event=on_event,
+            on_outbox_queued=wake_sender,
+            poll_timeout=poll_timeout,
+            webhook_secret=settings.zalo_webhook_secret,
+        )
+    if channels.telegram is None and channels.zalo is None:
+        channels.console = ConsoleChannel(on_event=on_event, on_outbox_queued=wake_sender)
+    return channels
+
+
+def open_database(settings: Settings, *, clock: Clock) -> tuple[Database, ServiceLock, PlanSpec]:
+    """The database, locked for this service, migrated, with the plan loaded."""
     database = Database(settings.database_url)
     try:
         lock = acquire_service_lock(database)  # before migrating: never under a running service
@@ -148,61 +232,11 @@ def build_service(
         lock.release()
         database.dispose()
         raise
-    use_console = settings.telegram_bot_token is None and settings.zalo_bot_token is None
-    addresses = coordinator_addresses(settings, console=use_console)
-    core = DialogCore(
-        DialogSettings(
-            plan_code=spec.code,
-            coordinators=frozenset((a.channel, a.chat_id) for a in addresses),
-            coordinator_addresses=tuple(addresses),
-            clock=clock,
-            invite_ttl=settings.invite_ttl,
-            channels=frozenset(
-                name
-                for name, on in (
-                    ("telegram", settings.telegram_bot_token is not None),
-                    ("zalo", settings.zalo_bot_token is not None),
-                    ("console", use_console),
-                )
-                if on
-            ),
-        )
-    )
+    return database, lock, spec
 
-    async def on_event(event: IncomingEvent) -> DialogResult:
-        return await database.run(core.handle, event)
 
-    wake_holder: list[Callable[[], None]] = []
-
-    def wake_sender() -> None:
-        for wake in wake_holder:
-            wake()
-
-    telegram = zalo = console = None
-    channels: list[Messenger] = []
-    if settings.telegram_bot_token is not None:
-        telegram = TelegramChannel(
-            token=settings.telegram_bot_token,
-            api_base_url=settings.telegram_api_base_url,
-            on_event=on_event,
-            on_outbox_queued=wake_sender,
-            coordinator_chat_ids=frozenset(settings.coordinator_telegram_ids),
-        )
-        channels.append(telegram)
-    if settings.zalo_bot_token is not None:
-        zalo = ZaloChannel(
-            token=settings.zalo_bot_token,
-            api_base_url=settings.zalo_api_base_url,
-            on_event=on_event,
-            on_outbox_queued=wake_sender,
-            webhook_secret=settings.zalo_webhook_secret,
-        )
-        channels.append(zalo)
-    if use_console:
-        console = ConsoleChannel(on_event=on_event, on_outbox_queued=wake_sender)
-        channels.append(console)
-
-    calendar = WorkingCalendar(spec.zone)
+def office_hours(spec: PlanSpec, calendar: WorkingCalendar) -> Callable[..., datetime | None]:
+    """The outbox's hold: a scheduled message waits for office hours of a working day."""
     opens = min(spec.reminders.office_time, spec.reminders.digest_time)
 
     def hold(message: OutboxMessage, now: datetime) -> datetime | None:
@@ -210,19 +244,64 @@ def build_service(
             return None
         return office_hours_hold(now, calendar, opens=opens)
 
-    sender = OutboxSender(database, {c.channel: c for c in channels}, clock=clock, hold=hold)
-    wake_holder.append(sender.wake)
+    return hold
+
+
+def build_service(
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    occurrences: Sequence[ReminderOccurrence] | None = None,
+    retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+    hold_outside_office_hours: bool = True,
+    poll_timeout: int = 30,
+) -> Service:
+    """Wire a service. ``occurrences`` replaces the plan's reminder calendar (for tests)."""
+    database, lock, spec = open_database(settings, clock=clock)
+    routers = dialog_routers()
+    senders: list[OutboxSender] = []
+
+    async def on_event(event: IncomingEvent) -> DialogResult:
+        return await database.run(core.handle, event)
+
+    def wake_sender() -> None:
+        for sender in senders:
+            sender.wake()
+
+    channels = build_channels(
+        settings, routers, on_event=on_event, wake_sender=wake_sender, poll_timeout=poll_timeout
+    )
+    addresses = coordinator_addresses(settings, console=channels.console is not None)
+    core = DialogCore(
+        DialogSettings(
+            plan_code=spec.code,
+            coordinators=frozenset((a.channel, a.chat_id) for a in addresses),
+            coordinator_addresses=tuple(addresses),
+            clock=clock,
+            channels=channels.profiles,
+            invite_ttl=settings.invite_ttl,
+        ),
+        routers,
+    )
+    calendar = WorkingCalendar(spec.zone)
+    sender = OutboxSender(
+        database,
+        channels.messengers,
+        clock=clock,
+        retry_policy=retry_policy,
+        hold=office_hours(spec, calendar) if hold_outside_office_hours else None,
+    )
+    senders.append(sender)
+    planned = occurrences if occurrences is not None else reminder_calendar(spec, calendar)
     runtime = ReminderRuntime(
         database=database,
         spec=spec,
         coordinators=addresses,
+        digest=overview.compose_digest,
         sender=sender,
         clock=clock,
         calendar=calendar,
-        occurrences={
-            o.key: o
-            for o in (occurrences if occurrences is not None else reminder_calendar(spec, calendar))
-        },
+        occurrences={o.key: o for o in planned},
     )
     return Service(
         settings=settings,
@@ -232,9 +311,6 @@ def build_service(
         sender=sender,
         reminders=ReminderScheduler(runtime),
         lock=lock,
-        telegram=telegram,
-        zalo=zalo,
-        console=console,
         channels=channels,
     )
 

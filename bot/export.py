@@ -12,8 +12,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session
 
-from scheduler.texts import STATUS_LABELS, fmt_date
 from storage import people, plans, read_models, reports
+from storage.formats import fmt_date
 from storage.models import Plan, ReportStatus
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -85,7 +85,7 @@ def build_workbook(session: Session, *, plan: Plan, now: datetime) -> bytes:
             else:
                 first = cell.first_reported_at
                 values += [
-                    STATUS_LABELS[ReportStatus(cell.latest.status)],
+                    ReportStatus(cell.latest.status).label,
                     cell.latest.progress,
                     _local(first, zone),
                     "Có" if first is not None and first < due else "Không",
@@ -142,7 +142,7 @@ def build_workbook(session: Session, *, plan: Plan, now: datetime) -> bytes:
                 agency.code if agency else None,
                 agency.name if agency else None,
                 report_deadline.title if report_deadline else None,
-                STATUS_LABELS[ReportStatus(update.status)],
+                ReportStatus(update.status).label,
                 update.progress,
                 update.note,
                 update.file_name,

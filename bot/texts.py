@@ -35,29 +35,14 @@ HELP_UNREGISTERED = (
     "Để đăng ký làm cán bộ đầu mối của đơn vị, hãy mở đường link mời hoặc gửi mã mời "
     "do {coordinator} cung cấp."
 )
-HELP_FOCAL_POINT = (
-    "Bạn là cán bộ đầu mối của {agency}.\n\n"
-    "Các lệnh:\n"
-    "/baocao — gửi báo cáo, cập nhật tình hình thực hiện\n"
-    "/tinhhinh — xem các báo cáo đã gửi của đơn vị\n"
-    "/nhiemvu — xem nhiệm vụ của đơn vị theo Kế hoạch\n"
-    "{link}"
-    "/huy — hủy thao tác đang dở\n"
-    "/huongdan — xem hướng dẫn này"
-)
+HELP_FOCAL_POINT = "Bạn là cán bộ đầu mối của {agency}.\n\nCác lệnh:\n"
 HELP_COORDINATOR = (
-    "Bạn là cán bộ điều phối ({coordinator}) của Kế hoạch số {number}.\n\n"
-    "Các lệnh:\n"
-    "/tonghop — bảng tổng hợp đơn vị × kỳ báo cáo, tỷ lệ đã báo cáo\n"
-    "/quahan — các đơn vị quá hạn chưa nộp và đơn vị gặp vướng mắc\n"
-    "/donvi MÃ — thông tin, đầu mối và lịch sử báo cáo của một đơn vị\n"
-    "/xuat — tải tệp Excel tổng hợp\n"
-    "/moi MÃ — tạo đường link mời cán bộ đầu mối cho một đơn vị\n"
-    "/themdonvi Tên đơn vị — thêm đơn vị vào mục {open_section}\n"
-    "/nhac MÃ — nhắc một đơn vị cập nhật tình hình\n"
-    "/thongbao Nội dung — gửi thông báo tới tất cả cán bộ đầu mối\n"
-    "/huy — hủy thao tác đang dở\n\n"
-    "Bỏ trống MÃ để chọn đơn vị từ danh sách."
+    "Bạn là cán bộ điều phối ({coordinator}) của Kế hoạch số {number}.\n\nCác lệnh:\n"
+)
+HELP_COORDINATOR_END = "\n\nBỏ trống MÃ để chọn đơn vị từ danh sách."
+CONVERSATION_LOST = (
+    "Thao tác dở dang từ trước không tiếp tục được nữa (bot vừa được cập nhật); chưa có gì "
+    "được ghi. Vui lòng bắt đầu lại."
 )
 
 # --- registration -------------------------------------------------------------------------------
@@ -116,11 +101,6 @@ FILE_KEPT_NOTE_REQUIRED = (
     "Đã nhận tệp. Vui lòng nhập thêm nội dung vướng mắc và kiến nghị của đơn vị "
     "(báo cáo «gặp vướng mắc» cần có ghi chú)."
 )
-# What a channel can carry, said where files are asked for (the Zalo Bot API delivers images only).
-FILE_HINTS = {
-    "zalo": "\nTrên Zalo, bot chỉ nhận được ảnh (chụp trang báo cáo); tệp PDF, Word, Excel xin "
-    "gửi qua Telegram hoặc gửi trực tiếp cho cơ quan điều phối.",
-}
 CONFIRM_REPORT = "Kiểm tra lại báo cáo:\n{summary}"
 REPORT_SAVED = "✅ Đã ghi nhận báo cáo của {agency} ({deadline}) lúc {time}. Cảm ơn bạn!"
 REPORT_LATE_NOTE = "Lưu ý: báo cáo gửi sau hạn (hạn trước ngày {due})."
@@ -136,11 +116,6 @@ INVITE_CREATED = (
     "{how}"
     "Mã dùng được một lần, hết hạn lúc {expires}. Hãy chuyển tin nhắn này cho người được mời."
 )
-CODE_ON_TELEGRAM_LINK = "Trên Telegram: mở đường link {link}\n"
-CODE_ON_TELEGRAM = "Trên Telegram: gửi cho bot lệnh /start {code}\n"
-CODE_ON_ZALO = "Trên Zalo: gửi mã trên (chỉ mã) cho bot Zalo{name}.\n"
-CODE_ON_CONSOLE = "Trong cửa sổ dòng lệnh: gõ :nguoi <tên> để đóng vai người được mời, rồi gõ mã.\n"
-HELP_LINK_LINE = "/ketnoi — nhận nhắc việc trên cả Telegram và Zalo\n"
 NO_OTHER_CHANNEL = "Bot hiện chỉ chạy trên một kênh ({channel}), chưa có kênh nào khác để kết nối."
 OPEN_SECTION_MISSING = "Kế hoạch không có mục nào cho phép thêm đơn vị."
 AGENCY_ADDED = (
@@ -158,6 +133,7 @@ NUDGE_NOBODY = "{agency} chưa có cán bộ đầu mối nào nhận được t
 BROADCAST_USAGE = "Cách dùng: /thongbao Nội dung thông báo (tối đa {max} ký tự)."
 BROADCAST_TEXT = "📢 Thông báo của {coordinator}:\n{text}"
 BROADCAST_QUEUED = "Đã gửi thông báo tới {count} tài khoản cán bộ đầu mối."
+DIGEST_FOOTER = "Gõ /quahan để xem danh sách đơn vị quá hạn, /xuat để tải tệp Excel."
 EXPORT_CAPTION = "Tệp tổng hợp Kế hoạch số {number} (số liệu lúc {time})."
 FILE_NOT_FOUND = (
     "Không có tệp báo cáo số {number} mà bạn được xem. Gõ /tinhhinh (hoặc /donvi MÃ) để xem "

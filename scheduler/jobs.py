@@ -42,7 +42,7 @@ from scheduler.policy import (
     as_sent_on,
     plan_catch_up,
 )
-from scheduler.reminders import CoordinatorAddress, enqueue_occurrence
+from scheduler.reminders import CoordinatorAddress, DigestComposer, enqueue_occurrence
 from storage.database import Database
 from storage.plan_file import PlanSpec
 
@@ -62,6 +62,7 @@ class ReminderRuntime:
     database: Database
     spec: PlanSpec
     coordinators: Sequence[CoordinatorAddress]
+    digest: DigestComposer
     sender: OutboxSender
     clock: Callable[[], datetime]
     occurrences: dict[str, ReminderOccurrence]
@@ -110,6 +111,7 @@ class ReminderRuntime:
             plan_code=self.spec.code,
             occurrence=occurrence,
             coordinators=self.coordinators,
+            digest=self.digest,
             now=now,
         )
         log.info("reminder %s/%s queued %d message(s)", self.spec.code, occurrence_key, queued)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlmodel import Session
 
@@ -16,8 +17,8 @@ from scheduler import texts
 from scheduler.messages import ButtonRows
 from scheduler.outbox import outbox_message
 from scheduler.policy import ReminderKind, ReminderOccurrence
-from storage import outbox, people, plans, read_models, reports
-from storage.models import Agency, OutboxMessage, Plan
+from storage import outbox, people, plans, reports
+from storage.models import Agency, Deadline, OutboxMessage, Plan
 
 CHECKIN_WINDOW = timedelta(days=7)
 
@@ -75,94 +76,34 @@ def messages_to_agencies(
     ]
 
 
+class DigestComposer(Protocol):
+    """Writes the coordinator's digest (the bot's overview, passed in by the composition root)."""
+
+    def __call__(
+        self, session: Session, *, plan: Plan, now: datetime, deadline: Deadline | None
+    ) -> str: ...
+
+
 def messages_for_occurrence(
     session: Session,
     *,
     plan: Plan,
     occurrence: ReminderOccurrence,
     coordinators: Sequence[CoordinatorAddress],
+    digest: DigestComposer,
     now: datetime,
 ) -> list[OutboxMessage]:
     """The outbox rows one firing of ``occurrence`` calls for, as of ``now``."""
-    assert plan.id is not None
-    reporting = plans.agencies(session, plan_id=plan.id, reporting_only=True)
-    coordinator = coordinator_name(session, plan=plan)
     kind = occurrence.kind
-
     if kind in (ReminderKind.BEFORE_DEADLINE, ReminderKind.OVERDUE):
-        assert occurrence.subject is not None and occurrence.working_days is not None
-        report_deadline = plans.deadline_by_code(session, plan_id=plan.id, code=occurrence.subject)
-        if report_deadline is None or report_deadline.id is None:
-            return []
-        reported = reports.agencies_reported(session, deadline_id=report_deadline.id)
-        targets = [a for a in reporting if a.id not in reported]
-        render = (
-            texts.before_deadline_text
-            if kind == ReminderKind.BEFORE_DEADLINE
-            else texts.overdue_text
-        )
-        working_days = occurrence.working_days
-        return messages_to_agencies(
-            session,
-            plan=plan,
-            key=occurrence.key,
-            rule=kind.value,
-            agencies=targets,
-            text_for=lambda a: render(
-                plan=plan,
-                agency=a,
-                deadline=report_deadline,
-                working_days=working_days,
-                coordinator=coordinator,
-            ),
-            buttons=texts.report_button(report_deadline),
-            now=now,
-        )
-
+        return _deadline_reminders(session, plan=plan, occurrence=occurrence, now=now)
     if kind in (ReminderKind.CAMPAIGN_KICKOFF, ReminderKind.CAMPAIGN_CHECKIN):
-        campaign = next(
-            (c for c in plans.campaigns(session, plan_id=plan.id) if c.code == occurrence.subject),
-            None,
-        )
-        if campaign is None:
-            return []
-        open_deadline = plans.next_open_deadline(session, plan=plan, now=now)
-        buttons = texts.report_button(open_deadline) if open_deadline is not None else ()
-        text_for: Callable[[Agency], str]
-        if kind == ReminderKind.CAMPAIGN_KICKOFF:
-            # Every agency, the coordinator's too: it leads the Action Month (IV.1 of the seed).
-            targets = plans.agencies(session, plan_id=plan.id)
-
-            def text_for(a: Agency) -> str:
-                return texts.campaign_kickoff_text(plan=plan, agency=a, campaign=campaign)
-        else:
-            recent = reports.agencies_updated_since(
-                session, plan_id=plan.id, since=now - CHECKIN_WINDOW
-            )
-            targets = [a for a in reporting if a.id not in recent]
-            week = occurrence.week or 1
-
-            def text_for(a: Agency) -> str:
-                return texts.campaign_checkin_text(
-                    plan=plan, agency=a, campaign=campaign, week=week, deadline=open_deadline
-                )
-
-        return messages_to_agencies(
-            session,
-            plan=plan,
-            key=occurrence.key,
-            rule=kind.value,
-            agencies=targets,
-            text_for=text_for,
-            buttons=buttons,
-            now=now,
-        )
-
-    # The coordinator's digest.
+        return _campaign_reminders(session, plan=plan, occurrence=occurrence, now=now)
     deadline = None
     if occurrence.subject is not None:
+        assert plan.id is not None
         deadline = plans.deadline_by_code(session, plan_id=plan.id, code=occurrence.subject)
-    text = texts.digest_text(read_models.overview(session, plan=plan, now=now), deadline=deadline)
+    text = digest(session, plan=plan, now=now, deadline=deadline)
     return [
         outbox_message(
             key=outbox_key(plan, occurrence.key, address.channel, address.chat_id),
@@ -176,12 +117,93 @@ def messages_for_occurrence(
     ]
 
 
+def _deadline_reminders(
+    session: Session, *, plan: Plan, occurrence: ReminderOccurrence, now: datetime
+) -> list[OutboxMessage]:
+    """Before or after a deadline: to every agency that has not reported for it."""
+    assert plan.id is not None
+    assert occurrence.subject is not None and occurrence.working_days is not None
+    deadline = plans.deadline_by_code(session, plan_id=plan.id, code=occurrence.subject)
+    if deadline is None or deadline.id is None:
+        return []
+    reported = reports.agencies_reported(session, deadline_id=deadline.id)
+    reporting = plans.agencies(session, plan_id=plan.id, reporting_only=True)
+    render = (
+        texts.before_deadline_text
+        if occurrence.kind == ReminderKind.BEFORE_DEADLINE
+        else texts.overdue_text
+    )
+    coordinator = coordinator_name(session, plan=plan)
+    working_days = occurrence.working_days
+    return messages_to_agencies(
+        session,
+        plan=plan,
+        key=occurrence.key,
+        rule=occurrence.kind.value,
+        agencies=[a for a in reporting if a.id not in reported],
+        text_for=lambda a: render(
+            plan=plan,
+            agency=a,
+            deadline=deadline,
+            working_days=working_days,
+            coordinator=coordinator,
+        ),
+        buttons=texts.report_button(deadline),
+        now=now,
+    )
+
+
+def _campaign_reminders(
+    session: Session, *, plan: Plan, occurrence: ReminderOccurrence, now: datetime
+) -> list[OutboxMessage]:
+    """The kickoff goes to every agency (the coordinator's too: it leads the Action Month, IV.1
+    of the seed); a weekly check-in to agencies with no status update for a week."""
+    assert plan.id is not None
+    campaign = next(
+        (c for c in plans.campaigns(session, plan_id=plan.id) if c.code == occurrence.subject),
+        None,
+    )
+    if campaign is None:
+        return []
+    open_deadline = plans.next_open_deadline(session, plan=plan, now=now)
+    text_for: Callable[[Agency], str]
+    if occurrence.kind == ReminderKind.CAMPAIGN_KICKOFF:
+        targets = plans.agencies(session, plan_id=plan.id)
+
+        def text_for(a: Agency) -> str:
+            return texts.campaign_kickoff_text(plan=plan, agency=a, campaign=campaign)
+    else:
+        recent = reports.agencies_updated_since(
+            session, plan_id=plan.id, since=now - CHECKIN_WINDOW
+        )
+        reporting = plans.agencies(session, plan_id=plan.id, reporting_only=True)
+        targets = [a for a in reporting if a.id not in recent]
+        week = occurrence.week or 1
+
+        def text_for(a: Agency) -> str:
+            return texts.campaign_checkin_text(
+                plan=plan, agency=a, campaign=campaign, week=week, deadline=open_deadline
+            )
+
+    return messages_to_agencies(
+        session,
+        plan=plan,
+        key=occurrence.key,
+        rule=occurrence.kind.value,
+        agencies=targets,
+        text_for=text_for,
+        buttons=texts.report_button(open_deadline) if open_deadline is not None else (),
+        now=now,
+    )
+
+
 def enqueue_occurrence(
     session: Session,
     *,
     plan_code: str,
     occurrence: ReminderOccurrence,
     coordinators: Sequence[CoordinatorAddress],
+    digest: DigestComposer,
     now: datetime,
 ) -> int:
     """Queue what ``occurrence`` sends; returns how many new messages were queued."""
@@ -189,6 +211,11 @@ def enqueue_occurrence(
     if plan is None:
         return 0
     messages = messages_for_occurrence(
-        session, plan=plan, occurrence=occurrence, coordinators=coordinators, now=now
+        session,
+        plan=plan,
+        occurrence=occurrence,
+        coordinators=coordinators,
+        digest=digest,
+        now=now,
     )
     return outbox.enqueue_outbox(session, messages)

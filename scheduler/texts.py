@@ -1,48 +1,14 @@
-"""Vietnamese wording of what the scheduler sends: reminders, the overview and the digest."""
+"""Vietnamese wording of the reminders the scheduler sends (the digest's wording is the bot's:
+the composition root passes it in)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
-
 from scheduler.messages import Button, ButtonRows
-from storage.models import Agency, Campaign, Deadline, Plan, ReportStatus
-from storage.read_models import Cell, Overview
+from storage.formats import fmt_date
+from storage.models import Agency, Campaign, Deadline, Plan
 
-STATUS_LABELS: dict[ReportStatus, str] = {
-    ReportStatus.NOT_STARTED: "Chưa triển khai",
-    ReportStatus.IN_PROGRESS: "Đang triển khai",
-    ReportStatus.DONE: "Hoàn thành",
-    ReportStatus.BLOCKED: "Gặp vướng mắc",
-}
-
-STATUS_SYMBOLS: dict[ReportStatus, str] = {
-    ReportStatus.NOT_STARTED: "⏸",
-    ReportStatus.IN_PROGRESS: "🔄",
-    ReportStatus.DONE: "✅",
-    ReportStatus.BLOCKED: "⚠️",
-}
-OVERDUE_SYMBOL = "❌"
-NOT_YET_SYMBOL = "⬜"
-
-LEGEND = (
-    "Ký hiệu: ✅ hoàn thành · 🔄 đang triển khai · ⏸ chưa triển khai · ⚠️ gặp vướng mắc · "
-    "❌ quá hạn chưa nộp · ⬜ chưa nộp (chưa đến hạn)"
-)
-
-REPORT_ACTION = "a.bc"  # payload prefix of "report now" buttons: a.bc.<deadline code>
-
-
-def fmt_date(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
-def fmt_datetime(moment: datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%H:%M %d/%m/%Y")
-
-
-def percent(part: int, whole: int) -> str:
-    return f"{round(100 * part / whole)}%" if whole else "0%"
+REPORT_ACTION_NAME = "bc"  # "report now" buttons: a.bc.<deadline code>
+REPORT_ACTION = f"a.{REPORT_ACTION_NAME}"
 
 
 def report_button(deadline: Deadline) -> ButtonRows:
@@ -119,57 +85,3 @@ def campaign_checkin_text(
             f"Lưu ý: {deadline.title} phải gửi trước ngày {fmt_date(deadline.due_before)}."
         )
     return "\n".join(lines)
-
-
-def cell_symbol(cell: Cell) -> str:
-    if cell.latest is not None:
-        return STATUS_SYMBOLS[ReportStatus(cell.latest.status)]
-    return OVERDUE_SYMBOL if cell.overdue else NOT_YET_SYMBOL
-
-
-def overview_text(overview: Overview, *, title: str = "📊 TỔNG HỢP BÁO CÁO") -> str:
-    """The agency × deadline matrix with the reporting rate of each deadline."""
-    zone = ZoneInfo(overview.plan.timezone)
-    lines = [
-        f"{title} — Kế hoạch số {overview.plan.number}",
-        f"(số liệu lúc {fmt_datetime(overview.now, zone)})",
-        "",
-    ]
-    for index, stats in enumerate(overview.stats, start=1):
-        line = (
-            f"Cột {index}: {stats.deadline.title} (hạn trước {fmt_date(stats.deadline.due_before)})"
-            f" — đã nộp {stats.reported}/{stats.total} ({percent(stats.reported, stats.total)})"
-        )
-        if overview.now >= stats.due_at:
-            line += (
-                f"; đúng hạn {stats.on_time}, trễ hạn {stats.late}, "
-                f"quá hạn chưa nộp {stats.overdue}"
-            )
-        lines.append(line)
-    lines.append("")
-    for row in overview.rows:
-        assert row.agency.id is not None
-        symbols = "".join(cell_symbol(row.cells[d.id]) for d in overview.deadlines if d.id)
-        details = []
-        for deadline in overview.deadlines:
-            assert deadline.id is not None
-            latest = row.cells[deadline.id].latest
-            if latest is not None and ReportStatus(latest.status) != ReportStatus.DONE:
-                details.append(f"{latest.progress}%")
-        suffix = f" ({', '.join(details)})" if details else ""
-        if row.focal_point_count == 0:
-            suffix += " · chưa có đầu mối"
-        lines.append(f"{symbols} {row.agency.short_name} [{row.agency.code}]{suffix}")
-    lines += ["", LEGEND]
-    return "\n".join(lines)
-
-
-def digest_text(overview: Overview, *, deadline: Deadline | None) -> str:
-    """The coordinator's digest: weekly, or on the day ``deadline`` falls due."""
-    title = "📬 BẢN TIN TỔNG HỢP HẰNG TUẦN"
-    if deadline is not None:
-        title = f"📬 BẢN TIN TỔNG HỢP: HẾT HẠN {deadline.title.upper()}"
-    return (
-        overview_text(overview, title=title)
-        + "\nGõ /quahan để xem danh sách đơn vị quá hạn, /xuat để tải tệp Excel."
-    )

@@ -24,6 +24,7 @@ from bot.dialog.events import (
     Reply,
     TextReply,
 )
+from bot.dialog.types import ChannelProfile
 from scheduler.messages import OutgoingMessage
 
 CHANNEL = "console"
@@ -39,6 +40,18 @@ CONSOLE_HELP = (
     "• :tep ĐƯỜNG_DẪN — gửi một tệp\n"
     "• :thoat — thoát"
 )
+
+
+def console_profile() -> ChannelProfile:
+    """How the core speaks of the console: one person plays every role, so nothing to link."""
+    return ChannelProfile(
+        name=CHANNEL,
+        display_name="cửa sổ dòng lệnh",
+        how_to_use_code=lambda code: (
+            "Trong cửa sổ dòng lệnh: gõ :nguoi <tên> để đóng vai người được mời, rồi gõ mã.\n"
+        ),
+        links_accounts=False,
+    )
 
 
 def file_attachment(path_text: str) -> Attachment | None:
@@ -69,6 +82,7 @@ class ConsoleChannel:
         self._files_dir = files_dir
         self._output = output or sys.stdout
         self.user = user
+        self.profile = console_profile()
 
     def _print(self, text: str) -> None:
         self._output.write(text + "\n")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from functools import partial
 
@@ -53,6 +53,7 @@ from bot.dialog.events import (
     Reply,
     TextReply,
 )
+from bot.dialog.types import ChannelProfile
 from scheduler.messages import OutgoingMessage
 from scheduler.messenger import (
     BotUnauthorized,
@@ -86,28 +87,21 @@ UNSUPPORTED_KINDS = {
     "venue": "địa điểm",
 }
 
-# The command menu: focal points see theirs; each coordinator's chat also gets the rest.
-COMMANDS = [
-    ("baocao", "Gửi báo cáo, cập nhật tình hình"),
-    ("tinhhinh", "Xem báo cáo đã gửi của đơn vị"),
-    ("nhiemvu", "Xem nhiệm vụ của đơn vị"),
-    ("huy", "Hủy thao tác đang dở"),
-    ("huongdan", "Hướng dẫn"),
-]
-COORDINATOR_COMMANDS = [
-    ("tonghop", "Bảng tổng hợp báo cáo"),
-    ("quahan", "Đơn vị quá hạn, gặp vướng mắc"),
-    ("donvi", "Thông tin một đơn vị"),
-    ("xuat", "Tải tệp Excel tổng hợp"),
-    ("moi", "Tạo mã mời cán bộ đầu mối"),
-    ("nhac", "Nhắc một đơn vị"),
-    ("thongbao", "Gửi thông báo tới các đầu mối"),
-    ("themdonvi", "Thêm đơn vị vào kế hoạch"),
-    ("huy", "Hủy thao tác đang dở"),
-    ("huongdan", "Hướng dẫn"),
-]
+Menu = Sequence[tuple[str, str]]  # (command, description)
 
 EventHandler = Callable[[IncomingEvent], Awaitable[DialogResult]]
+
+
+def telegram_profile(username: Callable[[], str | None]) -> ChannelProfile:
+    """How the core speaks of Telegram; ``username`` is the bot's, known once it started."""
+
+    def how_to_use_code(code: str) -> str:
+        name = username()
+        if name:
+            return f"Trên Telegram: mở đường link https://t.me/{name}?start={code}\n"
+        return f"Trên Telegram: gửi cho bot lệnh /start {code}\n"
+
+    return ChannelProfile(name=CHANNEL, display_name="Telegram", how_to_use_code=how_to_use_code)
 
 
 def keyboard(rows: ButtonRows) -> InlineKeyboardMarkup | None:
@@ -209,8 +203,12 @@ class TelegramChannel:
         on_outbox_queued: Callable[[], None] = lambda: None,
         poll_timeout: int = 30,
         coordinator_chat_ids: frozenset[int] = frozenset(),
+        menu: Menu = (),
+        coordinator_menu: Menu = (),
     ) -> None:
+        """``menu`` is everyone's command menu; ``coordinator_menu`` the coordinators' chats'."""
         self.coordinator_chat_ids = coordinator_chat_ids
+        self.menu, self.coordinator_menu = menu, coordinator_menu
         self._on_event = on_event
         self._on_outbox_queued = on_outbox_queued
         self.poll_timeout = poll_timeout
@@ -228,6 +226,7 @@ class TelegramChannel:
         self.application.add_handler(CallbackQueryHandler(self._on_callback))
         self.application.add_error_handler(self._on_error)
         self.username: str | None = None
+        self.profile = telegram_profile(lambda: self.username)
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -236,14 +235,14 @@ class TelegramChannel:
         self.username = self.application.bot.username
         try:
             await self.application.bot.set_my_commands(
-                [BotCommand(name, description) for name, description in COMMANDS]
+                [BotCommand(name, description) for name, description in self.menu]
             )
         except TelegramError as exc:  # cosmetic; the bot works without the command menu
             log.warning("could not set the Telegram command menu: %s", exc)
         for chat_id in sorted(self.coordinator_chat_ids):
             try:  # a coordinator who never opened the bot has no chat yet
                 await self.application.bot.set_my_commands(
-                    [BotCommand(name, text) for name, text in COORDINATOR_COMMANDS],
+                    [BotCommand(name, text) for name, text in self.coordinator_menu],
                     scope=BotCommandScopeChat(chat_id),
                 )
             except TelegramError as exc:

@@ -45,6 +45,7 @@ from bot.dialog.events import (
     Reply,
     TextReply,
 )
+from bot.dialog.types import ChannelProfile
 from scheduler.messages import OutgoingMessage
 from scheduler.messenger import (
     BotUnauthorized,
@@ -246,6 +247,25 @@ def event_from_update(update: Mapping[str, Any]) -> IncomingEvent | None:
     )
 
 
+# The Zalo Bot API delivers images only: said where files are asked for.
+FILE_HINT = (
+    "\nTrên Zalo, bot chỉ nhận được ảnh (chụp trang báo cáo); tệp PDF, Word, Excel xin "
+    "gửi qua Telegram hoặc gửi trực tiếp cho cơ quan điều phối."
+)
+
+
+def zalo_profile(bot_name: Callable[[], str | None]) -> ChannelProfile:
+    """How the core speaks of Zalo; ``bot_name`` is the bot's, known once it started."""
+
+    def how_to_use_code(code: str) -> str:
+        name = bot_name()
+        return f"Trên Zalo: gửi mã trên (chỉ mã) cho bot Zalo{f' «{name}»' if name else ''}.\n"
+
+    return ChannelProfile(
+        name=CHANNEL, display_name="Zalo", how_to_use_code=how_to_use_code, file_hint=FILE_HINT
+    )
+
+
 def zalo_photo_url(reply: Reply) -> str | None:
     """A photo a user sent on Zalo (its handle is the photo's URL) can be sent back as a photo."""
     if not isinstance(reply, DocumentReply) or reply.content is not None or not reply.file_id:
@@ -289,6 +309,7 @@ class ZaloChannel:
         self._task: asyncio.Task[None] | None = None  # polling, or the webhook worker
         self._webhook_updates: asyncio.Queue[Mapping[str, Any]] = asyncio.Queue()
         self.bot_name: str | None = None
+        self.profile = zalo_profile(lambda: self.bot_name)
 
     # --- lifecycle --------------------------------------------------------------------------
 

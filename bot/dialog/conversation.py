@@ -1,8 +1,9 @@
-"""Dialog state kept in the database, and buttons bound to the current step.
+"""Conversations: typed state kept in the database, and buttons bound to the current step.
 
-A step's buttons carry the step's random token (``s.<token>.<value>``). Every new step draws a
-new token, so a button from an earlier step, an earlier conversation or another user's chat
-no longer matches and changes nothing.
+A flow keeps what the user answered so far in its own pydantic model (its *state*), stored as
+JSON in ``dialog_states``; a restart resumes it. A step's buttons carry the step's random
+token (``s.<token>.<value>``). Every new step draws a new token, so a button from an earlier
+step, an earlier conversation or another user's chat no longer matches and changes nothing.
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlmodel import Session
 
-from bot.dialog.events import Button, ButtonRows, TextReply
+from bot.dialog.events import Button, ButtonRows, IncomingEvent, TextReply
 from bot.dialog.validation import fold, whole_number
 from storage import dialog_states
 from storage.models import DialogState
@@ -43,14 +46,32 @@ def action_button(label: str, action: str, argument: str, *, typed: str | None =
     return Button(label=label, payload=f"{ACTION_PREFIX}.{action}.{argument}", typed=typed)
 
 
+class FlowState(BaseModel):
+    """What one flow remembers between steps; each flow subclasses it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+S = TypeVar("S", bound=FlowState)
+
+
 @dataclass
-class Conversation:
+class Question:
+    """The options of the question asked last: numbered values and labels one can type."""
+
+    options: list[str] = field(default_factory=list)  # empty when answers are not numbered
+    labels: dict[str, str] = field(default_factory=dict)  # folded label → value
+
+
+@dataclass
+class Conversation(Generic[S]):
     """Where one user is in one flow, with what they answered so far."""
 
     flow: str
     step: str
-    data: dict[str, Any] = field(default_factory=dict)
+    state: S
     token: str = ""
+    question: Question = field(default_factory=Question)
     updated_at: datetime | None = None  # when it was last saved (None: not saved yet)
 
     def ask(
@@ -66,69 +87,93 @@ class Conversation:
         self.step = step
         self.token = secrets.token_hex(4)
         options = options or []
-        self.data["options"] = [value for _, value in options] if numbered else []
-        self.data["labels"] = {fold(label): value for label, value in options}
-        rows: list[tuple[Button, ...]] = []
-        for start in range(0, len(options), per_row):
-            rows.append(
-                tuple(
-                    Button(label=label, payload=f"{STEP_PREFIX}.{self.token}.{value}")
-                    for label, value in options[start : start + per_row]
-                )
+        self.question = Question(
+            options=[value for _, value in options] if numbered else [],
+            labels={fold(label): value for label, value in options},
+        )
+        rows = tuple(
+            tuple(
+                Button(label=label, payload=f"{STEP_PREFIX}.{self.token}.{value}")
+                for label, value in options[start : start + per_row]
             )
-        buttons: ButtonRows = tuple(rows)
+            for start in range(0, len(options), per_row)
+        )
+        buttons: ButtonRows = rows
         return TextReply(text=text, buttons=buttons, numbered=numbered)
 
     def choice_from_text(self, text: str) -> str | None:
         """An option picked by typing its number or its label."""
         typed = text.strip().rstrip(".)").strip()
-        options: list[str] = self.data.get("options", [])
+        options = self.question.options
         number = whole_number(typed, max_digits=3)
         if number is not None and options and 1 <= number <= len(options):
             return options[number - 1]
-        labels: dict[str, str] = self.data.get("labels", {})
-        return labels.get(fold(typed))
+        return self.question.labels.get(fold(typed))
 
     def is_option(self, value: str) -> bool:
-        labels: dict[str, str] = self.data.get("labels", {})
-        return value in labels.values()
+        return value in self.question.labels.values()
 
 
-def load_conversation(session: Session, *, channel: str, user_id: str) -> Conversation | None:
-    state = dialog_states.dialog_state(session, channel=channel, user_id=user_id)
-    if state is None:
+class ConversationUnreadable(Exception):
+    """A stored conversation no flow can read any more (its flow or state changed shape)."""
+
+
+def load_conversation(
+    session: Session,
+    *,
+    channel: str,
+    user_id: str,
+    states: Mapping[str, type[FlowState]],
+) -> Conversation[Any] | None:
+    """The user's conversation in progress; ``states`` gives each flow's state model."""
+    stored = dialog_states.dialog_state(session, channel=channel, user_id=user_id)
+    if stored is None:
         return None
+    data = json.loads(stored.data)
+    question = Question(options=data.pop("options", []), labels=data.pop("labels", {}))
+    # Rows written before state was typed keep the answers beside options and labels.
+    raw_state = data.get("state", data)
+    state_type = states.get(stored.flow)
+    if state_type is None:
+        raise ConversationUnreadable(f"no flow {stored.flow!r}")
+    try:
+        state = state_type.model_validate(raw_state)
+    except ValidationError as exc:
+        raise ConversationUnreadable(str(exc)) from exc
     return Conversation(
-        flow=state.flow,
-        step=state.step,
-        data=json.loads(state.data),
-        token=state.token,
-        updated_at=state.updated_at,
+        flow=stored.flow,
+        step=stored.step,
+        state=state,
+        token=stored.token,
+        question=question,
+        updated_at=stored.updated_at,
     )
 
 
 def save_conversation(
-    session: Session,
-    conversation: Conversation,
-    *,
-    channel: str,
-    user_id: str,
-    chat_id: str,
-    now: datetime,
+    session: Session, conversation: Conversation[Any], *, event: IncomingEvent, now: datetime
 ) -> None:
-    state = dialog_states.dialog_state(session, channel=channel, user_id=user_id)
-    if state is None:
-        state = DialogState(
-            channel=channel,
-            user_id=user_id,
-            chat_id=chat_id,
+    stored = dialog_states.dialog_state(session, channel=event.channel, user_id=event.user_id)
+    if stored is None:
+        stored = DialogState(
+            channel=event.channel,
+            user_id=event.user_id,
+            chat_id=event.chat_id,
             flow=conversation.flow,
             step=conversation.step,
             token=conversation.token,
             updated_at=now,
         )
-    state.chat_id = chat_id
-    state.flow, state.step, state.token = conversation.flow, conversation.step, conversation.token
-    state.data = json.dumps(conversation.data, ensure_ascii=False)
-    state.updated_at = now
-    session.add(state)
+    stored.chat_id = event.chat_id
+    stored.flow, stored.step = conversation.flow, conversation.step
+    stored.token = conversation.token
+    stored.data = json.dumps(
+        {
+            "state": conversation.state.model_dump(mode="json"),
+            "options": conversation.question.options,
+            "labels": conversation.question.labels,
+        },
+        ensure_ascii=False,
+    )
+    stored.updated_at = now
+    session.add(stored)

@@ -1,61 +1,78 @@
-"""A focal point registers through an invite: name, position, phone, confirm."""
+"""A focal point registers through an invite: name, position, phone, confirm.
+
+Also /ketnoi: a one-time code that adds an account on another channel to a focal point.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import texts
 from bot.dialog import validation
-from bot.dialog.conversation import Conversation
-from bot.dialog.core import INVITE_CODE_PATTERN, Answer, Turn, drop_conversation
-from bot.dialog.events import TextReply
-from scheduler.texts import fmt_date, fmt_datetime
+from bot.dialog.conversation import Conversation, FlowState
+from bot.dialog.guide import help_for
+from bot.dialog.router import Flow, Router
+from bot.dialog.types import Answer, Role, Turn
 from storage import invites, people, plans
+from storage.formats import fmt_date, fmt_datetime
 from storage.models import FocalPoint, Invite
 
-CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "console": "cửa sổ dòng lệnh"}
-
+INVITE_CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 FLOW = "dang_ky"
 STEP_NAME, STEP_POSITION, STEP_PHONE, STEP_CONFIRM = "ho_ten", "chuc_vu", "dien_thoai", "xac_nhan"
 OK, REDO, CANCEL = "ok", "redo", "cancel"
 
+router = Router("registration")
 
+
+class Registration(FlowState):
+    """An opened invite and the answers so far."""
+
+    invite_id: int
+    full_name: str | None = None
+    position: str | None = None
+    phone: str | None = None
+
+
+@router.command("start")
 def start(turn: Turn) -> None:
     """/start [CODE]: open an invite, or greet."""
     if not turn.event.args:
-        from bot.dialog.core import help_for
-
         help_for(turn)
         return
     start_with_code(turn, turn.event.args[0])
 
 
+@router.message(lambda text: INVITE_CODE_PATTERN.match(text) is not None)
+def code_sent_as_message(turn: Turn, code: str) -> bool:
+    """An invite opened by sending its code (Zalo's way), at any point: a newer invite during
+    registration, or a code sent by someone registered. Other code-shaped text goes on."""
+    known = invites.invite_by_code(turn.session, code) is not None
+    if known or (turn.member is None and turn.conversation is None):
+        start_with_code(turn, code)
+        return True
+    return False
+
+
 def how_to_use_code(turn: Turn, code: str) -> str:
-    """Where to send an invite or link code: a Telegram deep link, a message to the Zalo bot."""
-    channels = turn.settings.channels
-    lines = ""
-    if "telegram" in channels:
-        telegram = turn.settings.bot_usernames.get("telegram")
-        lines += (
-            texts.CODE_ON_TELEGRAM_LINK.format(link=f"https://t.me/{telegram}?start={code}")
-            if telegram
-            else texts.CODE_ON_TELEGRAM.format(code=code)
-        )
-    if "zalo" in channels:
-        zalo = turn.settings.bot_usernames.get("zalo")
-        lines += texts.CODE_ON_ZALO.format(name=f" «{zalo}»" if zalo else "")
-    if "console" in channels:
-        lines += texts.CODE_ON_CONSOLE
-    return lines
+    """Where to send an invite or link code, on every channel the service runs."""
+    return "".join(profile.how_to_use_code(code) for profile in turn.settings.channels.values())
 
 
+@router.command(
+    "ketnoi",
+    role=Role.FOCAL_POINT,
+    help="nhận nhắc việc trên cả {channels}",
+    shown=lambda settings: settings.has_other_channel,
+)
 def link_code(turn: Turn) -> None:
-    """/ketnoi: a code that adds another channel (Zalo, Telegram) to this focal point."""
+    """/ketnoi: a code that adds another channel's account to this focal point."""
     assert turn.member is not None
     if not turn.settings.has_other_channel:
-        name = CHANNEL_NAMES.get(turn.event.channel, turn.event.channel)
-        turn.say(texts.NO_OTHER_CHANNEL.format(channel=name))
+        channel = turn.settings.display_name(turn.event.channel)
+        turn.say(texts.NO_OTHER_CHANNEL.format(channel=channel))
         return
     created = invites.create_link_code(
         turn.session,
@@ -93,7 +110,7 @@ def _use_link_code(turn: Turn, invite: Invite) -> None:
     turn.end_conversation()
     turn.say(
         texts.ACCOUNT_LINKED.format(
-            channel=CHANNEL_NAMES.get(turn.event.channel, turn.event.channel),
+            channel=turn.settings.display_name(turn.event.channel),
             name=focal_point.full_name,
             agency=agency.name,
         )
@@ -113,6 +130,21 @@ def _invite_problem(turn: Turn, invite: Invite | None) -> str | None:
     return None
 
 
+def _claimable(turn: Turn, invite: Invite) -> str | None:
+    """Why this user cannot open the invite for registration, or None once it is theirs."""
+    agency = plans.agency_by_id(turn.session, invite.agency_id)
+    if agency is None or agency.plan_id != turn.plan_id or not agency.active:
+        return texts.INVITE_NOT_FOUND.format(coordinator=turn.coordinator_name)
+    claimed = invites.claim_invite(
+        turn.session,
+        invite=invite,
+        channel=turn.event.channel,
+        user_id=turn.event.user_id,
+        now=turn.now,
+    )
+    return None if claimed else texts.INVITE_USED
+
+
 def start_with_code(turn: Turn, code: str) -> None:
     """Open an invite: check it, bind it to this user and ask for their name."""
     if turn.member is not None:
@@ -123,125 +155,143 @@ def start_with_code(turn: Turn, code: str) -> None:
     if problem is None and invite is not None and invite.focal_point_id is not None:
         _use_link_code(turn, invite)
         return
-    agency = None
     if problem is None and invite is not None:
-        agency = plans.agency_by_id(turn.session, invite.agency_id)
-        if agency is None or agency.plan_id != turn.plan_id or not agency.active:
-            problem = texts.INVITE_NOT_FOUND.format(coordinator=turn.coordinator_name)
-        elif not invites.claim_invite(
-            turn.session,
-            invite=invite,
-            channel=turn.event.channel,
-            user_id=turn.event.user_id,
-            now=turn.now,
-        ):
-            problem = texts.INVITE_USED
-    if problem is not None or invite is None or agency is None:
+        problem = _claimable(turn, invite)
+    if problem is not None or invite is None or invite.id is None:
         turn.say(problem or texts.INVITE_NOT_FOUND.format(coordinator=turn.coordinator_name))
         return
-    previous = turn.conversation.data.get("invite_id") if turn.conversation else None
-    if previous is not None and previous != invite.id:  # a newer invite replaces the one open
-        drop_conversation(turn)
-    conversation = Conversation(flow=FLOW, step=STEP_NAME, data={"invite_id": invite.id})
-    question = conversation.ask(
-        STEP_NAME,
-        texts.REGISTER_WELCOME.format(
-            coordinator=turn.coordinator_name, agency=agency.name, number=turn.plan.number
-        ),
+    open_now = turn.conversation.state if turn.conversation is not None else None
+    if isinstance(open_now, Registration) and open_now.invite_id != invite.id:
+        turn.drop_conversation()  # a newer invite replaces the one open
+    agency = plans.agency_by_id(turn.session, invite.agency_id)
+    assert agency is not None
+    conversation = REGISTRATION.new(Registration(invite_id=invite.id))
+    welcome = texts.REGISTER_WELCOME.format(
+        coordinator=turn.coordinator_name, agency=agency.name, number=turn.plan.number
     )
+    turn.reply(conversation.ask(STEP_NAME, welcome))
     turn.save(conversation)
-    turn.reply(question)
 
 
-class RegistrationFlow:
-    def answer(self, turn: Turn, conversation: Conversation, answer: Answer) -> None:
-        step = conversation.step
-        if answer.unsupported is not None or answer.attachment is not None:
-            kind = answer.unsupported or "tệp"
-            turn.say(texts.UNSUPPORTED_MESSAGE.format(kind=kind, hint="") + texts.IN_FLOW_HINT)
-            return
-        try:
-            if step == STEP_NAME:
-                conversation.data["full_name"] = validation.person_name(answer.text)
-                turn.reply(conversation.ask(STEP_POSITION, texts.ASK_POSITION))
-            elif step == STEP_POSITION:
-                conversation.data["position"] = validation.position(answer.text)
-                turn.reply(conversation.ask(STEP_PHONE, texts.ASK_PHONE))
-            elif step == STEP_PHONE:
-                conversation.data["phone"] = validation.phone(answer.text)
-                turn.reply(self._confirm_question(turn, conversation))
-            elif step == STEP_CONFIRM:
-                self._on_confirm(turn, conversation, answer)
-                return
-        except validation.InputError as problem:
-            turn.say(str(problem) + texts.IN_FLOW_HINT)
-            return
-        turn.save(conversation)
+# --- the registration conversation ---------------------------------------------------------
 
-    def _confirm_question(self, turn: Turn, conversation: Conversation) -> TextReply:
-        invite = turn.session.get(Invite, conversation.data["invite_id"])
-        agency = plans.agency_by_id(turn.session, invite.agency_id) if invite else None
-        return conversation.ask(
-            STEP_CONFIRM,
-            texts.CONFIRM_REGISTRATION.format(
-                agency=agency.name if agency else "?",
-                name=conversation.data["full_name"],
-                position=conversation.data["position"],
-                phone=conversation.data["phone"],
-            ),
-            [("✅ Xác nhận", OK), ("✏️ Nhập lại", REDO), ("✖️ Hủy", CANCEL)],
-            per_row=3,
-        )
+Step = Conversation[Registration]
 
-    def _on_confirm(self, turn: Turn, conversation: Conversation, answer: Answer) -> None:
-        if answer.choice == CANCEL:
-            drop_conversation(turn)  # the invite is free again
-            turn.say(texts.CANCELLED)
-            return
-        if answer.choice == REDO:
-            turn.reply(conversation.ask(STEP_NAME, texts.REGISTER_AGAIN))
-            turn.save(conversation)
-            return
-        if answer.choice != OK:
-            turn.say(texts.ANSWER_WITH_BUTTON)
-            return
-        invite = turn.session.get(Invite, conversation.data["invite_id"])
-        problem = _invite_problem(turn, invite)
-        if (
-            problem is None
-            and invite is not None
-            and (
-                invite.claimed_channel != turn.event.channel
-                or invite.claimed_user_id != turn.event.user_id
-            )
-        ):
+
+def _screen(turn: Turn, conversation: Step, answer: Answer) -> bool:
+    """Every step wants typed text or a button, not a file or a sticker."""
+    if answer.unsupported is None and answer.attachment is None:
+        return True
+    kind = answer.unsupported or "tệp"
+    turn.say(texts.UNSUPPORTED_MESSAGE.format(kind=kind, hint="") + texts.IN_FLOW_HINT)
+    return False
+
+
+def _ask(turn: Turn, conversation: Step, step: str, text: str) -> None:
+    turn.reply(conversation.ask(step, text))
+    turn.save(conversation)
+
+
+def _on_name(turn: Turn, conversation: Step, answer: Answer) -> None:
+    conversation.state.full_name = validation.person_name(answer.text)
+    _ask(turn, conversation, STEP_POSITION, texts.ASK_POSITION)
+
+
+def _on_position(turn: Turn, conversation: Step, answer: Answer) -> None:
+    conversation.state.position = validation.position(answer.text)
+    _ask(turn, conversation, STEP_PHONE, texts.ASK_PHONE)
+
+
+def _on_phone(turn: Turn, conversation: Step, answer: Answer) -> None:
+    state = conversation.state
+    state.phone = validation.phone(answer.text)
+    invite = turn.session.get(Invite, state.invite_id)
+    agency = plans.agency_by_id(turn.session, invite.agency_id) if invite else None
+    question = texts.CONFIRM_REGISTRATION.format(
+        agency=agency.name if agency else "?",
+        name=state.full_name,
+        position=state.position,
+        phone=state.phone,
+    )
+    options = [("✅ Xác nhận", OK), ("✏️ Nhập lại", REDO), ("✖️ Hủy", CANCEL)]
+    turn.reply(conversation.ask(STEP_CONFIRM, question, options, per_row=3))
+    turn.save(conversation)
+
+
+def _on_confirm(turn: Turn, conversation: Step, answer: Answer) -> None:
+    if answer.choice == CANCEL:
+        turn.drop_conversation()  # the invite is free again
+        turn.say(texts.CANCELLED)
+    elif answer.choice == REDO:
+        _ask(turn, conversation, STEP_NAME, texts.REGISTER_AGAIN)
+    elif answer.choice != OK:
+        turn.say(texts.ANSWER_WITH_BUTTON)
+    else:
+        _register(turn, conversation.state)
+
+
+def _still_yours(turn: Turn, invite: Invite | None) -> str | None:
+    """Why the invite cannot be used now (expired, used, taken by someone else), or None."""
+    if turn.member is not None:
+        return texts.ALREADY_REGISTERED.format(agency=turn.member.agency.name)
+    problem = _invite_problem(turn, invite)
+    if problem is None and invite is not None:
+        holder = (invite.claimed_channel, invite.claimed_user_id)
+        if holder != (turn.event.channel, turn.event.user_id):
             problem = texts.INVITE_USED
-        if turn.member is not None:
-            problem = texts.ALREADY_REGISTERED.format(agency=turn.member.agency.name)
-        if problem is not None or invite is None:
-            drop_conversation(turn)
-            turn.say(problem or texts.INVITE_USED)
-            return
-        people.register_focal_point(
-            turn.session,
-            invite=invite,
-            channel=turn.event.channel,
-            user_id=turn.event.user_id,
-            chat_id=turn.event.chat_id,
-            display_name=turn.event.display_name,
-            full_name=conversation.data["full_name"],
-            position=conversation.data["position"],
-            phone=conversation.data["phone"],
-            now=turn.now,
-        )
-        turn.end_conversation()
-        agency = plans.agency_by_id(turn.session, invite.agency_id)
-        assert agency is not None
-        turn.say(
-            texts.REGISTERED.format(
-                agency=agency.name, deadlines=deadline_lines(turn, now=turn.now)
-            )
-        )
+    return problem
+
+
+def _register(turn: Turn, state: Registration) -> None:
+    invite = turn.session.get(Invite, state.invite_id)
+    problem = _still_yours(turn, invite)
+    if problem is not None or invite is None:
+        turn.drop_conversation()
+        turn.say(problem or texts.INVITE_USED)
+        return
+    assert state.full_name and state.position and state.phone
+    people.register_focal_point(
+        turn.session,
+        invite=invite,
+        channel=turn.event.channel,
+        user_id=turn.event.user_id,
+        chat_id=turn.event.chat_id,
+        display_name=turn.event.display_name,
+        full_name=state.full_name,
+        position=state.position,
+        phone=state.phone,
+        now=turn.now,
+    )
+    turn.end_conversation()
+    agency = plans.agency_by_id(turn.session, invite.agency_id)
+    assert agency is not None
+    deadlines = deadline_lines(turn, now=turn.now)
+    turn.say(texts.REGISTERED.format(agency=agency.name, deadlines=deadlines))
+
+
+def _release_invite(turn: Turn, conversation: Step) -> None:
+    """A registration dropped half-way frees its invite for someone else."""
+    invites.release_invite_claim(
+        turn.session,
+        invite_id=conversation.state.invite_id,
+        channel=turn.event.channel,
+        user_id=turn.event.user_id,
+    )
+
+
+REGISTRATION = Flow(
+    FLOW,
+    Registration,
+    {
+        STEP_NAME: _on_name,
+        STEP_POSITION: _on_position,
+        STEP_PHONE: _on_phone,
+        STEP_CONFIRM: _on_confirm,
+    },
+    screen=_screen,
+    on_drop=_release_invite,
+)
+router.include_flow(REGISTRATION)
 
 
 def deadline_lines(turn: Turn, *, now: datetime) -> str:

@@ -5,18 +5,21 @@ Each report is appended as a new status update; nothing is ever overwritten.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
 from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
 
 from bot import texts
 from bot.dialog import validation
-from bot.dialog.conversation import Conversation, action_button, parse_action_payload
-from bot.dialog.core import Answer, Turn
-from bot.dialog.events import Button, ButtonRows, TextReply
+from bot.dialog.conversation import Conversation, FlowState, parse_action_payload
+from bot.dialog.events import ButtonRows
+from bot.dialog.report_files import file_button
+from bot.dialog.router import Flow, Router
+from bot.dialog.types import Answer, Role, Turn
 from scheduler.outbox import outbox_message
-from scheduler.texts import STATUS_LABELS, fmt_date, fmt_datetime
+from scheduler.texts import REPORT_ACTION_NAME
 from storage import outbox, plans, reports
+from storage.formats import fmt_date, fmt_datetime
 from storage.models import Deadline, ReportStatus, StatusUpdate
 
 FLOW = "bao_cao"
@@ -24,56 +27,57 @@ STEP_DEADLINE, STEP_STATUS, STEP_PROGRESS = "han", "trang_thai", "tien_do"
 STEP_NOTE, STEP_FILE, STEP_CONFIRM = "ghi_chu", "tep", "xac_nhan"
 SKIP, SEND, EDIT, CANCEL = "skip", "send", "edit", "cancel"
 PROGRESS_LEVELS = (0, 25, 50, 75, 100)
-FILE_ACTION = "tep"
-FILE_BUTTONS_LIMIT = 8  # «📎» buttons under one history
+
+router = Router("reporting")
 
 
-def file_button(label: str, update_id: int | None) -> Button:
-    """Opens the file of a status update: a button, or /tep N where there are none."""
-    return action_button(label, FILE_ACTION, str(update_id), typed=f"/tep {update_id}")
+class AttachedFile(BaseModel):
+    file_id: str
+    name: str
+    size: int | None = None
 
 
-def file_buttons(history: Iterable[StatusUpdate]) -> ButtonRows:
-    """A «📎» button for each report of a history that has a file (the first few)."""
-    with_files = [update for update in history if update.file_id][:FILE_BUTTONS_LIMIT]
-    return tuple(
-        (file_button(f"📎 {update.file_name or 'tệp'}"[:40], update.id),) for update in with_files
-    )
+class Report(FlowState):
+    """The report being composed."""
+
+    deadline: str | None = None  # the deadline's code
+    status: ReportStatus | None = None
+    progress: int | None = None
+    note: str | None = None
+    file: AttachedFile | None = None
+    file_before_note: bool = False  # a file came first, its note is still to be typed
 
 
+Step = Conversation[Report]
+
+
+@router.command(
+    "baocao",
+    role=Role.FOCAL_POINT,
+    help="gửi báo cáo, cập nhật tình hình thực hiện",
+    menu="Gửi báo cáo, cập nhật tình hình",
+)
 def start(turn: Turn) -> None:
     """/baocao: pick the deadline this report is for."""
-    assert turn.member is not None
+    assert turn.member is not None and turn.member.agency.id is not None
     deadlines = plans.deadlines(turn.session, plan_id=turn.plan_id)
     if not deadlines:
         turn.say(texts.NO_DEADLINES)
         return
-    reported = set()
+    agency_id = turn.member.agency.id
+    options = []
     for deadline in deadlines:
         assert deadline.id is not None
-        if turn.member.agency.id in reports.agencies_reported(
-            turn.session, deadline_id=deadline.id
-        ):
-            reported.add(deadline.code)
-    options = [
-        (
-            f"{d.title} (trước {fmt_date(d.due_before)})"
-            + (" — đã nộp" if d.code in reported else ""),
-            d.code,
-        )
-        for d in deadlines
-    ]
-    conversation = Conversation(flow=FLOW, step=STEP_DEADLINE)
-    question = conversation.ask(
-        STEP_DEADLINE,
-        texts.ASK_DEADLINE.format(agency=turn.member.agency.name),
-        options,
-        per_row=1,
-    )
+        done = agency_id in reports.agencies_reported(turn.session, deadline_id=deadline.id)
+        label = f"{deadline.title} (trước {fmt_date(deadline.due_before)})"
+        options.append((label + (" — đã nộp" if done else ""), deadline.code))
+    conversation = REPORT.new(Report())
+    question = texts.ASK_DEADLINE.format(agency=turn.member.agency.name)
+    turn.reply(conversation.ask(STEP_DEADLINE, question, options, per_row=1))
     turn.save(conversation)
-    turn.reply(question)
 
 
+@router.action(REPORT_ACTION_NAME)
 def start_from_button(turn: Turn) -> None:
     """The «Báo cáo ngay» button of a reminder: start at the status question."""
     if turn.member is None:
@@ -86,182 +90,157 @@ def start_from_button(turn: Turn) -> None:
         else None
     )
     if deadline is None:
-        turn.result.notice = texts.FORGED_BUTTON
-        turn.say(texts.FORGED_BUTTON)
+        turn.refuse_button(texts.FORGED_BUTTON)
         return
-    conversation = Conversation(flow=FLOW, step=STEP_STATUS, data={"deadline": deadline.code})
-    turn.reply(_ask_status(conversation, deadline))
+    conversation = REPORT.new(Report(deadline=deadline.code))
+    _ask_status(turn, conversation, deadline)
+
+
+def _deadline(turn: Turn, state: Report) -> Deadline | None:
+    if state.deadline is None:
+        return None
+    return plans.deadline_by_code(turn.session, plan_id=turn.plan_id, code=state.deadline)
+
+
+def _screen(turn: Turn, conversation: Step, answer: Answer) -> bool:
+    """Who may go on, and what a step cannot take (a sticker, a deadline gone from the plan)."""
+    if turn.member is None:  # deactivated in the middle of a report
+        turn.end_conversation()
+        turn.say(texts.NOT_REGISTERED.format(coordinator=turn.coordinator_name))
+        return False
+    if answer.unsupported is not None and answer.attachment is None:
+        expected = (
+            texts.EXPECTING_FILE.format(hint=turn.file_hint)
+            if conversation.step == STEP_FILE
+            else texts.ANSWER_WITH_BUTTON
+        )
+        unsupported = texts.UNSUPPORTED_MESSAGE.format(kind=answer.unsupported, hint="")
+        turn.say(unsupported + "\n" + expected)
+        return False
+    if conversation.step != STEP_DEADLINE and _deadline(turn, conversation.state) is None:
+        turn.end_conversation()
+        turn.say(texts.FORGED_BUTTON)
+        return False
+    return True
+
+
+def _current_deadline(turn: Turn, conversation: Step) -> Deadline:
+    deadline = _deadline(turn, conversation.state)
+    assert deadline is not None  # _screen made sure
+    return deadline
+
+
+def _on_deadline(turn: Turn, conversation: Step, answer: Answer) -> None:
+    chosen = answer.choice and plans.deadline_by_code(
+        turn.session, plan_id=turn.plan_id, code=answer.choice
+    )
+    if not chosen:
+        turn.say(texts.ANSWER_WITH_BUTTON)
+        return
+    conversation.state.deadline = chosen.code
+    _ask_status(turn, conversation, chosen)
+
+
+def _ask_status(turn: Turn, conversation: Step, deadline: Deadline) -> None:
+    options = [(status.label, status.value) for status in ReportStatus]
+    question = texts.ASK_STATUS.format(deadline=deadline.title)
+    turn.reply(conversation.ask(STEP_STATUS, question, options))
     turn.save(conversation)
 
 
-def _ask_status(conversation: Conversation, deadline: Deadline) -> TextReply:
-    return conversation.ask(
-        STEP_STATUS,
-        texts.ASK_STATUS.format(deadline=deadline.title),
-        [(label, status.value) for status, label in STATUS_LABELS.items()],
+def _on_status(turn: Turn, conversation: Step, answer: Answer) -> None:
+    if answer.choice not in {status.value for status in ReportStatus}:
+        turn.say(texts.ANSWER_WITH_BUTTON)
+        return
+    state = conversation.state
+    state.status = ReportStatus(answer.choice)
+    state.progress = {ReportStatus.DONE: 100, ReportStatus.NOT_STARTED: 0}.get(state.status)
+    if state.progress is not None:
+        _ask_note(turn, conversation)
+        return
+    levels = [(f"{level}%", str(level)) for level in PROGRESS_LEVELS]
+    turn.reply(
+        conversation.ask(STEP_PROGRESS, texts.ASK_PROGRESS, levels, per_row=5, numbered=False)
     )
+    turn.save(conversation)
 
 
-class ReportFlow:
-    def answer(self, turn: Turn, conversation: Conversation, answer: Answer) -> None:
-        if turn.member is None:  # deactivated in the middle of a report
-            turn.end_conversation()
-            turn.say(texts.NOT_REGISTERED.format(coordinator=turn.coordinator_name))
-            return
-        data = conversation.data
-        deadline = None
-        if "deadline" in data:
-            deadline = plans.deadline_by_code(
-                turn.session, plan_id=turn.plan_id, code=data["deadline"]
-            )
-        step = conversation.step
-        if answer.unsupported is not None and answer.attachment is None:
-            hint = (
-                texts.EXPECTING_FILE.format(hint=turn.file_hint)
-                if step == STEP_FILE
-                else texts.ANSWER_WITH_BUTTON
-            )
-            unsupported = texts.UNSUPPORTED_MESSAGE.format(kind=answer.unsupported, hint="")
-            turn.say(unsupported + "\n" + hint)
-            return
-        try:
-            if step == STEP_DEADLINE:
-                chosen = answer.choice and plans.deadline_by_code(
-                    turn.session, plan_id=turn.plan_id, code=answer.choice
-                )
-                if not chosen:
-                    turn.say(texts.ANSWER_WITH_BUTTON)
-                    return
-                data["deadline"] = chosen.code
-                turn.reply(_ask_status(conversation, chosen))
-            elif deadline is None:
-                turn.end_conversation()
-                turn.say(texts.FORGED_BUTTON)
-                return
-            elif step == STEP_STATUS:
-                if answer.choice not in {status.value for status in ReportStatus}:
-                    turn.say(texts.ANSWER_WITH_BUTTON)
-                    return
-                status = ReportStatus(answer.choice)
-                data["status"] = status.value
-                data.pop("progress", None)
-                if status == ReportStatus.DONE:
-                    data["progress"] = 100
-                elif status == ReportStatus.NOT_STARTED:
-                    data["progress"] = 0
-                if "progress" in data:
-                    turn.reply(_ask_note(conversation))
-                else:
-                    turn.reply(
-                        conversation.ask(
-                            STEP_PROGRESS,
-                            texts.ASK_PROGRESS,
-                            [(f"{level}%", str(level)) for level in PROGRESS_LEVELS],
-                            per_row=5,
-                            numbered=False,
-                        )
-                    )
-            elif step == STEP_PROGRESS:
-                value = answer.choice if answer.choice is not None else answer.text
-                data["progress"] = validation.progress(value)
-                turn.reply(_ask_note(conversation))
-            elif step == STEP_NOTE:
-                if answer.attachment is not None:  # a file, perhaps with its caption as note
-                    data["file"] = _file_data(answer)
-                    caption = validation.clean_text(answer.text)
-                    if caption:
-                        data["note"] = validation.note(caption)
-                    elif _note_required(data):
-                        data["file_before_note"] = True
-                        turn.save(conversation)
-                        turn.say(texts.FILE_KEPT_NOTE_REQUIRED)
-                        return
-                    else:
-                        data["note"] = None
-                    turn.reply(_ask_confirm(turn, conversation, deadline))
-                elif answer.choice == SKIP and not _note_required(data):
-                    data["note"] = None
-                    turn.reply(_ask_file(turn, conversation))
-                else:
-                    data["note"] = validation.note(answer.text)
-                    if data.pop("file_before_note", False):  # the file came first, no caption
-                        turn.reply(_ask_confirm(turn, conversation, deadline))
-                    else:
-                        turn.reply(_ask_file(turn, conversation))
-            elif step == STEP_FILE:
-                if answer.attachment is not None:
-                    data["file"] = _file_data(answer)
-                elif answer.choice == SKIP:
-                    data["file"] = None
-                else:
-                    turn.say(texts.EXPECTING_FILE.format(hint=turn.file_hint))
-                    return
-                turn.reply(_ask_confirm(turn, conversation, deadline))
-            elif step == STEP_CONFIRM:
-                self._on_confirm(turn, conversation, answer, deadline)
-                return
-        except validation.InputError as problem:
-            turn.say(str(problem) + texts.IN_FLOW_HINT)
-            return
+def _on_progress(turn: Turn, conversation: Step, answer: Answer) -> None:
+    value = answer.choice if answer.choice is not None else answer.text
+    conversation.state.progress = validation.progress(value)
+    _ask_note(turn, conversation)
+
+
+def _note_required(state: Report) -> bool:
+    return state.status == ReportStatus.BLOCKED
+
+
+def _ask_note(turn: Turn, conversation: Step) -> None:
+    if _note_required(conversation.state):
+        question = texts.ASK_NOTE_REQUIRED.format(max=validation.NOTE_MAX)
+        turn.reply(conversation.ask(STEP_NOTE, question))
+    else:
+        question = texts.ASK_NOTE.format(max=validation.NOTE_MAX)
+        turn.reply(conversation.ask(STEP_NOTE, question, [("Bỏ qua", SKIP)]))
+    turn.save(conversation)
+
+
+def _on_note(turn: Turn, conversation: Step, answer: Answer) -> None:
+    state = conversation.state
+    if answer.attachment is not None:  # a file, perhaps with its caption as the note
+        _on_file_before_note(turn, conversation, answer)
+    elif answer.choice == SKIP and not _note_required(state):
+        state.note = None
+        _ask_file(turn, conversation)
+    else:
+        state.note = validation.note(answer.text)
+        if state.file_before_note:  # the file came first, without a caption
+            state.file_before_note = False
+            _ask_confirm(turn, conversation)
+        else:
+            _ask_file(turn, conversation)
+
+
+def _on_file_before_note(turn: Turn, conversation: Step, answer: Answer) -> None:
+    state = conversation.state
+    state.file = _attached(answer)
+    caption = validation.clean_text(answer.text)
+    if caption:
+        state.note = validation.note(caption)
+    elif _note_required(state):
+        state.file_before_note = True
         turn.save(conversation)
-
-    def _on_confirm(
-        self, turn: Turn, conversation: Conversation, answer: Answer, deadline: Deadline
-    ) -> None:
-        assert turn.member is not None
-        if answer.choice == CANCEL:
-            turn.end_conversation()
-            turn.say(texts.CANCELLED)
-            return
-        if answer.choice == EDIT:
-            turn.reply(_ask_status(conversation, deadline))
-            turn.save(conversation)
-            return
-        if answer.choice != SEND:
-            turn.say(texts.ANSWER_WITH_BUTTON)
-            return
-        update = save_report(turn, conversation.data, deadline)
-        turn.end_conversation()
-        zone = ZoneInfo(turn.plan.timezone)
-        turn.say(
-            texts.REPORT_SAVED.format(
-                agency=turn.member.agency.name,
-                deadline=deadline.title,
-                time=fmt_datetime(update.created_at, zone),
-            )
-            + (
-                "\n" + texts.REPORT_LATE_NOTE.format(due=fmt_date(deadline.due_before))
-                if update.created_at >= plans.due_at(deadline.due_before, zone)
-                else ""
-            )
-        )
+        turn.say(texts.FILE_KEPT_NOTE_REQUIRED)
+        return
+    else:
+        state.note = None
+    _ask_confirm(turn, conversation)
 
 
-def _note_required(data: dict[str, Any]) -> bool:
-    return bool(data.get("status") == ReportStatus.BLOCKED.value)
+def _ask_file(turn: Turn, conversation: Step) -> None:
+    question = texts.ASK_FILE.format(hint=turn.file_hint)
+    turn.reply(conversation.ask(STEP_FILE, question, [("Bỏ qua", SKIP)]))
+    turn.save(conversation)
 
 
-def _ask_note(conversation: Conversation) -> TextReply:
-    if _note_required(conversation.data):
-        return conversation.ask(STEP_NOTE, texts.ASK_NOTE_REQUIRED.format(max=validation.NOTE_MAX))
-    return conversation.ask(
-        STEP_NOTE, texts.ASK_NOTE.format(max=validation.NOTE_MAX), [("Bỏ qua", SKIP)]
-    )
+def _on_file(turn: Turn, conversation: Step, answer: Answer) -> None:
+    if answer.attachment is not None:
+        conversation.state.file = _attached(answer)
+    elif answer.choice == SKIP:
+        conversation.state.file = None
+    else:
+        turn.say(texts.EXPECTING_FILE.format(hint=turn.file_hint))
+        return
+    _ask_confirm(turn, conversation)
 
 
-def _ask_file(turn: Turn, conversation: Conversation) -> TextReply:
-    return conversation.ask(
-        STEP_FILE, texts.ASK_FILE.format(hint=turn.file_hint), [("Bỏ qua", SKIP)]
-    )
-
-
-def _file_data(answer: Answer) -> dict[str, Any]:
+def _attached(answer: Answer) -> AttachedFile:
     assert answer.attachment is not None
-    return {
-        "file_id": answer.attachment.file_id,
-        "name": answer.attachment.file_name or "tep-dinh-kem",
-        "size": answer.attachment.size,
-    }
+    return AttachedFile(
+        file_id=answer.attachment.file_id,
+        name=answer.attachment.file_name or "tep-dinh-kem",
+        size=answer.attachment.size,
+    )
 
 
 def summary(
@@ -269,7 +248,7 @@ def summary(
 ) -> str:
     lines = [
         f"• Kỳ báo cáo: {deadline.title} (trước {fmt_date(deadline.due_before)})",
-        f"• Trạng thái: {STATUS_LABELS[ReportStatus(status)]}",
+        f"• Trạng thái: {ReportStatus(status).label}",
         f"• Tiến độ: {progress}%",
         f"• Ghi chú: {note}" if note else "• Ghi chú: (không có)",
         f"• Tệp: {file_name}" if file_name else "• Tệp: (không có)",
@@ -277,31 +256,72 @@ def summary(
     return "\n".join(lines)
 
 
-def _ask_confirm(turn: Turn, conversation: Conversation, deadline: Deadline) -> TextReply:
-    data = conversation.data
-    file = data.get("file")
+def _ask_confirm(turn: Turn, conversation: Step) -> None:
+    state = conversation.state
+    assert state.status is not None and state.progress is not None
     text = texts.CONFIRM_REPORT.format(
         summary=summary(
-            deadline=deadline,
-            status=data["status"],
-            progress=data["progress"],
-            note=data.get("note"),
-            file_name=file["name"] if file else None,
+            deadline=_current_deadline(turn, conversation),
+            status=state.status,
+            progress=state.progress,
+            note=state.note,
+            file_name=state.file.name if state.file else None,
         )
     )
-    return conversation.ask(
-        STEP_CONFIRM,
-        text,
-        [("📨 Gửi báo cáo", SEND), ("✏️ Sửa lại", EDIT), ("✖️ Hủy", CANCEL)],
-        per_row=3,
+    options = [("📨 Gửi báo cáo", SEND), ("✏️ Sửa lại", EDIT), ("✖️ Hủy", CANCEL)]
+    turn.reply(conversation.ask(STEP_CONFIRM, text, options, per_row=3))
+    turn.save(conversation)
+
+
+def _on_confirm(turn: Turn, conversation: Step, answer: Answer) -> None:
+    deadline = _current_deadline(turn, conversation)
+    if answer.choice == CANCEL:
+        turn.end_conversation()
+        turn.say(texts.CANCELLED)
+    elif answer.choice == EDIT:
+        _ask_status(turn, conversation, deadline)
+    elif answer.choice != SEND:
+        turn.say(texts.ANSWER_WITH_BUTTON)
+    else:
+        update = save_report(turn, conversation.state, deadline)
+        turn.end_conversation()
+        turn.say(_saved_text(turn, update, deadline))
+
+
+def _saved_text(turn: Turn, update: StatusUpdate, deadline: Deadline) -> str:
+    assert turn.member is not None
+    zone = ZoneInfo(turn.plan.timezone)
+    saved = texts.REPORT_SAVED.format(
+        agency=turn.member.agency.name,
+        deadline=deadline.title,
+        time=fmt_datetime(update.created_at, zone),
     )
+    if update.created_at >= plans.due_at(deadline.due_before, zone):
+        saved += "\n" + texts.REPORT_LATE_NOTE.format(due=fmt_date(deadline.due_before))
+    return saved
 
 
-def save_report(turn: Turn, data: dict[str, Any], deadline: Deadline) -> StatusUpdate:
+REPORT = Flow(
+    FLOW,
+    Report,
+    {
+        STEP_DEADLINE: _on_deadline,
+        STEP_STATUS: _on_status,
+        STEP_PROGRESS: _on_progress,
+        STEP_NOTE: _on_note,
+        STEP_FILE: _on_file,
+        STEP_CONFIRM: _on_confirm,
+    },
+    screen=_screen,
+)
+router.include_flow(REPORT)
+
+
+def save_report(turn: Turn, state: Report, deadline: Deadline) -> StatusUpdate:
     """Append the status update and tell the coordinators through the outbox."""
     assert turn.member is not None and turn.member.agency.id is not None
-    assert deadline.id is not None
-    file = data.get("file")
+    assert deadline.id is not None and state.status is not None and state.progress is not None
+    file = state.file
     update = reports.record_status_update(
         turn.session,
         StatusUpdate(
@@ -309,17 +329,22 @@ def save_report(turn: Turn, data: dict[str, Any], deadline: Deadline) -> StatusU
             deadline_id=deadline.id,
             focal_point_id=turn.member.focal_point.id,
             channel=turn.event.channel,
-            status=ReportStatus(data["status"]),
-            progress=int(data["progress"]),
-            note=data.get("note"),
+            status=state.status,
+            progress=state.progress,
+            note=state.note,
             file_channel=turn.event.channel if file else None,
-            file_id=file["file_id"] if file else None,
-            file_name=file["name"] if file else None,
-            file_size=file.get("size") if file else None,
+            file_id=file.file_id if file else None,
+            file_name=file.name if file else None,
+            file_size=file.size if file else None,
             created_at=turn.now,
         ),
     )
-    assert update.id is not None
+    _tell_coordinators(turn, update, deadline)
+    return update
+
+
+def _tell_coordinators(turn: Turn, update: StatusUpdate, deadline: Deadline) -> None:
+    assert turn.member is not None and update.id is not None
     notice = texts.REPORT_NOTICE_TO_COORDINATOR.format(
         agency=turn.member.agency.name,
         deadline=deadline.title,
@@ -347,4 +372,3 @@ def save_report(turn: Turn, data: dict[str, Any], deadline: Deadline) -> StatusU
         for address in turn.settings.coordinator_addresses
     ]
     turn.result.outbox_queued += outbox.enqueue_outbox(turn.session, messages)
-    return update

@@ -59,14 +59,14 @@ async def running_service(
 ) -> AsyncIterator[Service]:
     """Build and start the service the way the command line does; stop it afterwards."""
     service = await asyncio.to_thread(
-        build_service, settings, clock=clock, occurrences=list(occurrences)
+        build_service,
+        settings,
+        clock=clock,
+        occurrences=list(occurrences),
+        retry_policy=FAST_RETRIES,
+        hold_outside_office_hours=False,  # tests fire reminders at any hour (see unit tests)
+        poll_timeout=1,
     )
-    service.sender.retry_policy = FAST_RETRIES
-    service.sender.hold = None  # tests fire reminders at any hour (office hours: unit tests)
-    if service.telegram is not None:
-        service.telegram.poll_timeout = 1
-    if service.zalo is not None:
-        service.zalo.poll_timeout = 1
     await service.start()
     try:
         yield service

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session
 
+from bot.dialog.overview import LEGEND, compose_digest
 from scheduler import texts
 from scheduler.calendar import WorkingCalendar
 from scheduler.policy import (
@@ -503,6 +504,7 @@ def fire(
         plan=plan,
         occurrence=planned,
         coordinators=(COORDINATOR_CHAT,),
+        digest=compose_digest,
         now=now or planned.fire_at,
     )
 
@@ -912,7 +914,7 @@ def test_the_coordinators_digest_reads_as_whole_vietnamese_lines(
     assert lines[:3] == [title, as_of, ""]
     assert lines[3] == column
     assert lines[4] == ("Cột 2: Báo cáo tổng kết năm (hạn trước 10/12/2021) — đã nộp 0/21 (0%)")
-    assert lines[-2] == texts.LEGEND
+    assert lines[-2] == LEGEND
     assert lines[-1] == "Gõ /quahan để xem danh sách đơn vị quá hạn, /xuat để tải tệp Excel."
 
 

@@ -10,8 +10,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
+from bot.app import dialog_routers
 from bot.dialog import validation
-from bot.dialog.core import DialogCore, DialogSettings
+from bot.dialog.core import DialogCore
 from bot.dialog.events import DocumentReply, TextReply
 from scheduler.reminders import CoordinatorAddress
 from storage import dialog_states, invites, people, plans, reports
@@ -19,6 +20,7 @@ from storage.database import Database
 from storage.models import OutboxMessage, Plan, ReportStatus, StatusUpdate
 from tests.fakes.chat import CoreChat
 from tests.fakes.clock import FakeClock
+from tests.fakes.dialog import dialog_core
 
 COORDINATOR_ID = "1001"
 INVITE_CODE = re.compile(r"^([A-Za-z0-9]{22})$", re.MULTILINE)
@@ -31,14 +33,10 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def core(seed_plan: Plan, clock: FakeClock) -> DialogCore:
-    return DialogCore(
-        DialogSettings(
-            plan_code=seed_plan.code,
-            coordinators=frozenset({("telegram", COORDINATOR_ID)}),
-            coordinator_addresses=(CoordinatorAddress("telegram", COORDINATOR_ID),),
-            clock=clock,
-            bot_usernames={"telegram": "nhacviec_bot"},
-        )
+    return dialog_core(
+        plan_code=seed_plan.code,
+        clock=clock,
+        coordinators=[CoordinatorAddress("telegram", COORDINATOR_ID)],
     )
 
 
@@ -256,15 +254,11 @@ def test_a_registered_official_who_sends_an_invite_code_is_told_so(
 def test_invites_mention_only_the_channels_the_service_runs(
     database: Database, seed_plan: Plan, clock: FakeClock
 ) -> None:
-    telegram_only = DialogCore(
-        DialogSettings(
-            plan_code=seed_plan.code,
-            coordinators=frozenset({("telegram", COORDINATOR_ID)}),
-            coordinator_addresses=(CoordinatorAddress("telegram", COORDINATOR_ID),),
-            clock=clock,
-            bot_usernames={"telegram": "nhacviec_bot"},
-            channels=frozenset({"telegram"}),
-        )
+    telegram_only = dialog_core(
+        plan_code=seed_plan.code,
+        clock=clock,
+        coordinators=[CoordinatorAddress("telegram", COORDINATOR_ID)],
+        channels=["telegram"],
     )
     coordinator = CoreChat(database, telegram_only, COORDINATOR_ID)
     invite_code(coordinator, "SYT")
@@ -783,7 +777,7 @@ def test_a_conversation_survives_a_new_core_instance(
     chat = CoreChat(database, core, "2001")
     chat.send(f"/start {invite_code(coordinator, 'SYT')}")
     chat.send("Nguyễn Thị Hoa")
-    restarted = DialogCore(core.settings)
+    restarted = DialogCore(core.settings, dialog_routers())
     resumed = CoreChat(database, restarted, "2001")
     resumed.send("Chuyên viên")
     assert "Bước 3/3" in resumed.text()

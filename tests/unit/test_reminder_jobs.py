@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
+from bot.dialog.overview import compose_digest
 from scheduler import jobs
 from scheduler.calendar import WorkingCalendar
 from scheduler.jobs import ReminderRuntime, ReminderScheduler, fire_reminder, job_id
@@ -71,6 +72,7 @@ async def service(
         database=database,
         spec=spec,
         coordinators=(COORDINATOR_CHAT,),
+        digest=compose_digest,
         sender=OutboxSender(database, {}, clock=clock),
         clock=clock,
         occurrences={o.key: o for o in occurrences},
