@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from bot import texts
 from bot.dialog import validation
-from bot.dialog.agency_picker import act_on_agency, picks
+from bot.dialog.agency_picker import agency_command
 from bot.dialog.registration import how_to_use_code
 from bot.dialog.report_files import file_buttons
 from bot.dialog.router import Router
@@ -20,20 +20,16 @@ HISTORY_LIMIT = 15
 router = Router("agencies")
 
 
-@router.command(
+@agency_command(
+    router,
     "donvi",
-    role=Role.COORDINATOR,
+    purpose="xem thông tin",
     usage="/donvi MÃ",
     help="thông tin, đầu mối và lịch sử báo cáo của một đơn vị",
     menu="Thông tin một đơn vị",
 )
-def agency_detail(turn: Turn) -> None:
+def agency_detail(turn: Turn, agency: Agency) -> None:
     """/donvi CODE: the agency's focal points and report history."""
-    act_on_agency(turn, "donvi")
-
-
-@picks("donvi", "xem thông tin")
-def _agency_detail(turn: Turn, agency: Agency) -> None:
     assert agency.id is not None
     tasks = plans.tasks_of_section(turn.session, plan_id=turn.plan_id, section=agency.section)
     focal_points = people.focal_points_of(turn.session, agency_ids=[agency.id])
@@ -84,20 +80,16 @@ def _history_line(
     return line + (f" ({who})" if who else "")
 
 
-@router.command(
+@agency_command(
+    router,
     "moi",
-    role=Role.COORDINATOR,
+    purpose="tạo mã mời",
     usage="/moi MÃ",
     help="tạo đường link mời cán bộ đầu mối cho một đơn vị",
     menu="Tạo mã mời cán bộ đầu mối",
 )
-def invite(turn: Turn) -> None:
+def invite(turn: Turn, agency: Agency) -> None:
     """/moi CODE: a single-use invite for one agency, as a deep link and a code."""
-    act_on_agency(turn, "moi")
-
-
-@picks("moi", "tạo mã mời")
-def _invite(turn: Turn, agency: Agency) -> None:
     created = invites.create_invite(
         turn.session,
         agency=agency,

@@ -1,7 +1,7 @@
 """Commands that act on one agency take its code, or offer the list to pick from.
 
-A feature declares what it does with the picked agency (``@picks("moi", "tạo mã mời")``); the
-picking conversation then calls it. ``agency_from_args`` reads the code from the command.
+A feature declares such a command with :func:`agency_command`: the command with a code acts at
+once, without one it asks which agency, and the picking conversation then acts on the answer.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from bot import texts
 from bot.dialog.conversation import Conversation, FlowState
 from bot.dialog.router import Flow, Router
-from bot.dialog.types import Answer, Turn
+from bot.dialog.types import Answer, Role, Turn
 from storage import plans
 from storage.models import Agency
 
@@ -33,11 +33,17 @@ class Purpose:
 PURPOSES: dict[str, Purpose] = {}
 
 
-def picks(command: str, label: str) -> Callable[[AgencyAction], AgencyAction]:
-    """Register what ``/command`` does with a picked agency."""
+def agency_command(
+    router: Router, name: str, *, purpose: str, usage: str, help: str, menu: str
+) -> Callable[[AgencyAction], AgencyAction]:
+    """Register the coordinator's command ``/name MÃ`` acting on one agency; ``purpose`` says
+    what the agency is picked for when the code is left out ("tạo mã mời")."""
 
     def register(act: AgencyAction) -> AgencyAction:
-        PURPOSES[command] = Purpose(label, act)
+        PURPOSES[name] = Purpose(purpose, act)
+        router.command(name, role=Role.COORDINATOR, usage=usage, help=help, menu=menu)(
+            lambda turn: act_on_agency(turn, name)
+        )
         return act
 
     return register

@@ -6,7 +6,7 @@ import secrets
 
 from bot import texts
 from bot.dialog import validation
-from bot.dialog.agency_picker import act_on_agency, picks
+from bot.dialog.agency_picker import agency_command
 from bot.dialog.router import Router
 from bot.dialog.types import Role, Turn
 from scheduler.reminders import messages_to_agencies
@@ -17,20 +17,16 @@ from storage.models import Agency
 router = Router("messaging")
 
 
-@router.command(
+@agency_command(
+    router,
     "nhac",
-    role=Role.COORDINATOR,
+    purpose="gửi lời nhắc",
     usage="/nhac MÃ",
     help="nhắc một đơn vị cập nhật tình hình",
     menu="Nhắc một đơn vị",
 )
-def nudge(turn: Turn) -> None:
+def nudge(turn: Turn, agency: Agency) -> None:
     """/nhac CODE: ask one agency, now, to update its status."""
-    act_on_agency(turn, "nhac")
-
-
-@picks("nhac", "gửi lời nhắc")
-def _nudge(turn: Turn, agency: Agency) -> None:
     target = plans.next_open_deadline(turn.session, plan=turn.plan, now=turn.now)
     if target is None:  # every deadline has passed: late reports go to the last one
         target = next(iter(reversed(plans.deadlines(turn.session, plan_id=turn.plan_id))), None)
