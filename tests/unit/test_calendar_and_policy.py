@@ -167,7 +167,7 @@ def test_working_days_between_two_dates_leave_out_holidays_and_weekends(
 
 
 def test_a_day_off_the_province_adds_is_not_a_working_day() -> None:
-    calendar = WorkingCalendar(ZONE, extra_days_off={date(2021, 6, 9): "Nghỉ theo quyết định"})
+    calendar = WorkingCalendar(ZONE, days_off={date(2021, 6, 9): "Nghỉ theo quyết định"})
     assert calendar.holiday_name(date(2021, 6, 9)) == "Nghỉ theo quyết định"
     assert not calendar.is_working_day(date(2021, 6, 9))
     assert calendar.nth_before(date(2021, 6, 10), 1) == date(2021, 6, 8)
