@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from bot.channels.console import COORDINATOR_USER, ConsoleChannel
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel, serve_webhook, webhook_path
-from bot.config import Settings
+from bot.config import Settings, revealed
 from bot.dialog.core import DialogCore, DialogSettings
 from bot.dialog.events import DialogResult, IncomingEvent
 from scheduler.calendar import WorkingCalendar
@@ -182,7 +182,7 @@ def build_service(
     channels: list[Messenger] = []
     if settings.telegram_bot_token is not None:
         telegram = TelegramChannel(
-            token=settings.telegram_bot_token,
+            token=settings.telegram_bot_token.get_secret_value(),
             api_base_url=settings.telegram_api_base_url,
             on_event=on_event,
             on_outbox_queued=wake_sender,
@@ -191,11 +191,11 @@ def build_service(
         channels.append(telegram)
     if settings.zalo_bot_token is not None:
         zalo = ZaloChannel(
-            token=settings.zalo_bot_token,
+            token=settings.zalo_bot_token.get_secret_value(),
             api_base_url=settings.zalo_api_base_url,
             on_event=on_event,
             on_outbox_queued=wake_sender,
-            webhook_secret=settings.zalo_webhook_secret,
+            webhook_secret=revealed(settings.zalo_webhook_secret),
         )
         channels.append(zalo)
     if use_console:
