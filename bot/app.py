@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from bot.channels.console import COORDINATOR_USER, ConsoleChannel
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel, serve_webhook, webhook_path
-from bot.config import Settings
+from bot.config import Settings, revealed
 from bot.dialog import (
     agencies,
     agency_picker,
@@ -195,7 +195,7 @@ def build_channels(
     channels = Channels()
     if settings.telegram_bot_token is not None:
         channels.telegram = TelegramChannel(
-            token=settings.telegram_bot_token,
+            token=settings.telegram_bot_token.get_secret_value(),
             api_base_url=settings.telegram_api_base_url,
             on_event=on_event,
             on_outbox_queued=wake_sender,
@@ -206,12 +206,12 @@ def build_channels(
         )
     if settings.zalo_bot_token is not None:
         channels.zalo = ZaloChannel(
-            token=settings.zalo_bot_token,
+            token=settings.zalo_bot_token.get_secret_value(),
             api_base_url=settings.zalo_api_base_url,
             on_event=on_event,
             on_outbox_queued=wake_sender,
             poll_timeout=poll_timeout,
-            webhook_secret=settings.zalo_webhook_secret,
+            webhook_secret=revealed(settings.zalo_webhook_secret),
         )
     if channels.telegram is None and channels.zalo is None:
         channels.console = ConsoleChannel(on_event=on_event, on_outbox_queued=wake_sender)

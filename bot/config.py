@@ -1,30 +1,37 @@
-"""Settings from the environment and ``.env``.
+"""Settings from the environment and ``.env``, through pydantic-settings.
 
-Every variable is checked at start-up; a bad value raises :class:`ConfigError`, which the
-command line prints as one line naming the variable before exiting with status 2. Secrets
-never appear in ``repr`` or in logs.
+Every variable of the README's table is a field, read under its own name; the process
+environment wins over ``.env``, and an empty value means "not set". A bad value stops the
+service: :func:`load_settings` turns pydantic's ``ValidationError`` into :class:`ConfigError`,
+which the command line prints as one line naming the variable before exiting with status 2.
+Secrets are ``SecretStr`` and never appear in ``repr`` or in logs.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
-
-DEFAULT_DATABASE_URL = "sqlite:///data/nhacviec.db"
-DEFAULT_PLAN_FILE = "plans/thai-binh-2021-40-kh-ubnd.yaml"
-DEFAULT_TELEGRAM_API = "https://api.telegram.org"
-DEFAULT_ZALO_API = "https://bot-api.zaloplatforms.com"
-DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 _TELEGRAM_TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,100}$")
 _ZALO_TOKEN = re.compile(r"^[A-Za-z0-9_:.\-]{10,300}$")
@@ -42,31 +49,285 @@ class ConfigError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
-class Settings:
-    database_url: str = DEFAULT_DATABASE_URL
-    plan_file: Path = Path(DEFAULT_PLAN_FILE)
-    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
-    telegram_bot_token: str | None = field(default=None, repr=False)
-    telegram_api_base_url: str = DEFAULT_TELEGRAM_API
-    coordinator_telegram_ids: frozenset[int] = frozenset()
-    zalo_bot_token: str | None = field(default=None, repr=False)
-    zalo_api_base_url: str = DEFAULT_ZALO_API
-    coordinator_zalo_ids: frozenset[str] = frozenset()
-    zalo_webhook_url: str | None = None
-    zalo_webhook_secret: str | None = field(default=None, repr=False)
-    zalo_webhook_listen: tuple[str, int] = ("0.0.0.0", 8080)
-    invite_ttl: timedelta = timedelta(days=7)
-    log_level: str = "INFO"
+# --- what each variable accepts (a ValueError's text is the Vietnamese message) ------------
+
+
+def _database_url(value: str) -> str:
+    try:
+        backend = make_url(value).get_backend_name()
+    except ArgumentError as exc:
+        raise ValueError(f"địa chỉ cơ sở dữ liệu không hợp lệ ({exc})") from None
+    if backend not in ("sqlite", "postgresql"):
+        raise ValueError(f"chỉ hỗ trợ sqlite:/// hoặc postgresql://, nhận được {backend!r}")
+    return value
+
+
+def _plan_file(path: Path) -> Path:
+    if not path.is_file():
+        raise ValueError(f"không tìm thấy tệp kế hoạch {str(path)!r}")
+    return path
+
+
+def _calendar_file(path: Path) -> Path:
+    if not path.is_file():
+        raise ValueError(f"không tìm thấy tệp lịch nghỉ, làm bù {str(path)!r}")
+    return path
+
+
+def _zone(value: object) -> object:
+    """The ``TZ`` value as a zone: a name (``Asia/Ho_Chi_Minh``) or a POSIX ``:`` form.
+
+    ``:Asia/Ho_Chi_Minh`` is the name; ``:/etc/localtime`` (or, as glibc also reads it,
+    ``/etc/localtime``) is a zone file, followed to the zone it links to
+    (``/usr/share/zoneinfo/Asia/Ho_Chi_Minh``) or, for a copied file, read as it is.
+    """
+    if not isinstance(value, str):
+        return value  # a ZoneInfo given directly
+    name = value[1:].strip() if value.startswith(":") else value
+    if name.startswith("/"):
+        return _zone_file(Path(name))
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"múi giờ không tồn tại: {value!r}") from None
+
+
+def _zone_file(path: Path) -> ZoneInfo:
+    parts = path.resolve().parts
+    if "zoneinfo" in parts[:-1]:
+        after = len(parts) - parts[::-1].index("zoneinfo")  # just after the last "zoneinfo"
+        try:
+            return ZoneInfo("/".join(parts[after:]))
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            pass  # a name the zone database does not know: read the file itself
+    try:
+        with path.open("rb") as file:
+            return ZoneInfo.from_file(file, key=str(path))
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ValueError(f"không đọc được tệp múi giờ {str(path)!r} ({reason})") from None
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"cần một địa chỉ http(s)://…, nhận được {value!r}")
+    return value.rstrip("/")
+
+
+def _https_url(value: str) -> str:
+    if not _http_url(value).startswith("https://"):
+        raise ValueError("Zalo chỉ gửi webhook tới địa chỉ https://")
+    return value.rstrip("/")
+
+
+def _id_list(value: object) -> object:
+    """``111, 222;333`` as the items; anything but a string is left to the field's type."""
+    if not isinstance(value, str):
+        return value
+    return [item for item in re.split(r"[,\s;]+", value) if item]
+
+
+def _telegram_ids(value: object) -> object:
+    items = _id_list(value)
+    if isinstance(items, list):
+        for item in items:
+            if not re.fullmatch(r"\d{1,20}", str(item)):
+                raise ValueError(
+                    f"{item!r} không phải mã người dùng Telegram (một số nguyên dương); "
+                    "ngăn cách các mã bằng dấu phẩy"
+                )
+    return items
+
+
+def _zalo_ids(value: frozenset[str]) -> frozenset[str]:
+    for item in value:
+        if not _ZALO_USER_ID.match(item):
+            raise ValueError(f"{item!r} không phải mã người dùng Zalo")
+    return value
+
+
+def _secret_like(pattern: re.Pattern[str], message: str) -> AfterValidator:
+    def check(value: SecretStr) -> SecretStr:
+        if not pattern.match(value.get_secret_value()):
+            raise ValueError(message)  # never the value itself
+        return value
+
+    return AfterValidator(check)
+
+
+def _listen(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    listen = re.fullmatch(r"(.+):(\d{1,5})", value)
+    if listen is None or not 0 < int(listen.group(2)) < 65536:
+        raise ValueError(f"cần dạng máy:cổng, nhận được {value!r}")
+    return listen.group(1), int(listen.group(2))
+
+
+def _days(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    if not re.fullmatch(r"\d{1,3}", value) or not 1 <= int(value) <= 365:
+        raise ValueError(f"cần một số ngày từ 1 đến 365, nhận được {value!r}")
+    return timedelta(days=int(value))
+
+
+def _log_level(value: str) -> str:
+    if value.upper() not in _LOG_LEVELS:
+        raise ValueError(f"cần một trong {', '.join(_LOG_LEVELS)}")
+    return value.upper()
+
+
+DatabaseUrl = Annotated[str, AfterValidator(_database_url)]
+PlanFile = Annotated[Path, AfterValidator(_plan_file)]
+CalendarFile = Annotated[Path, AfterValidator(_calendar_file)]
+Zone = Annotated[ZoneInfo, BeforeValidator(_zone)]
+TelegramToken = Annotated[
+    SecretStr,
+    _secret_like(
+        _TELEGRAM_TOKEN, "không đúng dạng mã của BotFather (số:chuỗi ký tự, ví dụ 123456789:AA…)"
+    ),
+]
+ZaloToken = Annotated[SecretStr, _secret_like(_ZALO_TOKEN, "mã bot Zalo không hợp lệ")]
+WebhookSecret = Annotated[
+    SecretStr,
+    _secret_like(_WEBHOOK_SECRET, "cần từ 8 đến 256 ký tự chữ, số, dấu gạch ngang hoặc gạch dưới"),
+]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+HttpsUrl = Annotated[str, AfterValidator(_https_url)]
+TelegramIds = Annotated[frozenset[int], BeforeValidator(_telegram_ids)]
+ZaloIds = Annotated[frozenset[str], BeforeValidator(_id_list), AfterValidator(_zalo_ids)]
+ListenAddress = Annotated[tuple[str, int], BeforeValidator(_listen)]
+Days = Annotated[timedelta, BeforeValidator(_days)]
+LogLevel = Annotated[str, AfterValidator(_log_level)]
+
+
+class Settings(BaseSettings):
+    """The service's settings: one field per variable of the README's table, read under the
+    field's name in capitals (``database_url`` from ``DATABASE_URL``) unless it says otherwise.
+
+    pydantic-settings' sources in its default order: what the constructor is given, then the
+    process environment, then ``.env`` (no secrets directory is set).
+    """
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",  # .env may hold variables of other programs
+        frozen=True,
+        hide_input_in_errors=True,  # a malformed token must not reach a message
+        enable_decoding=False,  # lists are "111, 222", not JSON: the validators read them
+        arbitrary_types_allowed=True,  # ZoneInfo
+    )
+
+    database_url: DatabaseUrl = "sqlite:///data/nhacviec.db"
+    plan_file: PlanFile = Path("plans/thai-binh-2021-40-kh-ubnd.yaml")
+    calendar_file: CalendarFile | None = None  # extra days off and worked days
+    timezone: Zone = Field(ZoneInfo("Asia/Ho_Chi_Minh"), validation_alias="TZ")
+    telegram_bot_token: TelegramToken | None = None  # no token: the console runs
+    telegram_api_base_url: HttpUrl = "https://api.telegram.org"
+    coordinator_telegram_ids: TelegramIds = frozenset()
+    zalo_bot_token: ZaloToken | None = None  # no token: no Zalo channel
+    zalo_api_base_url: HttpUrl = "https://bot-api.zaloplatforms.com"
+    coordinator_zalo_ids: ZaloIds = frozenset()
+    zalo_webhook_url: HttpsUrl | None = None  # no webhook: long polling
+    zalo_webhook_secret: WebhookSecret | None = None
+    zalo_webhook_listen: ListenAddress = ("0.0.0.0", 8080)
+    invite_ttl: Days = Field(timedelta(days=7), validation_alias="INVITE_TTL_DAYS")
+    log_level: LogLevel = "INFO"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_means_unset(cls, values: Any) -> Any:
+        """``cp .env.example .env`` must start the service: an empty value is the default."""
+        if not isinstance(values, dict):
+            return values
+        return {
+            key: value.strip() if isinstance(value, str) else value
+            for key, value in values.items()
+            if not (isinstance(value, str) and not value.strip())
+        }
+
+    @field_validator("zalo_webhook_secret")
+    @classmethod
+    def _secret_with_webhook(
+        cls, value: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        if value is None and info.data.get("zalo_webhook_url") is not None:
+            raise ValueError("bắt buộc khi đặt ZALO_WEBHOOK_URL")
+        return value
+
+    @classmethod
+    def for_tests(cls, **values: Any) -> Settings:
+        """Settings from ``values`` and the defaults alone, validated like the real ones but
+        never read from the process environment or a ``.env`` (a developer's ``.env`` must
+        not change what a test runs)."""
+        return _GivenValuesOnly(**values)
 
     @property
     def secrets(self) -> list[str]:
         """Strings that must never reach a log: the tokens, the webhook secret, the DB password."""
         values = (self.telegram_bot_token, self.zalo_bot_token, self.zalo_webhook_secret)
-        return [s for s in values if s] + database_password_forms(self.database_url)
+        return [s.get_secret_value() for s in values if s] + database_password_forms(
+            self.database_url
+        )
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """As pydantic shows a model, with the database password blanked."""
+        for name, value in super().__repr_args__():
+            yield name, shown_database_url(value) if name == "database_url" else value
 
 
+class _GivenValuesOnly(Settings):
+    """:class:`Settings` from the constructor's values only: pydantic-settings' documented way
+    of removing sources (``settings_customise_sources`` returning ``init_settings`` alone)."""
+
+    model_config = SettingsConfigDict(
+        populate_by_name=True,  # for_tests(database_url=…): field names, not variable names
+        extra="forbid",  # a misspelt name in a test fails
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+VARIABLES = {  # field name → variable
+    name: str(field.validation_alias or name.upper())
+    for name, field in Settings.model_fields.items()
+}
 SECRET_VARIABLES = ("TELEGRAM_BOT_TOKEN", "ZALO_BOT_TOKEN", "ZALO_WEBHOOK_SECRET")
+
+
+def config_error(error: ValidationError) -> ConfigError:
+    """The first problem pydantic found, as the variable to fix and a Vietnamese message."""
+    problem = error.errors(include_url=False)[0]
+    where = str(problem["loc"][0]) if problem["loc"] else ""
+    variable = VARIABLES.get(where, where)
+    cause = problem.get("ctx", {}).get("error")
+    if isinstance(cause, ValueError):  # our own checks: the message is already Vietnamese
+        return ConfigError(variable, str(cause))
+    return ConfigError(variable, f"giá trị không hợp lệ ({problem['msg']})")
+
+
+def load_settings(*, env_file: Path | None = Path(".env")) -> Settings:
+    """Read settings: the process environment wins over ``env_file``."""
+    try:
+        return Settings(_env_file=env_file)
+    except ValidationError as exc:
+        raise config_error(exc) from None
+
+
+# --- secrets --------------------------------------------------------------------------------
+
 # A password shorter than this is only blanked where it stands in a URL (":pw@"), not everywhere:
 # blanking every "pw" would garble the logs and hide little.
 _SHORT_PASSWORD = 4
@@ -85,170 +346,30 @@ def database_password_forms(url: str) -> list[str]:
     return sorted(p if len(p) >= _SHORT_PASSWORD else f":{p}@" for p in forms)
 
 
+def shown_database_url(url: str) -> str:
+    """The database URL with its password blanked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return "…"  # not a URL SQLAlchemy can read: it may hold anything
+
+
+def revealed(secret: SecretStr | None) -> str | None:
+    """The value of an optional secret, for the adapter that must send it."""
+    return secret.get_secret_value() if secret is not None else None
+
+
 def secrets_in(values: Mapping[str, str]) -> list[str]:
     """The secrets among raw (unchecked) settings, for when :func:`load_settings` failed."""
     found = [values[name].strip() for name in SECRET_VARIABLES if values.get(name, "").strip()]
     return found + database_password_forms(values.get("DATABASE_URL", "").strip())
 
 
-def _url(variable: str, value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(variable, f"cần một địa chỉ http(s)://…, nhận được {value!r}")
-    return value.rstrip("/")
-
-
-def _telegram_ids(value: str) -> frozenset[int]:
-    ids: set[int] = set()
-    for item in re.split(r"[,\s;]+", value.strip()):
-        if not item:
-            continue
-        if not re.fullmatch(r"\d{1,20}", item):
-            raise ConfigError(
-                "COORDINATOR_TELEGRAM_IDS",
-                f"{item!r} không phải mã người dùng Telegram (một số nguyên dương); "
-                "ngăn cách các mã bằng dấu phẩy",
-            )
-        ids.add(int(item))
-    return frozenset(ids)
-
-
-def _zalo_ids(value: str) -> frozenset[str]:
-    ids: set[str] = set()
-    for item in re.split(r"[,\s;]+", value.strip()):
-        if not item:
-            continue
-        if not _ZALO_USER_ID.match(item):
-            raise ConfigError("COORDINATOR_ZALO_IDS", f"{item!r} không phải mã người dùng Zalo")
-        ids.add(item)
-    return frozenset(ids)
-
-
-def _zone(value: str) -> ZoneInfo:
-    """The ``TZ`` value as a zone: a name (``Asia/Ho_Chi_Minh``) or a POSIX ``:`` form.
-
-    ``:Asia/Ho_Chi_Minh`` is the name; ``:/etc/localtime`` (or, as glibc also reads it,
-    ``/etc/localtime``) is a zone file, followed to the zone it links to
-    (``/usr/share/zoneinfo/Asia/Ho_Chi_Minh``) or, for a copied file, read as it is.
-    """
-    name = value[1:].strip() if value.startswith(":") else value
-    if name.startswith("/"):
-        path = Path(name)
-        parts = path.resolve().parts
-        if "zoneinfo" in parts[:-1]:
-            after = len(parts) - parts[::-1].index("zoneinfo")  # just after the last "zoneinfo"
-            try:
-                return ZoneInfo("/".join(parts[after:]))
-            except (ZoneInfoNotFoundError, ValueError, OSError):
-                pass  # a name the zone database does not know: read the file itself
-        try:
-            with path.open("rb") as file:
-                return ZoneInfo.from_file(file, key=name)
-        except (OSError, ValueError) as exc:
-            raise ConfigError(
-                "TZ", f"không đọc được tệp múi giờ {name!r} ({_reason(exc)})"
-            ) from exc
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
-        raise ConfigError("TZ", f"múi giờ không tồn tại: {value!r}") from exc
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc) or type(exc).__name__
-
-
-def raw_values(
-    environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
-) -> dict[str, str]:
-    """The settings as given, unchecked: the process environment wins over ``env_file``."""
+def raw_values(env_file: Path | None = Path(".env")) -> dict[str, str]:
+    """The settings as given, unchecked (the process environment wins over ``env_file``):
+    only to know which secrets to hide when the settings could not be read."""
     values: dict[str, str] = {}
     if env_file is not None and env_file.is_file():
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-    values.update(os.environ if environ is None else environ)
+    values.update(os.environ)
     return values
-
-
-def load_settings(
-    environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
-) -> Settings:
-    """Read settings: the process environment wins over ``env_file``."""
-    values = raw_values(environ, env_file=env_file)
-
-    def get(name: str) -> str | None:
-        value = values.get(name)
-        return value.strip() if value is not None and value.strip() else None
-
-    database_url = get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    try:
-        backend = make_url(database_url).get_backend_name()
-    except ArgumentError as exc:
-        raise ConfigError("DATABASE_URL", f"địa chỉ cơ sở dữ liệu không hợp lệ ({exc})") from exc
-    if backend not in ("sqlite", "postgresql"):
-        raise ConfigError(
-            "DATABASE_URL", f"chỉ hỗ trợ sqlite:/// hoặc postgresql://, nhận được {backend!r}"
-        )
-
-    plan_file = Path(get("PLAN_FILE") or DEFAULT_PLAN_FILE)
-    if not plan_file.is_file():
-        raise ConfigError("PLAN_FILE", f"không tìm thấy tệp kế hoạch {str(plan_file)!r}")
-
-    timezone = _zone(get("TZ") or DEFAULT_TIMEZONE)
-
-    telegram_token = get("TELEGRAM_BOT_TOKEN")
-    if telegram_token is not None and not _TELEGRAM_TOKEN.match(telegram_token):
-        raise ConfigError(
-            "TELEGRAM_BOT_TOKEN",
-            "không đúng dạng mã của BotFather (số:chuỗi ký tự, ví dụ 123456789:AA…)",
-        )
-    zalo_token = get("ZALO_BOT_TOKEN")
-    if zalo_token is not None and not _ZALO_TOKEN.match(zalo_token):
-        raise ConfigError("ZALO_BOT_TOKEN", "mã bot Zalo không hợp lệ")
-
-    webhook_url = get("ZALO_WEBHOOK_URL")
-    if webhook_url is not None:
-        webhook_url = _url("ZALO_WEBHOOK_URL", webhook_url)
-        if not webhook_url.startswith("https://"):
-            raise ConfigError("ZALO_WEBHOOK_URL", "Zalo chỉ gửi webhook tới địa chỉ https://")
-    webhook_secret = get("ZALO_WEBHOOK_SECRET")
-    if webhook_secret is not None and not _WEBHOOK_SECRET.match(webhook_secret):
-        raise ConfigError(
-            "ZALO_WEBHOOK_SECRET", "cần từ 8 đến 256 ký tự chữ, số, dấu gạch ngang hoặc gạch dưới"
-        )
-    if webhook_url is not None and webhook_secret is None:
-        raise ConfigError("ZALO_WEBHOOK_SECRET", "bắt buộc khi đặt ZALO_WEBHOOK_URL")
-    listen_text = get("ZALO_WEBHOOK_LISTEN") or "0.0.0.0:8080"
-    listen = re.fullmatch(r"(.+):(\d{1,5})", listen_text)
-    if listen is None or not 0 < int(listen.group(2)) < 65536:
-        raise ConfigError("ZALO_WEBHOOK_LISTEN", f"cần dạng máy:cổng, nhận được {listen_text!r}")
-
-    ttl_text = get("INVITE_TTL_DAYS") or "7"
-    if not re.fullmatch(r"\d{1,3}", ttl_text) or not 1 <= int(ttl_text) <= 365:
-        raise ConfigError(
-            "INVITE_TTL_DAYS", f"cần một số ngày từ 1 đến 365, nhận được {ttl_text!r}"
-        )
-
-    log_level = (get("LOG_LEVEL") or "INFO").upper()
-    if log_level not in _LOG_LEVELS:
-        raise ConfigError("LOG_LEVEL", f"cần một trong {', '.join(_LOG_LEVELS)}")
-
-    return Settings(
-        database_url=database_url,
-        plan_file=plan_file,
-        timezone=timezone,
-        telegram_bot_token=telegram_token,
-        telegram_api_base_url=_url(
-            "TELEGRAM_API_BASE_URL", get("TELEGRAM_API_BASE_URL") or DEFAULT_TELEGRAM_API
-        ),
-        coordinator_telegram_ids=_telegram_ids(get("COORDINATOR_TELEGRAM_IDS") or ""),
-        zalo_bot_token=zalo_token,
-        zalo_api_base_url=_url("ZALO_API_BASE_URL", get("ZALO_API_BASE_URL") or DEFAULT_ZALO_API),
-        coordinator_zalo_ids=_zalo_ids(get("COORDINATOR_ZALO_IDS") or ""),
-        zalo_webhook_url=webhook_url,
-        zalo_webhook_secret=webhook_secret,
-        zalo_webhook_listen=(listen.group(1), int(listen.group(2))),
-        invite_ttl=timedelta(days=int(ttl_text)),
-        log_level=log_level,
-    )

@@ -26,6 +26,9 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
+# As the command line does (bot.cli.main): python-telegram-bot's timedelta durations, or it warns
+# on every RetryAfter it builds, and pytest turns warnings into errors (filterwarnings=error).
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 
 def _backends() -> list[object]:

@@ -8,11 +8,13 @@ text, 1024 of caption, 64 bytes of callback data — the last in :class:`Button`
 
 from __future__ import annotations
 
+import json
 import logging
-import os
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from functools import partial
+from http import HTTPStatus
+from typing import Any
 
 from telegram import (
     BotCommand,
@@ -41,7 +43,15 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
+from bot.channels.errors import (
+    ApiServerError,
+    ApiUnreachable,
+    ChannelStartError,
+    NotABotApi,
+    TokenRefused,
+)
 from bot.channels.retry import retrying
 from bot.channels.text import longest_prefix, split_text
 from bot.dialog.events import (
@@ -65,11 +75,9 @@ from scheduler.messenger import (
 
 log = logging.getLogger(__name__)
 
-# Opt in to PTB's timedelta durations (its announced future default). Without it, PTB warns on
-# every RetryAfter it constructs, which is how a 429 from Telegram reaches us.
-os.environ.setdefault("PTB_TIMEDELTA", "true")
-
 CHANNEL = "telegram"
+TOKEN_VARIABLE = "TELEGRAM_BOT_TOKEN"
+API_VARIABLE = "TELEGRAM_API_BASE_URL"
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_ANSWER_LIMIT = 200
@@ -188,6 +196,62 @@ def _reply_retry_delay(exc: Exception) -> float | None:
     return None
 
 
+class AnswerRecordingRequest(HTTPXRequest):
+    """PTB's HTTP client, remembering the last answer (status and body).
+
+    PTB keeps the HTTP status and the body of a failed call only in its error's message text;
+    to tell a refused token from a web page at a wrong address, :meth:`TelegramChannel.start`
+    looks at what actually came back instead.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()  # PTB's defaults, as ApplicationBuilder would build it
+        self.last_answer: tuple[int, bytes] | None = None
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        self.last_answer = None  # nothing came back until something does
+        self.last_answer = await super().do_request(*args, **kwargs)
+        return self.last_answer
+
+
+def _status_text(status: int) -> str:
+    """``Not Found (404)``, as PTB writes an HTTP status."""
+    try:
+        return f"{HTTPStatus(status).phrase} ({status})"
+    except ValueError:
+        return f"HTTP {status}"
+
+
+def _is_bot_api_answer(body: bytes) -> bool:
+    try:
+        answer = json.loads(body)
+    except ValueError:  # not JSON, or not even UTF-8
+        return False
+    return isinstance(answer, dict) and "ok" in answer
+
+
+def start_error(
+    exc: TelegramError, answer: tuple[int, bytes] | None, api_base_url: str
+) -> ChannelStartError | None:
+    """The setting to blame when getMe failed with ``exc`` after ``answer`` (status, body)
+    came back, or None when no setting explains it."""
+    if isinstance(exc, BadRequest) or not isinstance(exc, InvalidToken | NetworkError):
+        return None
+    if answer is None:  # no answer at all: refused, unknown host, timed out
+        cause = exc.__cause__  # the HTTP library's own error, when there is one
+        detail = f"{type(cause).__name__}: {cause}".rstrip(": ") if cause else exc.message
+        timed_out = isinstance(exc, TimedOut)
+        return ApiUnreachable(API_VARIABLE, "Telegram", api_base_url, detail, timed_out=timed_out)
+    status, body = answer
+    if not _is_bot_api_answer(body):  # PTB calls any 401/404 "invalid token", a web page too
+        if isinstance(exc, InvalidToken):
+            return NotABotApi(API_VARIABLE, "Telegram", api_base_url, _status_text(status))
+        return ApiServerError(API_VARIABLE, "Telegram", api_base_url, _status_text(status))
+    if isinstance(exc, InvalidToken):  # the Bot API itself says 401 (or 404 for a bad form)
+        return TokenRefused(TOKEN_VARIABLE, "Telegram", "lấy mã mới từ @BotFather")
+    return ApiServerError(API_VARIABLE, "Telegram", api_base_url, exc.message)
+
+
 class TelegramChannel:
     """The Telegram adapter: polling for updates, sending replies, delivering the outbox."""
 
@@ -212,11 +276,14 @@ class TelegramChannel:
         self._on_event = on_event
         self._on_outbox_queued = on_outbox_queued
         self.poll_timeout = poll_timeout
+        self.api_base_url = api_base_url
+        self._request = AnswerRecordingRequest()
         self.application: Application = (  # type: ignore[type-arg]
             ApplicationBuilder()
             .token(token)
             .base_url(f"{api_base_url}/bot")
             .base_file_url(f"{api_base_url}/file/bot")
+            .request(self._request)
             .rate_limiter(AIORateLimiter(max_retries=0))
             .build()
         )
@@ -231,13 +298,35 @@ class TelegramChannel:
     # --- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
-        await self.application.initialize()
+        """Check the token (getMe), set the command menus, start polling.
+
+        Raises a :class:`ChannelStartError` when getMe shows a setting to fix.
+        """
+        try:
+            await self.application.initialize()  # asks getMe
+        except TelegramError as exc:
+            problem = start_error(exc, self._request.last_answer, self.api_base_url)
+            if problem is None:
+                raise
+            raise problem from None  # PTB's own message names the token
         self.username = self.application.bot.username
+        await self._set_command_menus()
+        await self.application.start()
+        assert self.application.updater is not None
+        await self.application.updater.start_polling(
+            timeout=self.poll_timeout,
+            allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],
+        )
+        log.info("Telegram bot @%s is polling for updates", self.username)
+
+    async def _set_command_menus(self) -> None:
+        """Focal points' commands for everyone, the coordinator's in each coordinator's chat.
+        Cosmetic: the bot works without them, so a failure is only a warning."""
         try:
             await self.application.bot.set_my_commands(
                 [BotCommand(name, description) for name, description in self.menu]
             )
-        except TelegramError as exc:  # cosmetic; the bot works without the command menu
+        except TelegramError as exc:
             log.warning("could not set the Telegram command menu: %s", exc)
         for chat_id in sorted(self.coordinator_chat_ids):
             try:  # a coordinator who never opened the bot has no chat yet
@@ -247,13 +336,6 @@ class TelegramChannel:
                 )
             except TelegramError as exc:
                 log.warning("could not set the command menu of coordinator %s: %s", chat_id, exc)
-        await self.application.start()
-        assert self.application.updater is not None
-        await self.application.updater.start_polling(
-            timeout=self.poll_timeout,
-            allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],
-        )
-        log.info("Telegram bot @%s is polling for updates", self.username)
 
     async def stop(self) -> None:
         updater = self.application.updater

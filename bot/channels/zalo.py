@@ -35,6 +35,15 @@ from typing import Any
 
 import httpx
 
+from bot.channels.errors import (
+    ApiServerError,
+    ApiUnreachable,
+    ChannelStartError,
+    ListenFailed,
+    NotABotApi,
+    TokenRefused,
+    WebhookRefused,
+)
 from bot.channels.retry import retrying
 from bot.channels.text import longest_prefix, split_text, with_options
 from bot.dialog.events import (
@@ -58,6 +67,10 @@ from scheduler.messenger import (
 log = logging.getLogger(__name__)
 
 CHANNEL = "zalo"
+TOKEN_VARIABLE = "ZALO_BOT_TOKEN"
+API_VARIABLE = "ZALO_API_BASE_URL"
+WEBHOOK_URL_VARIABLE = "ZALO_WEBHOOK_URL"
+LISTEN_VARIABLE = "ZALO_WEBHOOK_LISTEN"
 TEXT_LIMIT = 2000
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 POLL_IDLE = 408
@@ -75,20 +88,25 @@ EventHandler = Callable[[IncomingEvent], Awaitable[DialogResult]]
 
 
 class ZaloApiError(Exception):
-    """A failed Zalo Bot API call. The message never contains the bot token."""
+    """A failed Zalo Bot API call: what came back, if anything. Never holds the bot token."""
 
     def __init__(
         self,
-        message: str,
+        method: str,
+        detail: str,
         *,
         status: int | None,
         error_code: int | None = None,
-        method: str = "",
+        timed_out: bool = False,
+        bot_api_answer: bool = True,
     ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error_code = error_code
+        super().__init__(f"{method}: {detail}")
         self.method = method
+        self.detail = detail
+        self.status = status  # None: no answer at all
+        self.error_code = error_code
+        self.timed_out = timed_out
+        self.bot_api_answer = bot_api_answer  # False: an answer, but not the Bot API's JSON
 
     @property
     def code(self) -> int | None:
@@ -113,7 +131,7 @@ class ZaloBotApi:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._token = token
-        self._base_url = base_url.rstrip("/")
+        self.base_url = base_url.rstrip("/")
         self._request_timeout = request_timeout
         self._client = httpx.AsyncClient(transport=transport, timeout=request_timeout)
 
@@ -128,14 +146,17 @@ class ZaloBotApi:
         wait_seconds: float | None = None,
     ) -> Any:
         """Call ``method``; returns ``result`` or raises :class:`ZaloApiError`."""
-        url = f"{self._base_url}/bot{self._token}/{method}"
+        url = f"{self.base_url}/bot{self._token}/{method}"
         try:
             response = await self._client.post(
                 url, json=dict(body or {}), timeout=wait_seconds or self._request_timeout
             )
         except httpx.HTTPError as exc:  # timeouts, refused connections …
             raise ZaloApiError(
-                self._redact(f"{method}: {type(exc).__name__}: {exc}"), status=None, method=method
+                method,
+                self._redact(f"{type(exc).__name__}: {exc}".rstrip(": ")),
+                status=None,
+                timed_out=isinstance(exc, httpx.TimeoutException),
             ) from None
         try:
             data = response.json()
@@ -143,19 +164,20 @@ class ZaloBotApi:
             data = None
         if not isinstance(data, dict):
             raise ZaloApiError(
-                f"{method}: HTTP {response.status_code}, not a JSON answer",
+                method,
+                f"HTTP {response.status_code}, not a JSON answer",
                 status=response.status_code,
-                method=method,
+                bot_api_answer=False,
             )
         if response.is_success and data.get("ok") is True:
             return data.get("result")
         error_code = data.get("error_code")
         description = self._redact(str(data.get("description") or "không rõ"))
         raise ZaloApiError(
-            f"{method}: HTTP {response.status_code}, {error_code}: {description}",
+            method,
+            f"HTTP {response.status_code}, {error_code}: {description}",
             status=response.status_code,
             error_code=error_code if isinstance(error_code, int) else None,
-            method=method,
         )
 
     async def get_me(self) -> dict[str, Any]:
@@ -314,11 +336,18 @@ class ZaloChannel:
     # --- lifecycle --------------------------------------------------------------------------
 
     async def start(self, *, poll: bool = True) -> None:
-        """Check the token (getMe); with ``poll``, drop any webhook and start long polling."""
-        me = await self.api.get_me()
+        """Check the token (getMe); with ``poll``, drop any webhook and start long polling.
+
+        Raises a :class:`ChannelStartError` when Zalo's answer shows a setting to fix.
+        """
+        try:
+            me = await self.api.get_me()
+            if poll:
+                await self.api.delete_webhook()
+        except ZaloApiError as exc:
+            raise start_error(exc, self.api.base_url) from None
         self.bot_name = str(me.get("account_name") or me.get("name") or "") or None
         if poll:
-            await self.api.delete_webhook()
             self._task = asyncio.create_task(self._poll_forever(), name="zalo-polling")
         else:
             self._task = asyncio.create_task(
@@ -327,9 +356,13 @@ class ZaloChannel:
         log.info("Zalo bot %s is %s", self.bot_name or "?", "polling" if poll else "ready")
 
     async def register_webhook(self, url: str) -> None:
+        """Ask Zalo to post updates to ``url``; a refusal is a :class:`WebhookRefused`."""
         if not self._webhook_secret:
             raise ValueError("a webhook needs a secret token")
-        await self.api.set_webhook(url, self._webhook_secret)
+        try:
+            await self.api.set_webhook(url, self._webhook_secret)
+        except ZaloApiError as exc:
+            raise start_error(exc, self.api.base_url) from None
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop listening; webhook updates already acknowledged get ``grace`` seconds."""
@@ -466,6 +499,22 @@ class ZaloChannel:
                 raise error from exc
 
 
+def start_error(exc: ZaloApiError, api_base_url: str) -> ChannelStartError:
+    """The setting to blame for a call that failed while starting."""
+    if exc.status is None:  # no answer at all: refused, timed out, name not found …
+        return ApiUnreachable(
+            API_VARIABLE, "Zalo", api_base_url, exc.detail, timed_out=exc.timed_out
+        )
+    if exc.server_busy:
+        return ApiServerError(API_VARIABLE, "Zalo", api_base_url, exc.detail)
+    if not exc.bot_api_answer:  # a web page, a proxy's error page
+        return NotABotApi(API_VARIABLE, "Zalo", api_base_url, f"HTTP {exc.status}")
+    if exc.method == "setWebhook":
+        return WebhookRefused(WEBHOOK_URL_VARIABLE, "Zalo", exc.detail)
+    # getMe (or deleteWebhook) refused: Zalo does not know this token.
+    return TokenRefused(TOKEN_VARIABLE, "Zalo", f"Zalo trả lời: {exc.detail}")
+
+
 def _reply_retry_delay(exc: Exception) -> float | None:
     """Retry a reply Zalo refused for now (429, 5xx); not one that timed out (it may have
     arrived) nor a refused token."""
@@ -480,7 +529,10 @@ def webhook_path(url: str) -> str:
 async def serve_webhook(
     channel: ZaloChannel, *, host: str, port: int, path: str
 ) -> Callable[[], Awaitable[None]]:
-    """Serve Zalo's webhook POSTs on host:port/path; returns a function that stops serving."""
+    """Serve Zalo's webhook POSTs on host:port/path; returns a function that stops serving.
+
+    Raises :class:`ListenFailed` when it cannot listen there.
+    """
     from aiohttp import web
 
     async def receive(request: web.Request) -> web.Response:
@@ -491,6 +543,10 @@ async def serve_webhook(
     app.router.add_post(path, receive)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:  # the port is taken, the address is not this machine's …
+        await runner.cleanup()
+        raise ListenFailed(LISTEN_VARIABLE, host, port, exc.strerror or str(exc)) from None
     log.info("Zalo webhook listening on %s:%d%s", host, port, path)
     return runner.cleanup

@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import SecretStr
 
 from bot.app import Service, build_service, utc_now
 from bot.config import Settings
@@ -40,7 +41,7 @@ async def telegram_api() -> AsyncIterator[FakeTelegramBotApi]:
 
 @pytest.fixture
 def settings(tmp_path: Path, telegram_api: FakeTelegramBotApi) -> Settings:
-    return Settings(
+    return Settings.for_tests(
         database_url=f"sqlite:///{tmp_path / 'nhacviec.db'}",
         plan_file=SEED_PLAN_FILE,
         timezone=ZoneInfo("Asia/Ho_Chi_Minh"),
@@ -122,11 +123,12 @@ async def zalo_api() -> AsyncIterator[FakeZaloBotApi]:
 @pytest.fixture
 def both_channels(settings: Settings, zalo_api: FakeZaloBotApi) -> Settings:
     """Telegram and Zalo side by side, with a coordinator on each."""
-    return replace(
-        settings,
-        zalo_bot_token=ZALO_TOKEN,
-        zalo_api_base_url=zalo_api.base_url,
-        coordinator_zalo_ids=frozenset({ZALO_COORDINATOR}),
+    return settings.model_copy(
+        update={
+            "zalo_bot_token": SecretStr(ZALO_TOKEN),  # model_copy does not validate: the type
+            "zalo_api_base_url": zalo_api.base_url,
+            "coordinator_zalo_ids": frozenset({ZALO_COORDINATOR}),
+        }
     )
 
 

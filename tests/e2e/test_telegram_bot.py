@@ -369,4 +369,4 @@ async def test_the_token_never_reaches_the_log_even_at_debug_level(
     log = stream.getvalue()
     assert "getUpdates" in log  # PTB logged its requests…
     assert settings.telegram_bot_token is not None
-    assert settings.telegram_bot_token not in log  # …without the token
+    assert settings.telegram_bot_token.get_secret_value() not in log  # …without the token

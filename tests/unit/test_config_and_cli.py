@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -16,14 +15,14 @@ import zoneinfo
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import pytest
-from telegram.error import TimedOut
 
 import bot.cli
-from bot.channels.zalo import ZaloApiError
-from bot.cli import main, startup_problem, warn_without_coordinators
-from bot.config import ConfigError, Settings, load_settings
+from bot.channels.errors import ApiServerError, ListenFailed
+from bot.cli import main, warn_without_coordinators
+from bot.config import VARIABLES, ConfigError, Settings, load_settings
 from bot.logs import RedactingFormatter, configure_logging
 from tests.conftest import REPO, SEED_PLAN_FILE
 
@@ -31,56 +30,97 @@ TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 DB_PASSWORD = "Hunter2-db-secret"
 
 
-def env(**values: str) -> dict[str, str]:
-    return {"PLAN_FILE": str(SEED_PLAN_FILE), **values}
+class Load(Protocol):
+    def __call__(self, env_file: Path | None = None, /, **values: str) -> Settings: ...
 
 
-def test_defaults_run_a_console_bot_on_sqlite() -> None:
-    settings = load_settings(env(), env_file=None)
+@pytest.fixture
+def load(monkeypatch: pytest.MonkeyPatch) -> Load:
+    """load_settings() as the service calls it, from a process environment holding PLAN_FILE
+    and ``values`` only, and ``env_file`` (none by default)."""
+    for variable in VARIABLES.values():
+        monkeypatch.delenv(variable, raising=False)
+
+    def load(env_file: Path | None = None, /, **values: str) -> Settings:
+        for variable, value in {"PLAN_FILE": str(SEED_PLAN_FILE), **values}.items():
+            monkeypatch.setenv(variable, value)
+        return load_settings(env_file=env_file)
+
+    return load
+
+
+def test_defaults_run_a_console_bot_on_sqlite(load: Load) -> None:
+    settings = load()
     assert settings.database_url == "sqlite:///data/nhacviec.db"
     assert settings.telegram_bot_token is None
+    assert settings.calendar_file is None
     assert settings.timezone.key == "Asia/Ho_Chi_Minh"
     assert settings.invite_ttl == timedelta(days=7)
 
 
-def test_the_env_example_copied_as_is_gives_the_defaults() -> None:
+def test_the_env_example_copied_as_is_gives_the_defaults(load: Load) -> None:
     """`cp .env.example .env` must start the service: empty values mean "not set"."""
-    assert load_settings({}, env_file=REPO / ".env.example") == load_settings({}, env_file=None)
+    assert load(REPO / ".env.example") == load()
 
 
 def test_every_variable_is_in_the_env_example_and_the_readme() -> None:
-    source = (REPO / "bot" / "config.py").read_text(encoding="utf-8")
-    variables = set(re.findall(r'get\("([A-Z_]+)"\)', source))
-    assert "TELEGRAM_BOT_TOKEN" in variables and "ZALO_WEBHOOK_SECRET" in variables
+    variables = set(VARIABLES.values())
+    assert "TELEGRAM_BOT_TOKEN" in variables and "CALENDAR_FILE" in variables
     example = (REPO / ".env.example").read_text(encoding="utf-8")
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert {v for v in variables if f"\n{v}=" not in example} == set()
     assert {v for v in variables if f"`{v}`" not in readme} == set()
 
 
-def test_values_are_parsed(tmp_path: Path) -> None:
-    settings = load_settings(
-        env(
-            TELEGRAM_BOT_TOKEN=TOKEN,
-            TELEGRAM_API_BASE_URL="http://127.0.0.1:8081/",
-            COORDINATOR_TELEGRAM_IDS="111, 222;333",
-            DATABASE_URL="postgresql://u:p@db/nhacviec",
-            INVITE_TTL_DAYS="3",
-        ),
-        env_file=None,
+def test_values_are_parsed(load: Load, tmp_path: Path) -> None:
+    calendar = tmp_path / "ngay-nghi.yaml"
+    calendar.write_text("days_off: []\n", encoding="utf-8")
+    settings = load(
+        TELEGRAM_BOT_TOKEN=f" {TOKEN} ",
+        TELEGRAM_API_BASE_URL="http://127.0.0.1:8081/",
+        COORDINATOR_TELEGRAM_IDS="111, 222;333",
+        COORDINATOR_ZALO_IDS="abc,def",
+        DATABASE_URL=f"postgresql://u:{DB_PASSWORD}@db/nhacviec",
+        INVITE_TTL_DAYS="3",
+        ZALO_WEBHOOK_LISTEN="127.0.0.1:9000",
+        CALENDAR_FILE=str(calendar),
+        LOG_LEVEL="debug",
     )
+    assert settings.telegram_bot_token is not None
+    assert settings.telegram_bot_token.get_secret_value() == TOKEN
     assert settings.telegram_api_base_url == "http://127.0.0.1:8081"
     assert settings.coordinator_telegram_ids == frozenset({111, 222, 333})
+    assert settings.coordinator_zalo_ids == frozenset({"abc", "def"})
     assert settings.invite_ttl == timedelta(days=3)
-    assert TOKEN not in repr(settings)
+    assert settings.zalo_webhook_listen == ("127.0.0.1", 9000)
+    assert settings.calendar_file == calendar
+    assert settings.log_level == "DEBUG"
+    assert TOKEN not in repr(settings) and DB_PASSWORD not in repr(settings)
+    assert "postgresql://u:***@db/nhacviec" in repr(settings)
+    assert set(settings.secrets) == {TOKEN, DB_PASSWORD}
 
 
-def test_the_environment_wins_over_the_env_file(tmp_path: Path) -> None:
+def test_the_environment_wins_over_the_env_file(load: Load, tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
-    env_file.write_text("INVITE_TTL_DAYS=5\nLOG_LEVEL=debug\n", encoding="utf-8")
-    settings = load_settings(env(INVITE_TTL_DAYS="9"), env_file=env_file)
+    env_file.write_text(
+        "INVITE_TTL_DAYS=5\nLOG_LEVEL=debug\nOTHER_PROGRAM_SETTING=1\n", encoding="utf-8"
+    )
+    settings = load(env_file, INVITE_TTL_DAYS="9")
     assert settings.invite_ttl == timedelta(days=9)
     assert settings.log_level == "DEBUG"
+
+
+def test_settings_for_tests_read_neither_the_environment_nor_a_dot_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("INVITE_TTL_DAYS=5\n", encoding="utf-8")
+    settings = Settings.for_tests(plan_file=SEED_PLAN_FILE)
+    assert settings.telegram_bot_token is None
+    assert settings.invite_ttl == timedelta(days=7)
+    with pytest.raises(ValueError, match="databse_url"):  # a misspelt field is refused
+        Settings.for_tests(plan_file=SEED_PLAN_FILE, databse_url="sqlite://")
 
 
 @pytest.mark.parametrize(
@@ -95,13 +135,35 @@ def test_the_environment_wins_over_the_env_file(tmp_path: Path) -> None:
         ("TZ", "Asia/Hanoi_Nope", "múi giờ"),
         ("INVITE_TTL_DAYS", "0", "từ 1 đến 365"),
         ("LOG_LEVEL", "LOUD", "DEBUG"),
+        ("CALENDAR_FILE", "/nowhere/ngay-nghi.yaml", "không tìm thấy tệp lịch nghỉ"),
+        ("COORDINATOR_ZALO_IDS", "abc,!", "'!' không phải mã người dùng Zalo"),
+        ("ZALO_BOT_TOKEN", "short", "mã bot Zalo không hợp lệ"),
+        ("ZALO_WEBHOOK_URL", "http://example.org/hook", "https://"),
+        ("ZALO_WEBHOOK_SECRET", "short", "từ 8 đến 256"),
+        ("ZALO_WEBHOOK_LISTEN", "8080", "máy:cổng"),
     ],
 )
-def test_a_bad_value_names_the_variable(variable: str, value: str, expected: str) -> None:
+def test_a_bad_value_names_the_variable(
+    load: Load, variable: str, value: str, expected: str
+) -> None:
     with pytest.raises(ConfigError) as caught:
-        load_settings(env(**{variable: value}), env_file=None)
+        load(**{variable: value})
     assert caught.value.variable == variable
     assert expected in caught.value.message
+
+
+def test_a_webhook_needs_its_secret(load: Load) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(ZALO_WEBHOOK_URL="https://example.org/hook")
+    assert caught.value.variable == "ZALO_WEBHOOK_SECRET"
+    assert caught.value.message == "bắt buộc khi đặt ZALO_WEBHOOK_URL"
+
+
+def test_a_malformed_token_is_not_repeated(load: Load) -> None:
+    malformed = "123456789:short-and-secret"
+    with pytest.raises(ConfigError) as caught:
+        load(TELEGRAM_BOT_TOKEN=malformed)
+    assert malformed not in str(caught.value) and caught.value.__cause__ is None
 
 
 def run_cli(*args: str, extra_env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -256,77 +318,51 @@ def test_an_unusable_database_is_one_line_without_the_password(
 
 
 def settings_with(**values: object) -> Settings:
-    base: dict[str, object] = {
-        "plan_file": SEED_PLAN_FILE,
-        "telegram_api_base_url": "http://127.0.0.1:9",
-        "zalo_api_base_url": "http://127.0.0.1:9",
-    }
-    return Settings(**(base | values))  # type: ignore[arg-type]
+    return Settings.for_tests(plan_file=SEED_PLAN_FILE, **values)
 
 
-def serve_webhook() -> None:
-    """Named like bot.channels.zalo.serve_webhook: where a refused port is raised from."""
-    raise OSError(98, "Address already in use")
-
-
-def webhook_port_taken() -> OSError:
-    try:
-        serve_webhook()
-    except OSError as exc:
-        return exc
-    raise AssertionError("unreachable")
-
-
+@pytest.mark.usefixtures("process_state")
 @pytest.mark.parametrize(
-    ("exc", "variable", "expected"),
+    ("failure", "status", "line"),
     [
-        (TimedOut(), "TELEGRAM_API_BASE_URL", "không trả lời kịp (Timed out)"),
         (
-            ZaloApiError("getMe: ReadTimeout: ", status=None),
-            "ZALO_API_BASE_URL",
-            "máy chủ Zalo http://127.0.0.1:9 không trả lời kịp (ReadTimeout)",
+            ApiServerError("TELEGRAM_API_BASE_URL", "Telegram", "http://x", f"echo {TOKEN}\n…"),
+            2,
+            "nhacviec: lỗi cấu hình TELEGRAM_API_BASE_URL: máy chủ Telegram http://x báo lỗi "
+            "(echo *** …)",
         ),
         (
-            ZaloApiError("getMe: HTTP 502, not a JSON answer", status=502),
-            "ZALO_API_BASE_URL",
-            "báo lỗi (HTTP 502, not a JSON answer)",
+            ListenFailed("ZALO_WEBHOOK_LISTEN", "0.0.0.0", 8080, "address already in use"),
+            2,
+            "nhacviec: lỗi cấu hình ZALO_WEBHOOK_LISTEN: không mở được 0.0.0.0:8080 để nhận "
+            "webhook (address already in use)",
         ),
-        (
-            ZaloApiError("getMe: HTTP 404, not a JSON answer", status=404),
-            "ZALO_API_BASE_URL",
-            "không trả lời như một máy chủ Zalo Bot API (HTTP 404)",
-        ),
-        (
-            ZaloApiError("getMe: HTTP 200, 401: Unauthorized", status=200, error_code=401),
-            "ZALO_BOT_TOKEN",
-            "Zalo từ chối mã bot",
-        ),
-        (
-            ZaloApiError(
-                "setWebhook: HTTP 400, 400: url invalid",
-                status=400,
-                error_code=400,
-                method="setWebhook",
-            ),
-            "ZALO_WEBHOOK_URL",
-            "Zalo từ chối địa chỉ webhook (HTTP 400, 400: url invalid)",
-        ),
-        (webhook_port_taken(), "ZALO_WEBHOOK_LISTEN", "không mở được 0.0.0.0:8080"),
+        (OSError(98, "Address already in use"), 1, None),  # not from a channel: a bug
     ],
+    ids=["channel-start-error", "listen-failed", "other-oserror"],
 )
-def test_start_up_failures_name_the_variable_to_fix(
-    exc: Exception, variable: str, expected: str
+def test_a_channel_that_cannot_start_is_one_line_other_failures_are_bugs(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    failure: Exception,
+    status: int,
+    line: str | None,
 ) -> None:
-    problem = startup_problem(exc, settings_with())
-    assert problem is not None
-    assert problem.variable == variable
-    assert expected in problem.message
-    assert "\n" not in problem.message
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("COORDINATOR_TELEGRAM_IDS", "1")
+    monkeypatch.setattr(bot.cli, "check_database", lambda settings: None)
 
+    async def failing_service(settings: Settings) -> None:
+        raise failure
 
-def test_other_failures_are_not_blamed_on_a_setting() -> None:
-    assert startup_problem(RuntimeError("a bug"), settings_with()) is None
-    assert startup_problem(OSError(98, "Address already in use"), settings_with()) is None
+    monkeypatch.setattr("bot.app.run_service", failing_service)
+    assert main(["run"]) == status
+    err = capsys.readouterr().err
+    assert TOKEN not in err
+    if line is not None:
+        assert err.strip().splitlines() == [line]
+    else:
+        assert "Traceback" in err
 
 
 @pytest.mark.usefixtures("process_state")
@@ -407,36 +443,36 @@ def zone_file(key: str) -> Path:
 
 
 @pytest.mark.parametrize("value", ["Asia/Tokyo", ":Asia/Tokyo"])
-def test_tz_takes_a_name_with_or_without_the_posix_colon(value: str) -> None:
-    assert load_settings(env(TZ=value), env_file=None).timezone.key == "Asia/Tokyo"
+def test_tz_takes_a_name_with_or_without_the_posix_colon(load: Load, value: str) -> None:
+    assert load(TZ=value).timezone.key == "Asia/Tokyo"
 
 
 @pytest.mark.parametrize("colon", [":", ""])
-def test_tz_takes_the_path_of_a_file_in_the_zone_database(colon: str) -> None:
+def test_tz_takes_the_path_of_a_file_in_the_zone_database(load: Load, colon: str) -> None:
     path = zone_file("Asia/Tokyo")
-    assert load_settings(env(TZ=f"{colon}{path}"), env_file=None).timezone.key == "Asia/Tokyo"
+    assert load(TZ=f"{colon}{path}").timezone.key == "Asia/Tokyo"
 
 
-def test_tz_colon_path_follows_a_link_into_the_zone_database(tmp_path: Path) -> None:
+def test_tz_colon_path_follows_a_link_into_the_zone_database(load: Load, tmp_path: Path) -> None:
     """TZ=:/etc/localtime, as some hosts set it: the zone the link names."""
     localtime = tmp_path / "localtime"
     localtime.symlink_to(zone_file("Asia/Tokyo"))
-    settings = load_settings(env(TZ=f":{localtime}"), env_file=None)
+    settings = load(TZ=f":{localtime}")
     assert settings.timezone.key == "Asia/Tokyo"
 
 
-def test_tz_colon_path_reads_a_copied_zone_file(tmp_path: Path) -> None:
+def test_tz_colon_path_reads_a_copied_zone_file(load: Load, tmp_path: Path) -> None:
     localtime = tmp_path / "localtime"
     shutil.copyfile(zone_file("Asia/Tokyo"), localtime)
-    zone = load_settings(env(TZ=f":{localtime}"), env_file=None).timezone
+    zone = load(TZ=f":{localtime}").timezone
     assert zone.utcoffset(datetime(2021, 3, 8, tzinfo=UTC)) == timedelta(hours=9)
 
 
 @pytest.mark.parametrize("target", ["missing", "not-a-zone"])
-def test_tz_colon_path_to_no_zone_file_is_refused(tmp_path: Path, target: str) -> None:
+def test_tz_colon_path_to_no_zone_file_is_refused(load: Load, tmp_path: Path, target: str) -> None:
     (tmp_path / "not-a-zone").write_text("hello", encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
-        load_settings(env(TZ=f":{tmp_path / target}"), env_file=None)
+        load(TZ=f":{tmp_path / target}")
     assert caught.value.variable == "TZ"
     assert "không đọc được tệp múi giờ" in caught.value.message
 

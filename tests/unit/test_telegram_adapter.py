@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import unicodedata
 
+import httpx
 import pytest
 from telegram.error import (
     BadRequest,
     Forbidden,
+    InvalidToken,
     NetworkError,
     RetryAfter,
     TelegramError,
     TimedOut,
 )
 
-from bot.channels.telegram import TEXT_LIMIT, delivery_error, keyboard
+from bot.channels.errors import (
+    ApiServerError,
+    ApiUnreachable,
+    ChannelStartError,
+    NotABotApi,
+    TokenRefused,
+)
+from bot.channels.telegram import TEXT_LIMIT, delivery_error, keyboard, start_error
 from bot.channels.text import split_text, utf16_length
 from scheduler.messages import Button
 from scheduler.messenger import PermanentDeliveryError, RecipientUnreachable, TransientDeliveryError
@@ -97,3 +106,85 @@ def test_delivery_errors_are_classified(error: TelegramError, kind: type[Excepti
     assert isinstance(classified, kind)
     if isinstance(error, RetryAfter):
         assert isinstance(classified, TransientDeliveryError) and classified.retry_after == 7
+
+
+# --- start-up: what a failed getMe blames ---------------------------------------------------
+
+API = "http://127.0.0.1:9"
+REFUSED = b'{"ok":false,"error_code":401,"description":"Unauthorized"}'
+
+
+def caused_by(exc: TelegramError, cause: Exception) -> TelegramError:
+    exc.__cause__ = cause  # as PTB raises it: ``raise NetworkError(…) from err``
+    return exc
+
+
+@pytest.mark.parametrize(
+    ("exc", "answer", "kind", "variable", "reason"),
+    [
+        (
+            TimedOut(),
+            None,
+            ApiUnreachable,
+            "TELEGRAM_API_BASE_URL",
+            f"máy chủ Telegram {API} không trả lời kịp (Timed out)",
+        ),
+        (
+            caused_by(
+                NetworkError("httpx.ConnectError: All connection attempts failed"),
+                httpx.ConnectError("All connection attempts failed"),
+            ),
+            None,
+            ApiUnreachable,
+            "TELEGRAM_API_BASE_URL",
+            f"không kết nối được máy chủ Telegram {API} "
+            "(ConnectError: All connection attempts failed)",
+        ),
+        (
+            InvalidToken("The token `…` was rejected by the server."),
+            (401, REFUSED),
+            TokenRefused,
+            "TELEGRAM_BOT_TOKEN",
+            "Telegram từ chối mã bot (sai hoặc đã bị thu hồi); lấy mã mới từ @BotFather",
+        ),
+        (
+            InvalidToken("The token `…` was rejected by the server."),
+            (404, b"<html>Not here</html>"),
+            NotABotApi,
+            "TELEGRAM_API_BASE_URL",
+            f"{API} không trả lời như một máy chủ Telegram Bot API (Not Found (404))",
+        ),
+        (
+            NetworkError("Bad Gateway (502). Parsing the server response b'<html>' failed"),
+            (502, b"<html>Bad gateway</html>"),
+            ApiServerError,
+            "TELEGRAM_API_BASE_URL",
+            f"máy chủ Telegram {API} báo lỗi (Bad Gateway (502))",
+        ),
+        (
+            NetworkError("Internal Server Error: restarting"),
+            (500, b'{"ok":false,"error_code":500,"description":"Internal Server Error"}'),
+            ApiServerError,
+            "TELEGRAM_API_BASE_URL",
+            f"máy chủ Telegram {API} báo lỗi (Internal Server Error: restarting)",
+        ),
+    ],
+    ids=["timed-out", "refused", "token-refused", "web-page-404", "proxy-502", "server-500"],
+)
+def test_a_failed_get_me_names_the_setting_to_fix(
+    exc: TelegramError,
+    answer: tuple[int, bytes] | None,
+    kind: type[ChannelStartError],
+    variable: str,
+    reason: str,
+) -> None:
+    problem = start_error(exc, answer, API)
+    assert isinstance(problem, kind)
+    assert (problem.variable, problem.reason) == (variable, reason)
+
+
+@pytest.mark.parametrize(
+    "exc", [BadRequest("Bad Request: method not found"), RetryAfter(3), TelegramError("?")]
+)
+def test_other_get_me_failures_blame_no_setting(exc: TelegramError) -> None:
+    assert start_error(exc, (400, b'{"ok":false}'), API) is None

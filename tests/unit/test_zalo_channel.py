@@ -5,12 +5,22 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import httpx
 import pytest
 
+from bot.channels.errors import (
+    ApiServerError,
+    ApiUnreachable,
+    ChannelStartError,
+    ListenFailed,
+    NotABotApi,
+    TokenRefused,
+    WebhookRefused,
+)
 from bot.channels.zalo import (
     SECRET_HEADER,
     ZaloApiError,
@@ -18,6 +28,7 @@ from bot.channels.zalo import (
     ZaloChannel,
     event_from_update,
     render,
+    serve_webhook,
 )
 from bot.dialog.events import Button, DialogResult, DocumentReply, IncomingEvent, TextReply
 from scheduler.messages import OutgoingMessage
@@ -436,3 +447,118 @@ async def test_stopping_finishes_a_webhook_update_already_acknowledged(
         await zalo.stop(grace=5)
     assert [e.text for e in core.events] == ["Báo cáo gửi lúc tắt máy"]
     assert [m.text for m in zalo_api.bot_messages(USER)] == ["Đã nhận."]
+
+
+# --- start-up: the adapter says which setting is to blame ----------------------------------
+
+API = "http://zalo.invalid"
+
+
+def timed_out(request: httpx.Request) -> httpx.Response:
+    raise httpx.ReadTimeout("", request=request)
+
+
+def refused(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("All connection attempts failed", request=request)
+
+
+def answering(status: int, **body: object) -> Callable[[httpx.Request], httpx.Response]:
+    def zalo(request: httpx.Request) -> httpx.Response:
+        if "json" in body:
+            return httpx.Response(status, json=body["json"])
+        return httpx.Response(status, text=str(body.get("text", "")))
+
+    return zalo
+
+
+@pytest.mark.parametrize(
+    ("zalo", "kind", "variable", "reason"),
+    [
+        (
+            timed_out,
+            ApiUnreachable,
+            "ZALO_API_BASE_URL",
+            f"máy chủ Zalo {API} không trả lời kịp (ReadTimeout)",
+        ),
+        (
+            refused,
+            ApiUnreachable,
+            "ZALO_API_BASE_URL",
+            f"không kết nối được máy chủ Zalo {API} (ConnectError: All connection attempts failed)",
+        ),
+        (
+            answering(502, text="<html>Bad gateway</html>"),
+            ApiServerError,
+            "ZALO_API_BASE_URL",
+            f"máy chủ Zalo {API} báo lỗi (HTTP 502, not a JSON answer)",
+        ),
+        (
+            answering(404, text="<html>Not here</html>"),
+            NotABotApi,
+            "ZALO_API_BASE_URL",
+            f"{API} không trả lời như một máy chủ Zalo Bot API (HTTP 404)",
+        ),
+        (
+            answering(200, json={"ok": False, "error_code": 401, "description": "Unauthorized"}),
+            TokenRefused,
+            "ZALO_BOT_TOKEN",
+            "Zalo từ chối mã bot (sai hoặc đã bị thu hồi); "
+            "Zalo trả lời: HTTP 200, 401: Unauthorized",
+        ),
+    ],
+    ids=["timed-out", "refused", "proxy-502", "web-page-404", "token-refused"],
+)
+async def test_a_failed_start_names_the_setting_to_fix(
+    zalo: Callable[[httpx.Request], httpx.Response],
+    kind: type[ChannelStartError],
+    variable: str,
+    reason: str,
+    recorder: Recorder,
+) -> None:
+    channel = ZaloChannel(
+        token=DEFAULT_TOKEN,
+        api_base_url=API,
+        on_event=recorder,
+        transport=httpx.MockTransport(zalo),
+    )
+    try:
+        with pytest.raises(kind) as caught:
+            await channel.start()
+    finally:
+        await channel.stop()
+    assert (caught.value.variable, caught.value.reason) == (variable, reason)
+    assert DEFAULT_TOKEN not in str(caught.value) and caught.value.__cause__ is None
+
+
+async def test_a_refused_webhook_address_is_blamed_on_the_webhook_url(
+    zalo_api: FakeZaloBotApi, recorder: Recorder
+) -> None:
+    zalo_api.fail_next("setWebhook", status=400, description="url invalid")
+    channel = ZaloChannel(
+        token=DEFAULT_TOKEN,
+        api_base_url=zalo_api.base_url,
+        on_event=recorder,
+        webhook_secret=SECRET,
+    )
+    await channel.start(poll=False)
+    try:
+        with pytest.raises(WebhookRefused) as caught:
+            await channel.register_webhook("https://bot.example.org/zalo")
+    finally:
+        await channel.stop()
+    assert caught.value.variable == "ZALO_WEBHOOK_URL"
+    assert caught.value.reason == "Zalo từ chối địa chỉ webhook (HTTP 400, 400: url invalid)"
+
+
+async def test_a_webhook_port_already_taken_is_blamed_on_the_listen_address(
+    channel: ZaloChannel,
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ListenFailed) as caught:
+            await serve_webhook(channel, host="127.0.0.1", port=port, path="/zalo")
+    assert caught.value.variable == "ZALO_WEBHOOK_LISTEN"
+    assert caught.value.reason.startswith(f"không mở được 127.0.0.1:{port} để nhận webhook (")
+    assert "address already in use" in caught.value.reason
