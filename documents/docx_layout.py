@@ -47,6 +47,11 @@ class StyleSpec:
     outline: int | None = None  # the level in Word's navigation pane
     keep_with_next: bool = False
 
+    @property
+    def style_id(self) -> str | None:
+        """The id python-docx gives the style (the name without spaces); None for Normal."""
+        return None if self.name == "Normal" else self.name.replace(" ", "")
+
 
 # The report's paragraph styles; tests find the headings by these names.
 BODY = StyleSpec("Normal")
@@ -125,7 +130,7 @@ def set_up(document: DocxDocument) -> None:
     _set_language(normal)
     for spec in STYLES:
         style = document.styles.add_style(spec.name, WD_STYLE_TYPE.PARAGRAPH)
-        assert isinstance(style, ParagraphStyle)
+        assert isinstance(style, ParagraphStyle) and style.style_id == spec.style_id
         style.base_style = normal
         style.quick_style = True
         _apply(style, spec)
@@ -137,7 +142,7 @@ def _number_pages(document: DocxDocument) -> None:
     section = document.sections[0]
     section.different_first_page_header_footer = True
     paragraph = section.header.paragraphs[0]
-    paragraph.style = document.styles[CENTERED.name]
+    paragraph._p.get_or_add_pPr().style = CENTERED.style_id
     run = paragraph.add_run()
     for kind, text in (("begin", None), (None, "PAGE"), ("separate", None), ("end", None)):
         if kind is None:
@@ -148,6 +153,18 @@ def _number_pages(document: DocxDocument) -> None:
             element = OxmlElement("w:fldChar")
             element.set(qn("w:fldCharType"), kind)
         run._r.append(element)
+
+
+def paragraph_in(container: Container, style: StyleSpec = BODY) -> Paragraph:
+    """A new empty paragraph of ``style``.
+
+    The style is set by its id: python-docx looks a style up by name through every latent
+    style of the template, some 3 ms a paragraph, which made a 1,000-unit report take 35 s.
+    """
+    paragraph = container.add_paragraph()
+    if style.style_id is not None:
+        paragraph._p.get_or_add_pPr().style = style.style_id
+    return paragraph
 
 
 def write(
@@ -161,7 +178,7 @@ def write(
     size: int | None = None,
 ) -> Paragraph:
     """A paragraph of ``template`` filled with ``values``; the named fields set in italic/bold."""
-    paragraph = container.add_paragraph(style=style.name)
+    paragraph = paragraph_in(container, style)
     for literal, field, _, _ in string.Formatter().parse(template):
         pieces = [(literal, "")]
         if field is not None:
@@ -181,7 +198,7 @@ def write(
 
 def rule(container: Container, length: Length, width: Length, *, after: int = 0) -> Paragraph:
     """A horizontal line of ``length`` centred in a block ``width`` wide (a bottom border)."""
-    paragraph = container.add_paragraph(style=CENTERED.name)
+    paragraph = paragraph_in(container, CENTERED)
     border = OxmlElement("w:pBdr")
     bottom = OxmlElement("w:bottom")
     for key, value in (("val", "single"), ("sz", "6"), ("space", "1"), ("color", "000000")):

@@ -31,6 +31,7 @@ from documents.docx_layout import (
     UNIT,
     drop_empty_first,
     keep_rows_whole,
+    paragraph_in,
     repeat_header_row,
     rest_of_line,
     rule,
@@ -360,7 +361,7 @@ def _signature(document: DocxDocument, data: ConsolidatedReport) -> None:
     for line in (labels.SIGNER_ON_BEHALF, labels.SIGNER_TITLE):
         write(signer, line, CENTERED, size=14).runs[0].bold = True
     for _ in range(4):
-        signer.add_paragraph(style=CENTERED.name)
+        paragraph_in(signer, CENTERED)
     write(signer, labels.SIGNER_NAME, CENTERED, size=14).runs[0].bold = True
     for cell in (recipients, signer):
         drop_empty_first(cell)

@@ -53,14 +53,24 @@ class _Rows:
         self.sheet = cast(Worksheet, sheet)
         self.row = 0
 
-    def append(self, values: Sequence[Any], *, bold: bool = False) -> int:
+    def append(
+        self,
+        values: Sequence[Any],
+        *,
+        bold: bool = False,
+        colours: Sequence[str | None] = (),
+    ) -> int:
+        """Append a row (bold, or each cell filled with its colour); return its number."""
         cells: list[Any] = []
-        for value in values:
+        for index, value in enumerate(values):
             cell = WriteOnlyCell(self.sheet, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # text from users stays text, even when it starts with "="
             if bold:
                 cell.font = BOLD
+            colour = colours[index] if index < len(colours) else None
+            if colour:
+                cell.fill = PatternFill("solid", fgColor=colour.lstrip("#").upper())
             cells.append(cell)
         self.sheet.append(cells)
         self.row += 1
@@ -71,19 +81,6 @@ class _Rows:
         self.sheet.add_chart(chart, f"{CHART_COLUMN}{first}")
         while self.row < first + int(chart.height / ROW_CM) + 1:
             self.append([])
-
-    def filled(self, values: Sequence[tuple[Any, str | None]]) -> int:
-        """A row whose cells each have a fill colour (or none)."""
-        cells = []
-        for value, colour in values:
-            cell = WriteOnlyCell(self.sheet, value=value)
-            cell.data_type = "s" if isinstance(value, str) else cell.data_type
-            if colour:
-                cell.fill = PatternFill("solid", fgColor=colour.lstrip("#").upper())
-            cells.append(cell)
-        self.sheet.append(cells)
-        self.row += 1
-        return self.row
 
 
 def add_chart_sheet(
@@ -139,9 +136,8 @@ def _state_block(rows: _Rows, matrix: StateMatrix) -> None:
     """The unit × period table, each cell filled with its state's colour (the heat map)."""
     rows.append([labels.SHEET_UNIT, *matrix.periods], bold=True)
     for unit, states in zip(matrix.units, matrix.rows, strict=True):
-        cells: list[tuple[Any, str | None]] = [(unit.label, None)]
-        cells += [(labels.STATE_LABELS[state], STATE_COLOURS[state]) for state in states]
-        rows.filled(cells)
+        names = [labels.STATE_LABELS[state] for state in states]
+        rows.append([unit.label, *names], colours=[None, *(STATE_COLOURS[s] for s in states)])
 
 
 def _indicator_block(
