@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: install run test lint reformat typecheck unit bench schedule check-plan clean
+.PHONY: install run test lint reformat typecheck unit bench schedule check-plan docs-examples clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ schedule: install
 
 check-plan: install
 	$(BIN)/nhacviec check-plan plans/*.yaml
+
+## The pictures in docs/ (charts, the report's first page), from the seed plan and test reports.
+docs-examples: install
+	$(BIN)/python -m tests.fixtures.docs_examples docs
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
