@@ -17,7 +17,7 @@ from scheduler.messenger import ButtonRows
 from scheduler.outbox import outbox_message
 from scheduler.policy import ReminderKind, ReminderOccurrence
 from storage import queries
-from storage.models import Agency, OutboxMessage, Plan
+from storage.models import Agency, Campaign, OutboxMessage, Plan
 
 CHECKIN_WINDOW = timedelta(days=7)
 
@@ -121,15 +121,18 @@ def messages_for_occurrence(
             now=now,
         )
 
-    if kind in (ReminderKind.CAMPAIGN_KICKOFF, ReminderKind.CAMPAIGN_CHECKIN):
-        campaign = next(
-            (
-                c
-                for c in queries.campaigns(session, plan_id=plan.id)
-                if c.code == occurrence.subject
-            ),
-            None,
+    if kind == ReminderKind.CAMPAIGN_CLOSING:
+        return _closing_messages(
+            session,
+            plan=plan,
+            occurrence=occurrence,
+            reporting=reporting,
+            coordinator=coordinator,
+            now=now,
         )
+
+    if kind in (ReminderKind.CAMPAIGN_KICKOFF, ReminderKind.CAMPAIGN_CHECKIN):
+        campaign = _campaign(session, plan=plan, code=occurrence.subject)
         if campaign is None:
             return []
         open_deadline = queries.next_open_deadline(session, plan=plan, now=now)
@@ -180,6 +183,43 @@ def messages_for_occurrence(
         )
         for address in coordinators
     ]
+
+
+def _campaign(session: Session, *, plan: Plan, code: str | None) -> Campaign | None:
+    assert plan.id is not None
+    return next((c for c in queries.campaigns(session, plan_id=plan.id) if c.code == code), None)
+
+
+def _closing_messages(
+    session: Session,
+    *,
+    plan: Plan,
+    occurrence: ReminderOccurrence,
+    reporting: Sequence[Agency],
+    coordinator: str,
+    now: datetime,
+) -> list[OutboxMessage]:
+    """A campaign run ends: agencies that have not sent its result report are asked for it."""
+    assert plan.id is not None
+    campaign = _campaign(session, plan=plan, code=occurrence.subject)
+    result = None
+    if occurrence.period is not None:
+        result = queries.deadline_by_code(session, plan_id=plan.id, code=occurrence.period)
+    if campaign is None or result is None or result.id is None:
+        return []
+    reported = queries.agencies_reported(session, deadline_id=result.id)
+    return messages_to_agencies(
+        session,
+        plan=plan,
+        key=occurrence.key,
+        rule=occurrence.kind.value,
+        agencies=[a for a in reporting if a.id not in reported],
+        text_for=lambda a: texts.campaign_closing_text(
+            plan=plan, agency=a, campaign=campaign, deadline=result, coordinator=coordinator
+        ),
+        buttons=texts.report_button(result),
+        now=now,
+    )
 
 
 def enqueue_occurrence(

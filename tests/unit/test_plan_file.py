@@ -367,7 +367,7 @@ BROKEN = {
     "a key that is not text": Broken(
         "province: Thử", "province: Thử\n1.5: x", "1.5", "khóa không hợp lệ"
     ),
-    "a newer format": Broken("format: 1", "format: 2", "format", "phiên bản 2 chưa được hỗ trợ"),
+    "a newer format": Broken("format: 1", "format: 3", "format", "phiên bản 3 chưa được hỗ trợ"),
     "a missing unit name": Broken(
         "        name: Sở Y tế\n", "", "- code: SYT", "units[0].name: thiếu trường bắt buộc"
     ),
