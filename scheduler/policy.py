@@ -325,7 +325,7 @@ def _obsolete(
         if occurrence.kind == ReminderKind.BEFORE_DEADLINE:
             return f"its deadline ({occurrence.expires_on.isoformat()}) has come"
         return f"it expired on {occurrence.expires_on.isoformat()}"
-    late_days = calendar.working_days_between(planned_day, slot_day)
+    late_days = _working_days_late(calendar, planned_day, slot_day)
     if (
         occurrence.kind == ReminderKind.BEFORE_DEADLINE
         and occurrence.working_days is not None
@@ -335,9 +335,25 @@ def _obsolete(
     latest = plan.latest_newer(occurrence, slot)
     if latest is not None:
         return f"the newer reminder {latest.key} is due by then"
+    if late_days > LATENESS_COUNTED_TO:
+        return f"it would be more than {LATENESS_COUNTED_TO} working days late"
     if late_days > MAX_CATCH_UP_WORKING_DAYS:
         return f"it would be {late_days} working days late"
     return None
+
+
+# Working days of lateness are counted up to here, past every reminder's own count (the plan
+# file allows 60): a restart years into a plan must not count every day since each reminder.
+LATENESS_COUNTED_TO = 60
+
+
+def _working_days_late(calendar: WorkingCalendar, planned: date, slot: date) -> int:
+    """Working days in [planned, slot), or LATENESS_COUNTED_TO + 1 when there are more."""
+    count, day = 0, planned
+    while day < slot and count <= LATENESS_COUNTED_TO:
+        count += calendar.is_working_day(day)
+        day += DAY
+    return count
 
 
 def plan_catch_up(

@@ -140,14 +140,14 @@ def _check_span(loc: Path_, starts: date, ends: date, problems: Problems) -> boo
 
 def check_period(plan: PlanFile2, problems: Problems) -> None:
     period = plan.period
-    _check_span(("period",), period.from_, period.to, problems)
+    period_ok = _check_span(("period",), period.from_, period.to, problems)
     _unique([phase.code for phase in plan.phases], "phases", problems)
     earlier: list[PhaseSpec] = []
     for index, phase in enumerate(plan.phases):
         loc: Path_ = ("phases", index)
         if not _check_span(loc, phase.from_, phase.to, problems):
             continue
-        if phase.from_ < period.from_ or phase.to > period.to:
+        if period_ok and (phase.from_ < period.from_ or phase.to > period.to):
             problems.add(
                 (*loc, "from"),
                 f"giai đoạn {fmt(phase.from_)} – {fmt(phase.to)} nằm ngoài thời gian kế hoạch "

@@ -132,6 +132,7 @@ def _format2(data: Mapping[str, Any], lines: Lines, file: str, directory: Path) 
     checks.check_indicators(plan, responsibilities, problems)
     problems.raise_any()  # what follows assumes valid days and references
     checks.check_once_reports(plan, problems)
+    problems.raise_any()
     spec = PlanSpec(
         format_version=2,
         **(_header(plan) | {"responsibilities": responsibilities}),

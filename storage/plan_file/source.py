@@ -61,14 +61,15 @@ def compose(text: str, file: str) -> tuple[Any, Lines]:
     return value, lines
 
 
-def _key(loader: _MarkedLoader, node: yaml.Node, file: str) -> str | int:
+def _key(loader: _MarkedLoader, node: yaml.Node, path: Path_, file: str) -> str | int:
     """A mapping key; a date key (calendar: {2026-02-16: …}) is kept as its ISO text."""
     line = node.start_mark.line + 1
     try:
         key = loader.construct_object(node, deep=True)
     except ValueError as exc:  # 2026-02-30 as a key
         value = node.value if isinstance(node, yaml.ScalarNode) else "?"
-        raise PlanFileError([PlanProblem(file, line, f"ngày không tồn tại: {value!r}")]) from exc
+        problem = f"{where(path)}: ngày không tồn tại: {value!r}"
+        raise PlanFileError([PlanProblem(file, line, problem)]) from exc
     if isinstance(key, date):
         return key.isoformat()
     if isinstance(key, bool) or not isinstance(key, str | int):
@@ -86,7 +87,7 @@ def _build(
         loader.flatten_mapping(node)
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = _key(loader, key_node, file)
+            key = _key(loader, key_node, path, file)
             if key in result:
                 raise PlanFileError(
                     [PlanProblem(file, key_node.start_mark.line + 1, f"khóa {key!r} bị lặp lại")]

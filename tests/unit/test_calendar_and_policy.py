@@ -1033,9 +1033,7 @@ def test_a_missed_digest_keeps_its_afternoon_hour(
 ) -> None:
     digest = occurrence(occurrences, f"tong-hop:{SIX_MONTH}")  # Thu 10/06, 16:30
     thursday, friday = date(2021, 6, 10), date(2021, 6, 11)
-    assert sent_at(digest, at(thursday, 16, 50), calendar, plan=occurrences) == at(
-        thursday, 16, 50
-    )
+    assert sent_at(digest, at(thursday, 16, 50), calendar, plan=occurrences) == at(thursday, 16, 50)
     assert sent_at(digest, at(thursday, 17, 10), calendar, plan=occurrences) == at(friday, 16, 30)
     assert sent_at(digest, at(friday, 9, 0), calendar, plan=occurrences) == at(friday, 16, 30)
     # Back on Monday evening: Monday's weekly digest (16:30) already says everything.
