@@ -67,12 +67,13 @@ class ReminderRuntime:
     clock: Callable[[], datetime]
     occurrences: dict[str, ReminderOccurrence]
     loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
-    # The working calendar of the plan's zone unless the composition root passes its own.
+    # The working calendar of the plan's zone and days off unless the composition root passes
+    # its own.
     calendar: WorkingCalendar | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.calendar is None:
-            self.calendar = WorkingCalendar(self.spec.zone)
+            self.calendar = WorkingCalendar(self.spec.zone, extra_days_off=self.spec.days_off)
 
     @property
     def working_calendar(self) -> WorkingCalendar:
