@@ -253,14 +253,17 @@ def _has_label(report: ReportSeriesSpec, plan: PlanFile2) -> bool:
     return report.every != "once"
 
 
-def check_title(title: str, labelled: bool, loc: Path_, problems: Problems) -> None:
+def check_title(
+    title: str, labelled: bool, loc: Path_, problems: Problems, *, once: str = "báo cáo một lần"
+) -> None:
+    """``{label}`` is the only placeholder, and only where there is a label to put."""
     for placeholder in re.findall(r"\{[^}]*\}", title):
         if placeholder != "{label}":
             problems.add(
                 loc, f"chỉ dùng được {{label}} (nhãn của kỳ) trong tiêu đề, không có {placeholder}"
             )
         elif not labelled:
-            problems.add(loc, "báo cáo một lần không có nhãn kỳ: bỏ {label} khỏi tiêu đề")
+            problems.add(loc, f"{once} không có nhãn kỳ: bỏ {{label}} khỏi tiêu đề")
 
 
 def check_unit_refs(
@@ -399,7 +402,13 @@ def check_campaigns(plan: PlanFile2, problems: Problems) -> None:
             problems.add(path, message)
         if campaign.every == "once" and not found:
             _check_once_campaign(index, plan, problems)
-        check_title(campaign.title, campaign.every == "year", (*loc, "title"), problems)
+        check_title(
+            campaign.title,
+            campaign.every == "year",
+            (*loc, "title"),
+            problems,
+            once="đợt diễn ra một lần",
+        )
         result = campaign.result_report
         if result is not None:
             check_title(

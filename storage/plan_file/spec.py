@@ -132,7 +132,10 @@ class PlanSpec(BaseModel):
         """Format 2: the last day of ``period``, or the last day on time of a report due after
         it; format 1: 31/12 of the year of the last deadline or campaign end."""
         if self.period is None:
-            last = max([d.due_before for d in self.deadlines] + [c.ends_on for c in self.campaigns])
+            last = max(
+                [d.due_before for d in self.deadlines] + [c.ends_on for c in self.campaigns],
+                default=self.issued_on,
+            )
             return date(last.year, 12, 31)
         return max(
             [self.period.to]
