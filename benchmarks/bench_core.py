@@ -21,14 +21,15 @@ from bot.dialog.events import IncomingEvent
 from bot.dialog.types import DialogSettings
 from scheduler.calendar import WorkingCalendar
 from scheduler.outbox import outbox_message
-from scheduler.policy import reminder_calendar
+from scheduler.policy import SeriesIndex, plan_catch_up, reminder_calendar
 from storage import migrate, outbox, plans, read_models
 from storage.database import Database
 from storage.models import FocalPoint, ReportStatus, StatusUpdate
-from storage.plan_file import read_plan_file
+from storage.plan_file import parse_plan, read_plan_file
 from storage.plan_loader import load_plan
 
 PLAN = Path(__file__).resolve().parents[1] / "plans" / "thai-binh-2021-40-kh-ubnd.yaml"
+EXAMPLE = PLAN.parent / "vi-du-hung-yen-2026-2030-binh-dang-gioi.yaml"
 NOW = datetime(2021, 6, 20, 3, 0, tzinfo=UTC)
 EXTRA_AGENCIES = 300
 UPDATES_PER_AGENCY = 10
@@ -43,6 +44,49 @@ def best_of(runs: int, work: Callable[[], object]) -> float:
     return min(times)
 
 
+MONTHLY_REPORTS = """
+  - code: thang
+    title: Báo cáo {label}
+    every: month
+    due: {day: 5, month: next}
+  - code: quy-cuoi
+    title: Báo cáo tình hình {label}
+    every: quarter
+    due: {day: 15, month: last}
+    rule: by
+"""
+
+
+def _multi_year_plan() -> list[tuple[str, float, float]]:
+    """The example 2026–2030 plan with monthly and quarterly reports added: its calendar, and
+    the catch-up decision for every occurrence at once (what a restart does)."""
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "reports:\n", "reports:" + MONTHLY_REPORTS, 1
+    )
+    spec = parse_plan(text, str(EXAMPLE))
+    calendar = WorkingCalendar(spec.zone)
+    occurrences = reminder_calendar(spec, calendar)
+    now = datetime(2031, 2, 1, 3, 0, tzinfo=UTC)
+
+    def restart() -> None:
+        index = SeriesIndex(occurrences)
+        for occurrence in occurrences:
+            plan_catch_up(occurrence, now, calendar, plan=index)
+
+    return [
+        (
+            f"reminder calendar of a 5-year plan ({len(occurrences)} reminders)",
+            best_of(3, lambda: reminder_calendar(spec, calendar)),
+            0.5,
+        ),
+        (
+            f"catch-up decisions for all {len(occurrences)} reminders of it",
+            best_of(3, restart),
+            0.5,
+        ),
+    ]
+
+
 def main() -> int:
     spec = read_plan_file(PLAN)
     calendar = WorkingCalendar(spec.zone)
@@ -55,6 +99,8 @@ def main() -> int:
             0.2,
         )
     )
+
+    results += _multi_year_plan()
 
     with tempfile.TemporaryDirectory() as folder:
         database = Database(f"sqlite:///{folder}/bench.db")

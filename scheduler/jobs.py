@@ -39,6 +39,7 @@ from scheduler.policy import (
     CatchUpAction,
     ReminderKind,
     ReminderOccurrence,
+    SeriesIndex,
     as_sent_on,
     plan_catch_up,
 )
@@ -67,20 +68,26 @@ class ReminderRuntime:
     clock: Callable[[], datetime]
     occurrences: dict[str, ReminderOccurrence]
     loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
-    # The working calendar of the plan's zone unless the composition root passes its own.
+    # The working calendar of the plan's zone and days off unless the composition root passes
+    # its own.
     calendar: WorkingCalendar | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.calendar is None:
-            self.calendar = WorkingCalendar(self.spec.zone)
+            self.calendar = WorkingCalendar(self.spec.zone, extra_days_off=self.spec.days_off)
 
     @property
     def working_calendar(self) -> WorkingCalendar:
         assert self.calendar is not None  # set in __post_init__
         return self.calendar
 
-    def catch_up(self, occurrence: ReminderOccurrence, now: datetime) -> CatchUp:
-        return plan_catch_up(occurrence, now, self.working_calendar, plan=self.occurrences.values())
+    def catch_up(
+        self, occurrence: ReminderOccurrence, now: datetime, *, index: SeriesIndex | None = None
+    ) -> CatchUp:
+        """The catch-up decision for ``occurrence``; ``index``: the plan's occurrences by series
+        when deciding for many (built here from ``occurrences`` otherwise)."""
+        plan = index if index is not None else SeriesIndex(self.occurrences.values())
+        return plan_catch_up(occurrence, now, self.working_calendar, plan=plan)
 
     async def fire(self, occurrence_key: str) -> int:
         """Queue the messages of one occurrence and wake the sender; returns how many.
@@ -213,11 +220,12 @@ class ReminderScheduler:
         prefix = f"{code}/"
         stored = {job.id for job in self.scheduler.get_jobs() if job.id.startswith(prefix)}
         kept: list[ReminderOccurrence] = []
+        index = SeriesIndex(self.runtime.occurrences.values())
         for occurrence in sorted(self.runtime.occurrences.values()):
             pending = job_id(code, occurrence.key) in stored
             if not pending and now - occurrence.fire_at > ON_TIME_TOLERANCE:
                 continue  # it has run (its job is gone), or it was due before the service began
-            decision = self.runtime.catch_up(occurrence, now)
+            decision = self.runtime.catch_up(occurrence, now, index=index)
             if self.apply(occurrence, decision):
                 kept.append(occurrence)
         wanted = {job_id(code, o.key) for o in kept}

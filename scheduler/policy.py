@@ -1,8 +1,10 @@
 """The reminder policy: plan + working calendar → reminder occurrences with their times.
 
-A pure function of its inputs (no clock, no database): which rule fires when. Who receives an
-occurrence is decided when it fires (see :mod:`scheduler.reminders`), from who has reported by
-then, so the number of occurrences does not grow with the number of focal points.
+A pure function of its inputs (no clock, no database): which rule fires when, from the plan's
+normalised view (its reporting periods and campaign runs, whatever the format of its file).
+Who receives an occurrence is decided when it fires (see :mod:`scheduler.reminders`), from who
+has reported by then, so the number of occurrences does not grow with the number of focal
+points.
 
 It also decides what becomes of an occurrence the service missed (it was down, or busy): see
 :func:`plan_catch_up`. Reminders reach people only in office hours on working days.
@@ -11,12 +13,22 @@ It also decides what becomes of an occurrence the service missed (it was down, o
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from scheduler.calendar import WorkingCalendar
-from storage.plan_file import OFFICE_DAY_END, WEEKDAYS, PlanSpec
+from storage.plan_file import (
+    OFFICE_DAY_END,
+    WEEKDAYS,
+    CampaignRunSpec,
+    PeriodSpec,
+    PlanSpec,
+)
+
+DAY = timedelta(days=1)
+WEEK = timedelta(days=7)
 
 
 class ReminderKind(enum.StrEnum):
@@ -24,6 +36,7 @@ class ReminderKind(enum.StrEnum):
     OVERDUE = "qua-han"  # N working days after a deadline, to agencies still not reported
     CAMPAIGN_KICKOFF = "phat-dong"  # first working day of a campaign (the Action Month)
     CAMPAIGN_CHECKIN = "hang-tuan"  # weekly check-in during a campaign
+    CAMPAIGN_CLOSING = "ket-thuc"  # last working day of a campaign run with a result report
     DIGEST = "tong-hop"  # the coordinator's digest (weekly, and after each deadline)
 
 
@@ -34,12 +47,15 @@ class ReminderOccurrence:
     fire_at: datetime
     key: str
     kind: ReminderKind
-    subject: str | None = None  # the deadline or campaign code
+    subject: str | None = None  # the reporting period or campaign run code
     working_days: int | None = None  # before / after the deadline
     week: int | None = None  # campaign week number
     # The first day on which the reminder no longer makes sense: the deadline itself for a
-    # before-deadline reminder, the day after the campaign for a campaign reminder.
+    # before-deadline reminder, the day after the campaign for a campaign reminder, the result
+    # report's deadline for a closing reminder.
     expires_on: date | None = None
+    # The reporting period a campaign's closing reminder asks for (its result report).
+    period: str | None = None
 
 
 def _weekday_index(name: str) -> int:
@@ -51,96 +67,139 @@ def _weekly(start: date, end: date, weekday: int) -> Iterable[date]:
     day = start + timedelta(days=(weekday - start.weekday()) % 7)
     while day <= end:
         yield day
-        day += timedelta(days=7)
+        day += WEEK
 
 
 def reminder_calendar(spec: PlanSpec, calendar: WorkingCalendar) -> list[ReminderOccurrence]:
-    """Every reminder the plan calls for, in time order."""
-    settings = spec.reminders
-    office = settings.office_time
+    """Every reminder the plan calls for, in time order.
+
+    For every reporting period: reminders N working days before it is due and on the N-th
+    working day from its first late day on. For every campaign run: its kickoff, weekly
+    check-ins, and a closing reminder when the run has a result report. The coordinator's digest
+    after each period falls due and weekly over the plan's span.
+    """
+    periods = spec.reporting_periods()
     occurrences: list[ReminderOccurrence] = []
-
-    for deadline in spec.deadlines:
-        for n in settings.before_deadline_working_days:
-            day = calendar.nth_before(deadline.due_before, n)
-            if day <= spec.issued_on:
-                continue
-            occurrences.append(
-                ReminderOccurrence(
-                    fire_at=calendar.at(day, office),
-                    key=f"{ReminderKind.BEFORE_DEADLINE}:{deadline.code}:{n}",
-                    kind=ReminderKind.BEFORE_DEADLINE,
-                    subject=deadline.code,
-                    working_days=n,
-                    expires_on=deadline.due_before,
-                )
-            )
-        for n in settings.overdue_working_days:
-            day = calendar.nth_on_or_after(deadline.due_before, n)
-            occurrences.append(
-                ReminderOccurrence(
-                    fire_at=calendar.at(day, office),
-                    key=f"{ReminderKind.OVERDUE}:{deadline.code}:{n}",
-                    kind=ReminderKind.OVERDUE,
-                    subject=deadline.code,
-                    working_days=n,
-                )
-            )
-
-    for campaign in spec.campaigns:
-        kickoff = calendar.on_or_after(campaign.starts_on)
-        if kickoff > campaign.ends_on:
-            continue
-        campaign_over = campaign.ends_on + timedelta(days=1)
-        occurrences.append(
-            ReminderOccurrence(
-                fire_at=calendar.at(kickoff, office),
-                key=f"{ReminderKind.CAMPAIGN_KICKOFF}:{campaign.code}",
-                kind=ReminderKind.CAMPAIGN_KICKOFF,
-                subject=campaign.code,
-                expires_on=campaign_over,
-            )
-        )
-        weekday = _weekday_index(settings.campaign_checkin_weekday)
-        week = 1
-        for planned in _weekly(kickoff + timedelta(days=1), campaign.ends_on, weekday):
-            day = calendar.on_or_after(planned)
-            if day > campaign.ends_on or day <= kickoff:
-                continue
-            week += 1
-            occurrences.append(
-                ReminderOccurrence(
-                    fire_at=calendar.at(day, office),
-                    key=f"{ReminderKind.CAMPAIGN_CHECKIN}:{campaign.code}:{day.isoformat()}",
-                    kind=ReminderKind.CAMPAIGN_CHECKIN,
-                    subject=campaign.code,
-                    week=week,
-                    expires_on=campaign_over,
-                )
-            )
-
-    occurrences.extend(_digests(spec, calendar))
+    for period in periods:
+        occurrences += _period_reminders(spec, period, calendar)
+    due = {period.code: period.due_before for period in periods}
+    for run in spec.campaign_runs():
+        occurrences += _run_reminders(spec, run, calendar, due)
+    occurrences += _digests(spec, periods, calendar)
     return sorted(occurrences)
 
 
-def _digests(spec: PlanSpec, calendar: WorkingCalendar) -> list[ReminderOccurrence]:
+def _period_reminders(
+    spec: PlanSpec, period: PeriodSpec, calendar: WorkingCalendar
+) -> list[ReminderOccurrence]:
+    office = spec.reminders.office_time
+    occurrences = []
+    for n in spec.reminders.before_deadline_working_days:
+        day = calendar.nth_before(period.due_before, n)
+        if day <= spec.issued_on:
+            continue
+        occurrences.append(
+            ReminderOccurrence(
+                fire_at=calendar.at(day, office),
+                key=f"{ReminderKind.BEFORE_DEADLINE}:{period.code}:{n}",
+                kind=ReminderKind.BEFORE_DEADLINE,
+                subject=period.code,
+                working_days=n,
+                expires_on=period.due_before,
+            )
+        )
+    for n in spec.reminders.overdue_working_days:
+        day = calendar.nth_on_or_after(period.due_before, n)
+        occurrences.append(
+            ReminderOccurrence(
+                fire_at=calendar.at(day, office),
+                key=f"{ReminderKind.OVERDUE}:{period.code}:{n}",
+                kind=ReminderKind.OVERDUE,
+                subject=period.code,
+                working_days=n,
+            )
+        )
+    return occurrences
+
+
+def _run_reminders(
+    spec: PlanSpec, run: CampaignRunSpec, calendar: WorkingCalendar, due: dict[str, date]
+) -> list[ReminderOccurrence]:
+    """Kickoff on the run's first working day, weekly check-ins after it, and the closing
+    reminder on its last working day (which then takes the place of that day's check-in)."""
+    office = spec.reminders.office_time
+    kickoff = calendar.on_or_after(run.starts_on)
+    if kickoff > run.ends_on:
+        return []
+    over = run.ends_on + DAY
+    occurrences = [
+        ReminderOccurrence(
+            fire_at=calendar.at(kickoff, office),
+            key=f"{ReminderKind.CAMPAIGN_KICKOFF}:{run.code}",
+            kind=ReminderKind.CAMPAIGN_KICKOFF,
+            subject=run.code,
+            expires_on=over,
+        )
+    ]
+    closing: date | None = None
+    if run.result_period is not None and run.result_period in due:
+        closing = calendar.nth_before(over, 1)
+        if closing > kickoff:
+            occurrences.append(
+                ReminderOccurrence(
+                    fire_at=calendar.at(closing, office),
+                    key=f"{ReminderKind.CAMPAIGN_CLOSING}:{run.code}",
+                    kind=ReminderKind.CAMPAIGN_CLOSING,
+                    subject=run.code,
+                    expires_on=due[run.result_period],
+                    period=run.result_period,
+                )
+            )
+    if not run.checkins:
+        return occurrences
+    weekday = _weekday_index(spec.reminders.campaign_checkin_weekday)
+    week = 1
+    for planned in _weekly(kickoff + DAY, run.ends_on, weekday):
+        day = calendar.on_or_after(planned)
+        if day > run.ends_on or day <= kickoff or day == closing:
+            continue
+        week += 1
+        occurrences.append(
+            ReminderOccurrence(
+                fire_at=calendar.at(day, office),
+                key=f"{ReminderKind.CAMPAIGN_CHECKIN}:{run.code}:{day.isoformat()}",
+                kind=ReminderKind.CAMPAIGN_CHECKIN,
+                subject=run.code,
+                week=week,
+                expires_on=over,
+            )
+        )
+    return occurrences
+
+
+def _digests(
+    spec: PlanSpec, periods: Sequence[PeriodSpec], calendar: WorkingCalendar
+) -> list[ReminderOccurrence]:
+    """The digest on the first working day of each due date (one a day: the first period by
+    code names it), and weekly over the plan's span (``starts_on`` … ``ends_on`` + 7 days)."""
     settings = spec.reminders
     digests: dict[date, ReminderOccurrence] = {}
-    for deadline in spec.deadlines:
-        day = calendar.on_or_after(deadline.due_before)
-        digests[day] = ReminderOccurrence(
-            fire_at=calendar.at(day, settings.digest_time),
-            key=f"{ReminderKind.DIGEST}:{deadline.code}",
-            kind=ReminderKind.DIGEST,
-            subject=deadline.code,
+    for period in periods:
+        day = calendar.on_or_after(period.due_before)
+        digests.setdefault(
+            day,
+            ReminderOccurrence(
+                fire_at=calendar.at(day, settings.digest_time),
+                key=f"{ReminderKind.DIGEST}:{period.code}",
+                kind=ReminderKind.DIGEST,
+                subject=period.code,
+            ),
         )
-    last_day = max(
-        [d.due_before for d in spec.deadlines] + [c.ends_on for c in spec.campaigns]
-    ) + timedelta(days=7)
+    first_day = max(spec.starts_on, spec.issued_on + DAY)
     weekday = _weekday_index(settings.digest_weekday)
-    for planned in _weekly(spec.issued_on + timedelta(days=1), last_day, weekday):
+    for planned in _weekly(first_day, spec.ends_on + WEEK, weekday):
         day = calendar.on_or_after(planned)
-        if day in digests or day - planned >= timedelta(days=7):
+        if day in digests or day - planned >= WEEK:
             continue
         digests[day] = ReminderOccurrence(
             fire_at=calendar.at(day, settings.digest_time),
@@ -183,18 +242,46 @@ class CatchUp:
     reason: str
 
 
-def _series(occurrence: ReminderOccurrence) -> tuple[str, str | None]:
+SeriesKey = tuple[str, str | None]
+
+
+def _series(occurrence: ReminderOccurrence) -> SeriesKey:
     """Occurrences of one series say the same thing; a newer one makes an older one redundant.
 
-    Deadline reminders form one series per deadline and direction; a campaign's kickoff and
-    check-ins one series per campaign; every digest is the same overview as of when it is sent.
+    Deadline reminders form one series per reporting period and direction; a campaign run's
+    kickoff, check-ins and closing one series per run; every digest is the same overview as of
+    when it is sent.
     """
     kind = occurrence.kind
     if kind == ReminderKind.DIGEST:
         return (kind.value, None)
-    if kind == ReminderKind.CAMPAIGN_CHECKIN:
+    if kind in (ReminderKind.CAMPAIGN_CHECKIN, ReminderKind.CAMPAIGN_CLOSING):
         return (ReminderKind.CAMPAIGN_KICKOFF.value, occurrence.subject)
     return (kind.value, occurrence.subject)
+
+
+class SeriesIndex:
+    """A plan's occurrences by series, each series in time order.
+
+    Built once (linear) for all the occurrences a scheduler checks, so that finding the newer
+    reminder of a series costs a binary search, not a scan of the whole plan.
+    """
+
+    def __init__(self, occurrences: Iterable[ReminderOccurrence]) -> None:
+        by_series: dict[SeriesKey, list[ReminderOccurrence]] = {}
+        for occurrence in occurrences:
+            by_series.setdefault(_series(occurrence), []).append(occurrence)
+        self._series = {key: sorted(found) for key, found in by_series.items()}
+        self._times = {key: [o.fire_at for o in found] for key, found in self._series.items()}
+
+    def latest_newer(
+        self, occurrence: ReminderOccurrence, until: datetime
+    ) -> ReminderOccurrence | None:
+        """The latest occurrence of ``occurrence``'s series due after it and by ``until``."""
+        key = _series(occurrence)
+        times = self._times.get(key, [])
+        first, last = bisect_right(times, occurrence.fire_at), bisect_right(times, until)
+        return self._series[key][last - 1] if last > first else None
 
 
 def _next_slot(
@@ -229,7 +316,7 @@ def _obsolete(
     occurrence: ReminderOccurrence,
     slot: datetime,
     calendar: WorkingCalendar,
-    plan: Iterable[ReminderOccurrence],
+    plan: SeriesIndex,
 ) -> str | None:
     """Why ``occurrence`` would no longer make sense at ``slot``, or None."""
     planned_day = calendar.local_date(occurrence.fire_at)
@@ -238,27 +325,35 @@ def _obsolete(
         if occurrence.kind == ReminderKind.BEFORE_DEADLINE:
             return f"its deadline ({occurrence.expires_on.isoformat()}) has come"
         return f"it expired on {occurrence.expires_on.isoformat()}"
-    late_days = calendar.working_days_between(planned_day, slot_day)
+    late_days = _working_days_late(calendar, planned_day, slot_day)
     if (
         occurrence.kind == ReminderKind.BEFORE_DEADLINE
         and occurrence.working_days is not None
         and occurrence.working_days - late_days < 1
     ):
         return "its deadline has come"
-    series = _series(occurrence)
-    newer = [
-        o
-        for o in plan
-        if o.key != occurrence.key
-        and _series(o) == series
-        and occurrence.fire_at < o.fire_at <= slot
-    ]
-    if newer:
-        latest = max(newer)
+    latest = plan.latest_newer(occurrence, slot)
+    if latest is not None:
         return f"the newer reminder {latest.key} is due by then"
+    if late_days > LATENESS_COUNTED_TO:
+        return f"it would be more than {LATENESS_COUNTED_TO} working days late"
     if late_days > MAX_CATCH_UP_WORKING_DAYS:
         return f"it would be {late_days} working days late"
     return None
+
+
+# Working days of lateness are counted up to here, past every reminder's own count (the plan
+# file allows 60): a restart years into a plan must not count every day since each reminder.
+LATENESS_COUNTED_TO = 60
+
+
+def _working_days_late(calendar: WorkingCalendar, planned: date, slot: date) -> int:
+    """Working days in [planned, slot), or LATENESS_COUNTED_TO + 1 when there are more."""
+    count, day = 0, planned
+    while day < slot and count <= LATENESS_COUNTED_TO:
+        count += calendar.is_working_day(day)
+        day += DAY
+    return count
 
 
 def plan_catch_up(
@@ -266,9 +361,10 @@ def plan_catch_up(
     now: datetime,
     calendar: WorkingCalendar,
     *,
-    plan: Iterable[ReminderOccurrence] = (),
+    plan: Iterable[ReminderOccurrence] | SeriesIndex = (),
 ) -> CatchUp:
-    """When ``occurrence`` should go out, seen at ``now``; ``plan`` is every occurrence of its plan.
+    """When ``occurrence`` should go out, seen at ``now``; ``plan`` is every occurrence of its plan
+    (a :class:`SeriesIndex` of them when deciding for many occurrences at once).
 
     - Not due yet: at its planned time. Due within :data:`ON_TIME_TOLERANCE`: now.
     - Missed, and now is in office hours of a working day (the planned day, or a later one
@@ -284,23 +380,13 @@ def plan_catch_up(
     if now - occurrence.fire_at <= ON_TIME_TOLERANCE:
         return CatchUp(CatchUpAction.ON_TIME, now, "due now")
     slot = _next_slot(occurrence, now, calendar)
-    why = _obsolete(occurrence, slot, calendar, plan)
+    index = plan if isinstance(plan, SeriesIndex) else SeriesIndex(plan)
+    why = _obsolete(occurrence, slot, calendar, index)
     if why is not None:
         return CatchUp(CatchUpAction.DROPPED, None, why)
     if slot == now:
         return CatchUp(CatchUpAction.LATE, now, "still office hours on a working day")
     return CatchUp(CatchUpAction.MOVED, slot, "outside office hours")
-
-
-def catch_up(
-    occurrence: ReminderOccurrence,
-    now: datetime,
-    calendar: WorkingCalendar,
-    *,
-    plan: Iterable[ReminderOccurrence] = (),
-) -> datetime | None:
-    """When ``occurrence`` should go out, seen at ``now``; None: it is dropped (see above)."""
-    return plan_catch_up(occurrence, now, calendar, plan=plan).at
 
 
 def as_sent_on(

@@ -71,6 +71,20 @@ def campaign_kickoff_text(*, plan: Plan, agency: Agency, campaign: Campaign) -> 
     )
 
 
+def campaign_closing_text(
+    *, plan: Plan, agency: Agency, campaign: Campaign, deadline: Deadline, coordinator: str
+) -> str:
+    """Sent on the last working day of a campaign run that has a result report."""
+    return (
+        f"🏁 KẾT THÚC {campaign.title.upper()}\n"
+        f"{campaign.title} kết thúc ngày {fmt_date(campaign.ends_on)}; gửi báo cáo kết quả "
+        f"trước ngày {fmt_date(deadline.due_before)}.\n"
+        f"Đề nghị {agency.short_name} tổng hợp kết quả các hoạt động đã triển khai và gửi "
+        f"{deadline.title} theo Kế hoạch số {plan.number} qua {coordinator}: bấm «Báo cáo ngay» "
+        "hoặc gõ /baocao."
+    )
+
+
 def campaign_checkin_text(
     *, plan: Plan, agency: Agency, campaign: Campaign, week: int, deadline: Deadline | None
 ) -> str:

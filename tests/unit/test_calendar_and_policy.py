@@ -21,7 +21,6 @@ from scheduler.policy import (
     ReminderKind,
     ReminderOccurrence,
     as_sent_on,
-    catch_up,
     find_occurrence,
     plan_catch_up,
     reminder_calendar,
@@ -60,6 +59,17 @@ def occurrence(occurrences: Sequence[ReminderOccurrence], key: str) -> ReminderO
     found = find_occurrence(occurrences, key)
     assert found is not None, f"no occurrence {key!r} in {[o.key for o in occurrences]}"
     return found
+
+
+def sent_at(
+    planned: ReminderOccurrence,
+    now: datetime,
+    calendar: WorkingCalendar,
+    *,
+    plan: Sequence[ReminderOccurrence] = (),
+) -> datetime | None:
+    """When the catch-up rule sends ``planned``, seen at ``now``; None: dropped."""
+    return plan_catch_up(planned, now, calendar, plan=plan).at
 
 
 # --- the working calendar ------------------------------------------------------------------------
@@ -971,14 +981,14 @@ def test_a_missed_reminder_goes_out_only_in_office_hours_on_a_working_day(
     assert planned.fire_at == at(THU_03_06, 8, 30)
     decision = plan_catch_up(planned, now, calendar, plan=occurrences)
     assert (decision.at, decision.action.value) == (expected, action)
-    assert catch_up(planned, now, calendar, plan=occurrences) == expected
+    assert sent_at(planned, now, calendar, plan=occurrences) == expected
 
 
 def test_a_missed_reminder_whose_deadline_has_come_is_dropped(
     occurrences: list[ReminderOccurrence], calendar: WorkingCalendar
 ) -> None:
     last_day = occurrence(occurrences, f"truoc-han:{SIX_MONTH}:1")  # Wed 09/06, 08:30
-    assert catch_up(last_day, at(date(2021, 6, 9), 16, 0), calendar, plan=occurrences) == at(
+    assert sent_at(last_day, at(date(2021, 6, 9), 16, 0), calendar, plan=occurrences) == at(
         date(2021, 6, 9), 16, 0
     )
     decision = plan_catch_up(last_day, at(date(2021, 6, 9), 17, 30), calendar, plan=occurrences)
@@ -987,7 +997,7 @@ def test_a_missed_reminder_whose_deadline_has_come_is_dropped(
     # The same without the plan's expiry date (an occurrence made by hand): the working days
     # left are counted, and none are.
     bare = replace(last_day, expires_on=None)
-    assert catch_up(bare, at(date(2021, 6, 9), 17, 30), calendar) is None
+    assert sent_at(bare, at(date(2021, 6, 9), 17, 30), calendar) is None
 
 
 def test_a_reminder_missed_before_the_30_04_break_moves_to_the_first_day_back(
@@ -1012,8 +1022,8 @@ def test_a_reminder_missed_before_the_30_04_break_moves_to_the_first_day_back(
     # 30/04 and 01/05 are holidays, 02/05 a Sunday, 03/05 the day off in lieu.
     back = at(date(2021, 5, 4), 8, 30)
     for now in (at(date(2021, 4, 29), 19, 0), at(date(2021, 5, 1), 9, 0), at(date(2021, 5, 3), 14)):
-        assert catch_up(late, now, calendar, plan=planned) == back
-        assert catch_up(early, now, calendar, plan=planned) == back
+        assert sent_at(late, now, calendar, plan=planned) == back
+        assert sent_at(early, now, calendar, plan=planned) == back
     # Sent on 04/05, they count from that day.
     assert as_sent_on(late, back.date(), calendar).working_days == 4
     assert as_sent_on(early, back.date(), calendar).working_days == 3
@@ -1025,11 +1035,9 @@ def test_a_missed_digest_keeps_its_afternoon_hour(
 ) -> None:
     digest = occurrence(occurrences, f"tong-hop:{SIX_MONTH}")  # Thu 10/06, 16:30
     thursday, friday = date(2021, 6, 10), date(2021, 6, 11)
-    assert catch_up(digest, at(thursday, 16, 50), calendar, plan=occurrences) == at(
-        thursday, 16, 50
-    )
-    assert catch_up(digest, at(thursday, 17, 10), calendar, plan=occurrences) == at(friday, 16, 30)
-    assert catch_up(digest, at(friday, 9, 0), calendar, plan=occurrences) == at(friday, 16, 30)
+    assert sent_at(digest, at(thursday, 16, 50), calendar, plan=occurrences) == at(thursday, 16, 50)
+    assert sent_at(digest, at(thursday, 17, 10), calendar, plan=occurrences) == at(friday, 16, 30)
+    assert sent_at(digest, at(friday, 9, 0), calendar, plan=occurrences) == at(friday, 16, 30)
     # Back on Monday evening: Monday's weekly digest (16:30) already says everything.
     decision = plan_catch_up(digest, at(date(2021, 6, 14), 18, 0), calendar, plan=occurrences)
     assert decision.at is None and "tong-hop:2021-06-14" in decision.reason
@@ -1041,7 +1049,7 @@ def test_a_missed_weekly_digest_moved_over_a_holiday_monday(
     # The weekly digest of Mon 26/04, missed until Thursday evening: the next working day is
     # Tue 04/05, which is also when the next weekly digest (moved off Mon 03/05) is due.
     digest = occurrence(occurrences, "tong-hop:2021-04-26")
-    assert catch_up(digest, at(date(2021, 4, 28), 9, 0), calendar, plan=occurrences) == at(
+    assert sent_at(digest, at(date(2021, 4, 28), 9, 0), calendar, plan=occurrences) == at(
         date(2021, 4, 28), 16, 30
     )
     decision = plan_catch_up(digest, at(date(2021, 4, 29), 18, 0), calendar, plan=occurrences)
@@ -1052,7 +1060,7 @@ def test_the_last_reminder_of_a_series_is_not_sent_more_than_a_working_week_late
     occurrences: list[ReminderOccurrence], calendar: WorkingCalendar
 ) -> None:
     last = occurrence(occurrences, f"qua-han:{SIX_MONTH}:10")  # Wed 23/06
-    assert catch_up(last, at(date(2021, 6, 30), 10, 0), calendar, plan=occurrences) == at(
+    assert sent_at(last, at(date(2021, 6, 30), 10, 0), calendar, plan=occurrences) == at(
         date(2021, 6, 30), 10, 0
     )
     decision = plan_catch_up(last, at(date(2021, 7, 1), 10, 0), calendar, plan=occurrences)
@@ -1063,13 +1071,13 @@ def test_campaign_reminders_missed_are_dropped_once_superseded_or_after_the_camp
     occurrences: list[ReminderOccurrence], calendar: WorkingCalendar
 ) -> None:
     launch = occurrence(occurrences, f"phat-dong:{ACTION_MONTH}")  # Mon 15/11
-    assert catch_up(launch, at(date(2021, 11, 16), 9, 0), calendar, plan=occurrences) == at(
+    assert sent_at(launch, at(date(2021, 11, 16), 9, 0), calendar, plan=occurrences) == at(
         date(2021, 11, 16), 9, 0
     )
     # By Monday 22/11 the week-2 check-in is due.
-    assert catch_up(launch, at(date(2021, 11, 22), 9, 0), calendar, plan=occurrences) is None
+    assert sent_at(launch, at(date(2021, 11, 22), 9, 0), calendar, plan=occurrences) is None
     last = occurrence(occurrences, f"hang-tuan:{ACTION_MONTH}:2021-12-13")
-    assert catch_up(last, at(date(2021, 12, 14), 19, 0), calendar, plan=occurrences) == at(
+    assert sent_at(last, at(date(2021, 12, 14), 19, 0), calendar, plan=occurrences) == at(
         date(2021, 12, 15), 8, 30
     )
     # The Action Month ends on 15/12.
@@ -1087,7 +1095,7 @@ def test_a_missed_reminder_never_goes_out_outside_office_hours(
         for planned in occurrences:
             if not planned.fire_at + ON_TIME_TOLERANCE < now:
                 continue
-            when = catch_up(planned, now, calendar, plan=occurrences)
+            when = sent_at(planned, now, calendar, plan=occurrences)
             if when is None:
                 continue
             local_when = when.astimezone(ZONE)

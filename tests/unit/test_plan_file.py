@@ -5,11 +5,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from storage.plan_file import PlanFileError, PlanProblem, PlanSpec, parse_plan, read_plan_file
+from storage.plan_file import (
+    CampaignRunSpec,
+    PeriodSpec,
+    PlanFileError,
+    PlanProblem,
+    PlanSpec,
+    PlanStatus,
+    parse_plan,
+    read_plan_file,
+)
 from tests.conftest import SEED_DOCUMENT, SEED_PLAN_FILE
 
 # --- the seed document, read independently of the plan file ---------------------------------
@@ -367,7 +377,7 @@ BROKEN = {
     "a key that is not text": Broken(
         "province: Thử", "province: Thử\n1.5: x", "1.5", "khóa không hợp lệ"
     ),
-    "a newer format": Broken("format: 1", "format: 2", "format", "phiên bản 2 chưa được hỗ trợ"),
+    "a newer format": Broken("format: 1", "format: 3", "format", "phiên bản 3 chưa được hỗ trợ"),
     "a missing unit name": Broken(
         "        name: Sở Y tế\n", "", "- code: SYT", "units[0].name: thiếu trường bắt buộc"
     ),
@@ -706,3 +716,1163 @@ def test_reminder_times_must_lie_in_office_hours(tmp_path: Path, old: str, new: 
     problem = only_problem(path)
     assert problem.line == line_of(text, new)
     assert "giờ hành chính, từ 07:00 đến trước 17:00" in problem.message
+
+
+# === format 2: multi-year plans ===================================================================
+
+MINIMAL2 = """\
+# A small format 2 plan for tests.
+format: 2
+code: demo-2026
+number: 2/KH-UBND
+title: Kế hoạch thử nhiều năm
+issuer: Ủy ban nhân dân tỉnh Thử
+province: Thử
+issued_on: 10/03/2026
+timezone: Asia/Ho_Chi_Minh
+coordinator: SNV
+period:
+  from: 2026
+  to: 2028
+phases:
+  - code: giai-doan-1
+    title: Giai đoạn 2026 - 2027
+    from: 2026
+    to: 2027
+cross_cutting:
+  - section: II.1
+    title: Tháng hành động
+    tasks:
+      - Tổ chức Tháng hành động.
+responsibilities:
+  - section: IV.1
+    heading: Sở Nội vụ
+    kind: department
+    units:
+      - code: SNV
+        name: Sở Nội vụ
+        short_name: Sở Nội vụ
+    tasks:
+      - Theo dõi, đôn đốc.
+  - section: IV.2
+    heading: Sở Y tế
+    kind: department
+    units:
+      - code: SYT
+        name: Sở Y tế
+        short_name: Sở Y tế
+    tasks:
+      - Tuyên truyền.
+  - section: IV.3
+    heading: Ủy ban nhân dân các xã, phường
+    kind: commune
+    units_file: xa-phuong.csv
+    tasks:
+      - Triển khai tại địa phương.
+reports:
+  - code: sau-thang
+    title: Báo cáo sơ kết 6 tháng đầu {label}
+    every: year
+    due: 10/6
+  - code: nam
+    title: Báo cáo tổng kết {label}
+    every: year
+    due: {day: 15, month: 1, year: next}
+  - code: quy
+    title: Báo cáo {label}
+    every: quarter
+    due: {day: 15, month: last}
+    rule: by
+    units: [SYT, IV.3]
+campaigns:
+  - code: thang-hanh-dong
+    section: II.1
+    title: Tháng hành động
+    every: year
+    starts: 15/11
+    ends: 15/12
+    result_report:
+      code: ket-qua-thd
+      title: Báo cáo kết quả Tháng hành động
+      days_after: 5
+indicators:
+  - code: nu-lanh-dao
+    name: Tỷ lệ nữ lãnh đạo
+    unit: "%"
+    target: 30
+    reported_by: [IV.3]
+    reports: [nam]
+"""
+
+COMMUNES_CSV = """\
+# Minh họa: đối chiếu với nghị quyết sắp xếp đơn vị hành chính cấp xã.
+code,name,short_name
+X_AN,Ủy ban nhân dân xã An,UBND xã An
+P_BINH,"Ủy ban nhân dân phường Bình, thành phố cũ",UBND phường Bình
+"""
+
+
+def edited2(old: str, new: str, text: str = MINIMAL2) -> str:
+    assert text.count(old) == 1, old
+    return text.replace(old, new)
+
+
+def write_plan(tmp_path: Path, text: str, csv: str = COMMUNES_CSV) -> Path:
+    (tmp_path / "xa-phuong.csv").write_text(csv, encoding="utf-8")
+    path = tmp_path / "plan.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def plan2(text: str = MINIMAL2, csv: str = COMMUNES_CSV, *, tmp_path: Path) -> PlanSpec:
+    return read_plan_file(write_plan(tmp_path, text, csv))
+
+
+def periods_of(spec: PlanSpec, series: str) -> list[PeriodSpec]:
+    return [p for p in spec.reporting_periods() if p.series == series]
+
+
+def shape(period: PeriodSpec) -> tuple[str, str, str, date]:
+    return (period.code, period.title, period.due_text, period.due_before)
+
+
+# --- what a valid format 2 file gives ------------------------------------------------------------
+
+
+def test_a_yearly_report_gives_one_period_a_year_from_the_plans_issue_on(tmp_path: Path) -> None:
+    spec = plan2(tmp_path=tmp_path)
+    assert [shape(p) for p in periods_of(spec, "sau-thang")] == [
+        ("sau-thang-2026", "Báo cáo sơ kết 6 tháng đầu năm 2026", "trước ngày 10/06/2026",
+         date(2026, 6, 10)),
+        ("sau-thang-2027", "Báo cáo sơ kết 6 tháng đầu năm 2027", "trước ngày 10/06/2027",
+         date(2027, 6, 10)),
+        ("sau-thang-2028", "Báo cáo sơ kết 6 tháng đầu năm 2028", "trước ngày 10/06/2028",
+         date(2028, 6, 10)),
+    ]  # fmt: skip
+    [first, *_] = periods_of(spec, "sau-thang")
+    assert (first.rule, first.covers_from, first.covers_to) == (
+        "before",
+        date(2026, 1, 1),
+        date(2026, 12, 31),
+    )
+    assert first.unit_codes is None and first.last_day_on_time == date(2026, 6, 9)
+
+
+def test_a_report_due_the_next_year_covers_the_year_before(tmp_path: Path) -> None:
+    spec = plan2(tmp_path=tmp_path)
+    assert [shape(p) for p in periods_of(spec, "nam")] == [
+        ("nam-2026", "Báo cáo tổng kết năm 2026", "trước ngày 15/01/2027", date(2027, 1, 15)),
+        ("nam-2027", "Báo cáo tổng kết năm 2027", "trước ngày 15/01/2028", date(2028, 1, 15)),
+        ("nam-2028", "Báo cáo tổng kết năm 2028", "trước ngày 15/01/2029", date(2029, 1, 15)),
+    ]
+    # The last report falls due after the period: the plan's span reaches its last day on time.
+    assert spec.ends_on == date(2029, 1, 14)
+
+
+def test_a_quarterly_report_by_the_fifteenth_of_the_last_month_is_late_the_day_after(
+    tmp_path: Path,
+) -> None:
+    spec = plan2(tmp_path=tmp_path)
+    quarters = periods_of(spec, "quy")
+    assert [shape(p) for p in quarters[:5]] == [
+        ("quy-2026-q1", "Báo cáo quý I/2026", "chậm nhất ngày 15/03/2026", date(2026, 3, 16)),
+        ("quy-2026-q2", "Báo cáo quý II/2026", "chậm nhất ngày 15/06/2026", date(2026, 6, 16)),
+        ("quy-2026-q3", "Báo cáo quý III/2026", "chậm nhất ngày 15/09/2026", date(2026, 9, 16)),
+        ("quy-2026-q4", "Báo cáo quý IV/2026", "chậm nhất ngày 15/12/2026", date(2026, 12, 16)),
+        ("quy-2027-q1", "Báo cáo quý I/2027", "chậm nhất ngày 15/03/2027", date(2027, 3, 16)),
+    ]
+    assert len(quarters) == 12
+    assert (quarters[1].rule, quarters[1].covers_from, quarters[1].covers_to) == (
+        "by",
+        date(2026, 4, 1),
+        date(2026, 6, 30),
+    )
+    assert quarters[1].last_day_on_time == date(2026, 6, 15)
+
+
+def test_a_campaign_every_year_gives_a_run_and_a_result_report_each_year(tmp_path: Path) -> None:
+    spec = plan2(tmp_path=tmp_path)
+    runs = spec.campaign_runs()
+    assert [(r.code, r.title, r.starts_on, r.ends_on, r.result_period) for r in runs] == [
+        (f"thang-hanh-dong-{y}", f"Tháng hành động năm {y}", date(y, 11, 15), date(y, 12, 15),
+         f"ket-qua-thd-{y}")
+        for y in (2026, 2027, 2028)
+    ]  # fmt: skip
+    assert all(r.series == "thang-hanh-dong" and r.section == "II.1" and r.checkins for r in runs)
+    results = periods_of(spec, "ket-qua-thd")
+    assert [shape(p) for p in results] == [
+        (f"ket-qua-thd-{y}", f"Báo cáo kết quả Tháng hành động năm {y}", f"trước ngày 20/12/{y}",
+         date(y, 12, 20))
+        for y in (2026, 2027, 2028)
+    ]  # fmt: skip
+    assert (results[0].covers_from, results[0].covers_to) == (
+        date(2026, 11, 15),
+        date(2026, 12, 15),
+    )
+
+
+def test_periods_are_sorted_by_due_date_then_code(tmp_path: Path) -> None:
+    periods = plan2(tmp_path=tmp_path).reporting_periods()
+    assert periods == sorted(periods, key=lambda p: (p.due_before, p.code))
+    assert [p.code for p in periods[:3]] == ["quy-2026-q1", "sau-thang-2026", "quy-2026-q2"]
+    assert len({p.code for p in periods}) == len(periods) == 3 + 3 + 12 + 3
+
+
+DUE_SHAPES = """\
+  - code: mot-lan
+    title: Báo cáo rà soát
+    every: once
+    due: 30/06/2026
+  - code: nua-dau
+    title: Báo cáo {label}
+    every: half-year
+    due: {day: 20, month: first}
+  - code: nua-sau
+    title: Báo cáo bổ sung {label}
+    every: half-year
+    due: {day: 5, month: next}
+  - code: thang
+    title: Báo cáo {label}
+    every: month
+    due: {day: 31, month: last}
+  - code: thang-sau
+    title: Báo cáo {label}
+    every: month
+    due: {day: 3, month: next}
+    rule: by
+  - code: quy-thang-2
+    title: Báo cáo {label}
+    every: quarter
+    due: {day: 10, month: 2}
+  - code: nhuan
+    title: Báo cáo {label}
+    every: year
+    due: 29/2
+  - code: nhanh
+    title: Báo cáo nhanh
+    after: {event: issued, days: 30}
+    rule: by
+  - code: so-ket-gd1
+    title: Báo cáo sơ kết giai đoạn 1
+    after: {event: "phase:giai-doan-1", days: 15}
+  - code: sau-thd
+    title: Báo cáo nhanh về Tháng hành động {label}
+    every: year
+    after: {event: "campaign:thang-hanh-dong", days: 3}
+campaigns:"""
+
+
+@pytest.fixture
+def shapes(tmp_path: Path) -> PlanSpec:
+    return plan2(edited2("campaigns:", DUE_SHAPES), tmp_path=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("series", "expected"),
+    [
+        pytest.param(
+            "mot-lan",
+            [("mot-lan", "Báo cáo rà soát", "trước ngày 30/06/2026", date(2026, 6, 30))],
+            id="once",
+        ),
+        pytest.param(
+            "nua-dau",
+            [
+                ("nua-dau-2026-h2", "Báo cáo 6 tháng cuối năm 2026", "trước ngày 20/07/2026",
+                 date(2026, 7, 20)),
+                ("nua-dau-2027-h1", "Báo cáo 6 tháng đầu năm 2027", "trước ngày 20/01/2027",
+                 date(2027, 1, 20)),
+            ],
+            id="half-year-first-month",
+        ),
+        pytest.param(
+            "nua-sau",
+            [
+                ("nua-sau-2026-h1", "Báo cáo bổ sung 6 tháng đầu năm 2026",
+                 "trước ngày 05/07/2026", date(2026, 7, 5)),
+                ("nua-sau-2026-h2", "Báo cáo bổ sung 6 tháng cuối năm 2026",
+                 "trước ngày 05/01/2027", date(2027, 1, 5)),
+            ],
+            id="half-year-next-month-wraps-the-year",
+        ),
+        pytest.param(
+            "thang",
+            [
+                ("thang-2026-03", "Báo cáo tháng 3/2026", "trước ngày 31/03/2026",
+                 date(2026, 3, 31)),
+                ("thang-2026-04", "Báo cáo tháng 4/2026", "trước ngày 30/04/2026",
+                 date(2026, 4, 30)),
+            ],
+            id="month-day-31-in-april",
+        ),
+        pytest.param(
+            "thang-sau",
+            [
+                ("thang-sau-2026-03", "Báo cáo tháng 3/2026", "chậm nhất ngày 03/04/2026",
+                 date(2026, 4, 4)),
+                ("thang-sau-2026-04", "Báo cáo tháng 4/2026", "chậm nhất ngày 03/05/2026",
+                 date(2026, 5, 4)),
+            ],
+            id="month-next-by",
+        ),
+        pytest.param(
+            "quy-thang-2",
+            [
+                ("quy-thang-2-2026-q2", "Báo cáo quý II/2026", "trước ngày 10/05/2026",
+                 date(2026, 5, 10)),
+                ("quy-thang-2-2026-q3", "Báo cáo quý III/2026", "trước ngày 10/08/2026",
+                 date(2026, 8, 10)),
+            ],
+            id="quarter-second-month",
+        ),
+        pytest.param(
+            "nhuan",
+            [
+                ("nhuan-2027", "Báo cáo năm 2027", "trước ngày 28/02/2027", date(2027, 2, 28)),
+                ("nhuan-2028", "Báo cáo năm 2028", "trước ngày 29/02/2028", date(2028, 2, 29)),
+            ],
+            id="29-february-outside-leap-years",
+        ),
+        pytest.param(
+            "nhanh",
+            [("nhanh", "Báo cáo nhanh", "chậm nhất ngày 09/04/2026", date(2026, 4, 10))],
+            id="after-issue",
+        ),
+        pytest.param(
+            "so-ket-gd1",
+            [("so-ket-gd1", "Báo cáo sơ kết giai đoạn 1", "trước ngày 15/01/2028",
+              date(2028, 1, 15))],
+            id="after-phase",
+        ),
+        pytest.param(
+            "sau-thd",
+            [
+                ("sau-thd-2026", "Báo cáo nhanh về Tháng hành động năm 2026",
+                 "trước ngày 18/12/2026", date(2026, 12, 18)),
+                ("sau-thd-2027", "Báo cáo nhanh về Tháng hành động năm 2027",
+                 "trước ngày 18/12/2027", date(2027, 12, 18)),
+            ],
+            id="after-each-campaign-run",
+        ),
+    ],
+)  # fmt: skip
+def test_every_deadline_shape_expands_to_its_dates_codes_and_titles(
+    shapes: PlanSpec, series: str, expected: list[tuple[str, str, str, date]]
+) -> None:
+    found = [shape(p) for p in periods_of(shapes, series)]
+    assert found[: len(expected)] == expected
+    if series in ("nhuan", "mot-lan", "nhanh", "so-ket-gd1"):
+        assert found == expected
+
+
+def test_a_period_due_before_the_plan_is_issued_is_left_out(shapes: PlanSpec) -> None:
+    # Issued 10/03/2026: the reports of January and February 2026 are gone, so are those due
+    # 20/01/2026, 10/02/2026 and 28/02/2026; "chậm nhất 03/03" is late from 04/03, gone too.
+    codes = {p.code for p in shapes.reporting_periods()}
+    assert [p.code for p in periods_of(shapes, "thang")][:1] == ["thang-2026-03"]
+    assert not {"thang-2026-01", "thang-2026-02", "nua-dau-2026-h1"} & codes
+    assert not {"quy-thang-2-2026-q1", "nhuan-2026", "thang-sau-2026-02"} & codes
+
+
+def test_what_a_once_report_and_an_event_report_cover(shapes: PlanSpec) -> None:
+    by_code = {p.code: p for p in shapes.reporting_periods()}
+    assert (by_code["mot-lan"].covers_from, by_code["mot-lan"].covers_to) == (
+        date(2026, 1, 1),
+        date(2026, 6, 29),
+    )
+    assert (by_code["nhanh"].covers_from, by_code["nhanh"].covers_to) == (
+        date(2026, 3, 10),
+        date(2026, 4, 9),
+    )
+    assert (by_code["so-ket-gd1"].covers_from, by_code["so-ket-gd1"].covers_to) == (
+        date(2026, 1, 1),
+        date(2027, 12, 31),
+    )
+    assert (by_code["sau-thd-2027"].covers_from, by_code["sau-thd-2027"].covers_to) == (
+        date(2027, 11, 15),
+        date(2027, 12, 15),
+    )
+
+
+def test_units_listed_inline_come_before_those_of_the_csv_file(tmp_path: Path) -> None:
+    spec = plan2(tmp_path=tmp_path)
+    assert [(r.section, u.code) for r, u in spec.units()] == [
+        ("IV.1", "SNV"),
+        ("IV.2", "SYT"),
+        ("IV.3", "X_AN"),
+        ("IV.3", "P_BINH"),
+    ]
+    commune = spec.unit("P_BINH")
+    assert commune is not None
+    assert (commune.name, commune.short_name) == (
+        "Ủy ban nhân dân phường Bình, thành phố cũ",
+        "UBND phường Bình",
+    )
+    assert spec.responsibilities[2].kind == "commune"
+    assert spec.section_of("X_AN") == "IV.3" and spec.section_of("KHONG_CO") is None
+
+
+def test_a_csv_file_may_have_a_byte_order_mark_comments_blank_lines_and_any_column_order(
+    tmp_path: Path,
+) -> None:
+    csv = (
+        "\ufeff# Danh sách minh họa\n"
+        "short_name,code,name\n"
+        "\n"
+        "UBND xã An,X_AN,Ủy ban nhân dân xã An\n"
+        "# đơn vị mới sáp nhập\n"
+        "  UBND xã Bình  ,X_BINH,Ủy ban nhân dân xã Bình\n"
+    )
+    spec = plan2(csv=csv, tmp_path=tmp_path)
+    assert [(u.code, u.short_name) for r, u in spec.units() if r.section == "IV.3"] == [
+        ("X_AN", "UBND xã An"),
+        ("X_BINH", "UBND xã Bình"),
+    ]
+
+
+def test_a_report_for_some_units_is_owed_by_them_and_by_the_units_of_the_items_named(
+    tmp_path: Path,
+) -> None:
+    spec = plan2(tmp_path=tmp_path)
+    [quarter, *_] = periods_of(spec, "quy")
+    assert quarter.unit_codes == frozenset({"SYT", "X_AN", "P_BINH"})
+    assert quarter.sections == frozenset({"IV.3"})
+    assert spec.owes("SYT", quarter) and spec.owes("X_AN", quarter)
+    # A unit the coordinator adds to IV.3 later owes it too; one of another item does not.
+    assert spec.owes("X_MOI", quarter, section="IV.3")
+    assert not spec.owes("X_MOI", quarter, section="IV.2")
+    assert not spec.owes("X_MOI", quarter)
+    [annual, *_] = periods_of(spec, "nam")
+    assert spec.owes("SYT", annual) and spec.owes("X_MOI", annual)
+    # The coordinator receives the reports: it owes none.
+    assert not spec.owes("SNV", annual) and not spec.owes("SNV", quarter)
+
+
+def test_an_item_named_for_a_report_leaves_out_the_coordinator(tmp_path: Path) -> None:
+    spec = plan2(edited2("units: [SYT, IV.3]", "units: [IV.1, IV.2]"), tmp_path=tmp_path)
+    [quarter, *_] = periods_of(spec, "quy")
+    assert quarter.unit_codes == frozenset({"SYT"})
+
+
+def test_an_indicator_is_asked_of_its_units_in_the_reports_it_names(tmp_path: Path) -> None:
+    spec = plan2(tmp_path=tmp_path)
+    [indicator] = spec.indicators
+    assert (indicator.code, indicator.name, indicator.unit) == (
+        "nu-lanh-dao",
+        "Tỷ lệ nữ lãnh đạo",
+        "%",
+    )
+    assert (indicator.target, indicator.direction) == (Decimal(30), "at-least")
+    by_code = {p.code: p for p in spec.reporting_periods()}
+    annual, six_months = by_code["nam-2026"], by_code["sau-thang-2026"]
+    assert spec.indicator_applies(indicator, "X_AN", annual)
+    assert spec.indicator_applies(indicator, "X_MOI", annual, section="IV.3")
+    assert not spec.indicator_applies(indicator, "SYT", annual)
+    assert not spec.indicator_applies(indicator, "X_AN", six_months)
+    assert not spec.indicator_applies(indicator, "SNV", annual)
+
+
+@pytest.mark.parametrize(
+    ("written", "target", "direction"),
+    [
+        ("target: 30.5", Decimal("30.5"), "at-least"),
+        ('target: "30,5"', Decimal("30.5"), "at-least"),
+        ("target: 109\n    direction: at-most", Decimal(109), "at-most"),
+    ],
+)
+def test_a_target_is_a_number_written_either_way(
+    tmp_path: Path, written: str, target: Decimal, direction: str
+) -> None:
+    spec = plan2(edited2("target: 30", written), tmp_path=tmp_path)
+    assert (spec.indicators[0].target, spec.indicators[0].direction) == (target, direction)
+
+
+def test_an_indicator_without_units_or_reports_is_asked_of_every_unit_in_every_report(
+    tmp_path: Path,
+) -> None:
+    spec = plan2(edited2("    reported_by: [IV.3]\n    reports: [nam]\n", ""), tmp_path=tmp_path)
+    [indicator] = spec.indicators
+    assert all(
+        spec.indicator_applies(indicator, "SYT", period)
+        for period in spec.reporting_periods()
+        if spec.owes("SYT", period)
+    )
+    assert spec.indicator_applies(indicator, "X_AN", periods_of(spec, "ket-qua-thd")[0])
+
+
+def test_calendar_overrides_take_either_way_of_writing_a_date(tmp_path: Path) -> None:
+    calendar = (
+        "calendar:\n"
+        "  days_off:\n"
+        '    2026-09-01: "Nghỉ lễ Quốc khánh (ngày liền kề)"\n'
+        "    02/01/2026: Nghỉ bù\n"
+        "  working_days:\n"
+        "    2026-01-10: Làm bù ngày 02/01/2026\n"
+        "indicators:"
+    )
+    spec = plan2(edited2("indicators:", calendar), tmp_path=tmp_path)
+    assert spec.days_off == {
+        date(2026, 9, 1): "Nghỉ lễ Quốc khánh (ngày liền kề)",
+        date(2026, 1, 2): "Nghỉ bù",
+    }
+    assert spec.working_days == {date(2026, 1, 10): "Làm bù ngày 02/01/2026"}
+
+
+def test_status_and_example_have_their_defaults_and_may_be_set(tmp_path: Path) -> None:
+    spec = plan2(tmp_path=tmp_path)
+    assert (spec.format_version, spec.status, spec.example) == (2, PlanStatus.ACTIVE, False)
+    marked = plan2(
+        edited2("code: demo-2026\n", "code: demo-2026\nstatus: draft\nexample: true\n"),
+        tmp_path=tmp_path,
+    )
+    assert (marked.status, marked.example) == ("draft", True)
+
+
+def test_a_format_1_file_may_say_its_status() -> None:
+    spec = parse_plan(edited("code: demo-2021\n", "code: demo-2021\nstatus: ended\n"))
+    assert spec.status == PlanStatus.ENDED
+    assert parse_plan(MINIMAL).status == PlanStatus.ACTIVE
+
+
+def test_a_plan_period_may_be_dates_and_phases_lie_inside_it(tmp_path: Path) -> None:
+    spec = plan2(
+        edited2("  from: 2026\n  to: 2028\n", "  from: 01/07/2026\n  to: 2028-06-30\n").replace(
+            "    from: 2026\n    to: 2027\n", "    from: 01/07/2026\n    to: 2027\n"
+        ),
+        tmp_path=tmp_path,
+    )
+    assert (spec.starts_on, spec.period and spec.period.to) == (date(2026, 7, 1), date(2028, 6, 30))
+    # A year that overlaps the period still has its yearly report; covers are cut to the period.
+    [first, *_, last] = periods_of(spec, "sau-thang")
+    assert (first.code, first.covers_from, last.code, last.covers_to) == (
+        "sau-thang-2026",
+        date(2026, 7, 1),
+        "sau-thang-2028",
+        date(2028, 6, 30),
+    )
+    # The Action Month of 2028 starts after the period: it is not held.
+    assert [r.code for r in spec.campaign_runs()] == [
+        "thang-hanh-dong-2026",
+        "thang-hanh-dong-2027",
+    ]
+
+
+def test_a_yearly_campaign_may_run_over_the_new_year(tmp_path: Path) -> None:
+    spec = plan2(
+        edited2("    starts: 15/11\n    ends: 15/12\n", "    starts: 15/12\n    ends: 15/01\n"),
+        tmp_path=tmp_path,
+    )
+    runs = spec.campaign_runs()
+    assert [(r.code, r.starts_on, r.ends_on) for r in runs] == [
+        ("thang-hanh-dong-2026", date(2026, 12, 15), date(2027, 1, 15)),
+        ("thang-hanh-dong-2027", date(2027, 12, 15), date(2028, 1, 15)),
+        ("thang-hanh-dong-2028", date(2028, 12, 15), date(2029, 1, 15)),
+    ]
+    last = periods_of(spec, "ket-qua-thd")[-1]
+    assert (last.code, last.title, last.due_text) == (
+        "ket-qua-thd-2028",
+        "Báo cáo kết quả Tháng hành động năm 2028",
+        "trước ngày 20/01/2029",
+    )
+
+
+def test_a_campaign_held_once_keeps_its_code_and_title(tmp_path: Path) -> None:
+    spec = plan2(
+        edited2(
+            "    every: year\n    starts: 15/11\n    ends: 15/12\n",
+            "    starts: 02/11/2026\n    ends: 16/11/2026\n    checkins: none\n",
+        ),
+        tmp_path=tmp_path,
+    )
+    [run] = spec.campaign_runs()
+    assert run == CampaignRunSpec(
+        code="thang-hanh-dong",
+        series="thang-hanh-dong",
+        section="II.1",
+        title="Tháng hành động",
+        starts_on=date(2026, 11, 2),
+        ends_on=date(2026, 11, 16),
+        checkins=False,
+        result_period="ket-qua-thd",
+    )
+    assert [shape(p) for p in periods_of(spec, "ket-qua-thd")] == [
+        (
+            "ket-qua-thd",
+            "Báo cáo kết quả Tháng hành động",
+            "trước ngày 21/11/2026",
+            date(2026, 11, 21),
+        )
+    ]
+
+
+def test_format_1_deadlines_and_campaigns_read_as_periods_and_runs(seed_spec: PlanSpec) -> None:
+    assert [shape(p) for p in seed_spec.reporting_periods()] == [
+        ("so-ket-6-thang", "Báo cáo sơ kết 6 tháng", "trước ngày 10/06/2021", date(2021, 6, 10)),
+        ("tong-ket-nam", "Báo cáo tổng kết năm", "trước ngày 10/12/2021", date(2021, 12, 10)),
+    ]
+    first = seed_spec.reporting_periods()[0]
+    assert (first.series, first.rule, first.unit_codes) == ("so-ket-6-thang", "before", None)
+    assert (first.covers_from, first.covers_to) == (date(2021, 3, 8), date(2021, 6, 9))
+    [run] = seed_spec.campaign_runs()
+    assert (run.code, run.series, run.starts_on, run.ends_on, run.checkins, run.result_period) == (
+        "thang-hanh-dong",
+        "thang-hanh-dong",
+        date(2021, 11, 15),
+        date(2021, 12, 15),
+        True,
+        None,
+    )
+    assert (seed_spec.format_version, seed_spec.status, seed_spec.example) == (1, "active", False)
+    assert (seed_spec.starts_on, seed_spec.ends_on) == (date(2021, 3, 8), date(2021, 12, 31))
+    assert seed_spec.indicators == [] and seed_spec.days_off == {} == seed_spec.working_days
+    assert seed_spec.owes("SYT", first) and not seed_spec.owes("SLDTBXH", first)
+
+
+def test_a_format_2_plan_keeps_format_1_lists_for_todays_loader(tmp_path: Path) -> None:
+    spec = plan2(tmp_path=tmp_path)
+    assert [(d.code, d.title, d.due_before) for d in spec.deadlines] == [
+        (p.code, p.title, p.due_before) for p in spec.reporting_periods()
+    ]
+    assert [(c.code, c.section, c.starts_on) for c in spec.campaigns] == [
+        (r.code, r.section, r.starts_on) for r in spec.campaign_runs()
+    ]
+
+
+EXAMPLE_PLAN_FILE = SEED_PLAN_FILE.parent / "vi-du-hung-yen-2026-2030-binh-dang-gioi.yaml"
+
+
+def test_the_shipped_example_is_a_multi_year_plan_marked_as_an_example() -> None:
+    spec = read_plan_file(EXAMPLE_PLAN_FILE)
+    assert (spec.format_version, spec.status, spec.example) == (2, PlanStatus.ACTIVE, True)
+    assert "VÍ DỤ MINH HỌA" in EXAMPLE_PLAN_FILE.read_text(encoding="utf-8").splitlines()[0]
+    assert (spec.starts_on, spec.ends_on, spec.coordinator) == (
+        date(2026, 1, 1),
+        date(2030, 12, 31),
+        "SNV",
+    )
+    communes = [u for r, u in spec.units() if r.kind == "commune"]
+    assert len(communes) == 51 and communes[0].short_name == "UBND phường Phố Hiến"
+    codes = [p.code for p in spec.reporting_periods()]
+    for year in range(2026, 2031):
+        assert {f"sau-thang-{year}", f"tong-ket-nam-{year}", f"ket-qua-thd-{year}"} <= set(codes)
+    assert [r.code for r in spec.campaign_runs()] == [
+        f"thang-hanh-dong-{y}" for y in range(2026, 2031)
+    ]
+    assert {i.direction for i in spec.indicators} == {"at-least", "at-most"}
+    csv_head = (EXAMPLE_PLAN_FILE.parent / "vi-du-hung-yen-xa-phuong.csv").read_text(
+        encoding="utf-8"
+    )
+    assert (
+        csv_head.startswith("# VÍ DỤ MINH HỌA") and "1666/NQ-UBTVQH15" in csv_head.splitlines()[0]
+    )
+
+
+# --- broken format 2 files: file:line: path: exactly what is wrong -------------------------------
+
+PHASES = MINIMAL2[MINIMAL2.index("phases:") : MINIMAL2.index("cross_cutting:")]
+PERIOD = "  from: 2026\n  to: 2028\n"
+RESULT_CODE = "      code: ket-qua-thd\n"
+
+
+def extra_report(*lines: str, code: str = "them") -> tuple[str, str]:
+    """An edit adding a fourth report (reports[3]) with the given lines."""
+    added = "\n".join([f"  - code: {code}", *(f"    {line}" for line in lines)])
+    return ("campaigns:", f"{added}\ncampaigns:")
+
+
+def calendar_block(*lines: str) -> tuple[str, str]:
+    return (
+        "indicators:",
+        "\n".join(["calendar:", *(f"  {line}" for line in lines)]) + "\nindicators:",
+    )
+
+
+@dataclass(frozen=True)
+class Broken2:
+    """Edits of MINIMAL2 (or of the CSV), the text on the line named, the exact message."""
+
+    edits: tuple[tuple[str, str], ...]
+    at: str
+    says: str
+    csv_edits: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def in_csv(self) -> bool:
+        return bool(self.csv_edits)
+
+
+def b2(old: str, new: str, at: str, says: str) -> Broken2:
+    return Broken2(((old, new),), at, says)
+
+
+def csv_broken(old: str, new: str, at: str, says: str) -> Broken2:
+    return Broken2((), at, says, ((old, new),))
+
+
+BROKEN2 = {
+    "a plan without a period": b2(
+        "period:\n" + PERIOD, "", "format: 2", "period: thiếu trường bắt buộc"
+    ),
+    "a period that ends before it starts": Broken2(
+        ((PERIOD, "  from: 2026\n  to: 2025\n"), (PHASES, "")),
+        "to: 2025",
+        "period.to: kết thúc 31/12/2025 trước khi bắt đầu 01/01/2026",
+    ),
+    "a year that is no year": b2(
+        PERIOD,
+        "  from: 26\n  to: 2028\n",
+        "from: 26",
+        "period.from: năm phải từ 2000 đến 2100, nhận được 26",
+    ),
+    "a phase outside the period": b2(
+        "    to: 2027\n",
+        "    to: 2029\n",
+        "    from: 2026",
+        "phases[0].from: giai đoạn 01/01/2026 – 31/12/2029 nằm ngoài thời gian kế hoạch "
+        "01/01/2026 – 31/12/2028",
+    ),
+    "two phases that overlap": b2(
+        "    to: 2027\n",
+        "    to: 2027\n  - code: giai-doan-2\n    title: Giai đoạn 2\n"
+        "    from: 2027\n    to: 2028\n",
+        "from: 2027",
+        "phases[1].from: trùng thời gian với giai đoạn giai-doan-1",
+    ),
+    "an unknown recurrence": b2(
+        "every: quarter",
+        "every: weekly",
+        "every: weekly",
+        "reports[2].every: giá trị không được phép: 'weekly' "
+        "(chỉ nhận: 'once', 'year', 'half-year', 'quarter' hoặc 'month')",
+    ),
+    "a report without a deadline": b2(
+        "    every: year\n    due: 10/6\n",
+        "    every: year\n",
+        "- code: sau-thang",
+        "reports[0]: thiếu hạn: due (theo ngày, ví dụ 10/6) hoặc after (sau một sự kiện)",
+    ),
+    "a report with both kinds of deadline": b2(
+        "    due: 10/6\n",
+        "    due: 10/6\n    after: {event: issued, days: 30}\n",
+        "after: {event: issued",
+        "reports[0].after: chỉ khai báo một trong hai: due (hạn theo ngày) hoặc after",
+    ),
+    "a deadline that is no day": b2(
+        "due: 10/6",
+        "due: 10-6",
+        "due: 10-6",
+        'reports[0].due: ngày phải có dạng "10/6" (ngày/tháng), "10/06/2026" (ngày đầy đủ) hoặc '
+        "{day: 15, month: last}; nhận được '10-6'",
+    ),
+    "day 32": b2(
+        "due: 10/6",
+        "due: 32/6",
+        "due: 32/6",
+        "reports[0].due.day: phải nhỏ hơn hoặc bằng 31, nhận được 32",
+    ),
+    "month 13": b2(
+        "due: 10/6",
+        "due: 10/13",
+        "due: 10/13",
+        "reports[0].due.month: tháng phải là số từ 1 đến 12 hoặc first, last, next; nhận được 13",
+    ),
+    "a yearly report due in the last month": b2(
+        "due: 10/6",
+        "due: {day: 10, month: last}",
+        "day: 10, month: last",
+        "reports[0].due.month: báo cáo hằng năm cần tháng cụ thể (1–12), ví dụ due: 10/6",
+    ),
+    "a yearly report due on a full date": b2(
+        "due: 10/6",
+        "due: 10/06/2026",
+        "10/06/2026",
+        "reports[0].due.year: báo cáo hằng năm không ghi năm cụ thể (year: next là năm sau)",
+    ),
+    "a quarterly report due on a calendar day": b2(
+        "due: {day: 15, month: last}",
+        "due: 15/3",
+        "due: 15/3",
+        "reports[2].due: báo cáo theo quý ghi hạn dạng {day: 15, month: last}: ngày và tháng thứ "
+        "mấy của kỳ (first, last, next là tháng sau kỳ, hoặc một số)",
+    ),
+    "the fourth month of a quarter": b2(
+        "month: last}",
+        "month: 4}",
+        "month: 4}",
+        "reports[2].due.month: một kỳ quý có 3 tháng: month phải từ 1 đến 3, "
+        "hoặc first, last, next",
+    ),
+    "a month that is none": b2(
+        "month: last}",
+        "month: cuoi}",
+        "month: cuoi}",
+        "reports[2].due.month: tháng phải là số từ 1 đến 12 hoặc first, last, next; "
+        "nhận được 'cuoi'",
+    ),
+    "a report due once without a year": Broken2(
+        (extra_report("title: Báo cáo rà soát", "due: 30/6"),),
+        "due: 30/6",
+        "reports[3].due: báo cáo một lần (every: once) cần ngày đầy đủ, ví dụ 10/06/2026",
+    ),
+    "a report due once before the plan is issued": Broken2(
+        (extra_report("title: Báo cáo rà soát", "due: 01/03/2026"),),
+        "due: 01/03/2026",
+        "reports[3].due: hạn (ngày đầu tiên bị trễ 01/03/2026) không sau ngày ban hành 10/03/2026",
+    ),
+    "a report due once on a day that does not exist": Broken2(
+        (extra_report("title: Báo cáo rà soát", "due: 31/06/2026"),),
+        "due: 31/06/2026",
+        "reports[3].due: ngày không tồn tại: '31/06/2026'",
+    ),
+    "a report due once on a day written as a table that does not exist": Broken2(
+        (extra_report("title: Báo cáo rà soát", "due: {day: 31, month: 6, year: 2026}"),),
+        "day: 31, month: 6",
+        "reports[3].due: ngày không tồn tại: 31/6/2026",
+    ),
+    "a quarterly report after an event": b2(
+        "due: {day: 15, month: last}",
+        "after: {event: issued, days: 10}",
+        "every: quarter",
+        "reports[2].every: hạn sau một sự kiện (after) chỉ dùng với every: once hoặc year",
+    ),
+    "a report after a campaign the plan does not have": Broken2(
+        (extra_report("title: Báo cáo sau đợt", 'after: {event: "campaign:khong-co", days: 3}'),),
+        "campaign:khong-co",
+        "reports[3].after.event: không có đợt khong-co trong campaigns",
+    ),
+    "a report once after a yearly campaign": Broken2(
+        (
+            extra_report(
+                "title: Báo cáo sau đợt", 'after: {event: "campaign:thang-hanh-dong", days: 3}'
+            ),
+        ),
+        "- code: them",
+        "reports[3].every: đợt thang-hanh-dong diễn ra hằng năm: every phải là year",
+    ),
+    "a report after a phase the plan does not have": Broken2(
+        (extra_report("title: Báo cáo sơ kết", 'after: {event: "phase:giai-doan-9", days: 15}'),),
+        "phase:giai-doan-9",
+        "reports[3].after.event: không có giai đoạn giai-doan-9 trong phases",
+    ),
+    "an event that is none": Broken2(
+        (extra_report("title: Báo cáo sau đợt", 'after: {event: "campaign thang", days: 3}'),),
+        "campaign thang",
+        "reports[3].after.event: sự kiện phải là issued (ngày ban hành), campaign:<mã đợt> hoặc "
+        "phase:<mã giai đoạn>; nhận được 'campaign thang'",
+    ),
+    "a yearly report after the day of issue": Broken2(
+        (extra_report("title: Báo cáo nhanh", "after: {event: issued, days: 30}", "every: year"),),
+        "every: year\ncampaigns:",
+        "reports[3].every: sự kiện issued chỉ xảy ra một lần: every phải là once",
+    ),
+    "a report after the day of issue due that day": Broken2(
+        (extra_report("title: Báo cáo nhanh", "after: {event: issued, days: 0}"),),
+        "days: 0",
+        "reports[3].after: hạn (ngày đầu tiên bị trễ 10/03/2026) không sau ngày ban hành "
+        "10/03/2026",
+    ),
+    "a report for a unit the plan does not have": b2(
+        "units: [SYT, IV.3]",
+        "units: [SYTE, IV.3]",
+        "SYTE",
+        "reports[2].units[0]: không có đơn vị nào mang mã SYTE",
+    ),
+    "a report for an item the plan does not have": b2(
+        "units: [SYT, IV.3]",
+        "units: [SYT, IV.9]",
+        "IV.9",
+        "reports[2].units[1]: không có mục IV.9 trong responsibilities",
+    ),
+    "a report asked of the coordinator": b2(
+        "units: [SYT, IV.3]",
+        "units: [SNV]",
+        "units: [SNV]",
+        "reports[2].units[0]: SNV là đơn vị chủ trì: nhận báo cáo, không gửi báo cáo",
+    ),
+    "a unit code in lower case": b2(
+        "units: [SYT, IV.3]",
+        "units: [syt]",
+        "units: [syt]",
+        "reports[2].units[0]: phải là mã đơn vị (ví dụ SYT) hoặc một mục của phần IV "
+        "(ví dụ IV.15): 'syt'",
+    ),
+    "a unit named twice": b2(
+        "units: [SYT, IV.3]",
+        "units: [SYT, SYT]",
+        "units: [SYT, SYT]",
+        "reports[2].units[1]: SYT bị lặp",
+    ),
+    "a placeholder that is not the label": b2(
+        "title: Báo cáo tổng kết {label}",
+        "title: Báo cáo tổng kết năm {nam}",
+        "{nam}",
+        "reports[1].title: chỉ dùng được {label} (nhãn của kỳ) trong tiêu đề, không có {nam}",
+    ),
+    "a label in a report due once": Broken2(
+        (extra_report("title: Báo cáo rà soát {label}", "due: 30/06/2026"),),
+        "rà soát {label}",
+        "reports[3].title: báo cáo một lần không có nhãn kỳ: bỏ {label} khỏi tiêu đề",
+    ),
+    "two reports with one code": Broken2(
+        (("  - code: nam\n", "  - code: sau-thang\n"), ("reports: [nam]", "reports: [sau-thang]")),
+        "code: sau-thang\n    title: Báo cáo tổng kết",
+        "reports[1].code: mã sau-thang bị lặp",
+    ),
+    "a result report with the code of a report": b2(
+        RESULT_CODE,
+        "      code: nam\n",
+        "code: nam\n      title",
+        "campaigns[0].result_report.code: mã báo cáo nam bị lặp",
+    ),
+    "two periods with one code": Broken2(
+        (extra_report("title: Báo cáo riêng", "due: 20/01/2027", code="nam-2026"),),
+        "- code: nam-2026",
+        "reports[3].code: kỳ nam-2026 trùng mã với một kỳ của báo cáo nam",
+    ),
+    "a yearly report with no period in the plan": Broken2(
+        (
+            (PERIOD, "  from: 2026\n  to: 2026\n"),
+            ("    to: 2027\n", "    to: 2026\n"),
+            ("due: 10/6", "due: 1/3"),
+        ),
+        "- code: sau-thang",
+        "reports[0].code: không có kỳ báo cáo nào trong thời gian kế hoạch 01/01/2026 – 31/12/2026 "
+        "có hạn sau ngày ban hành 10/03/2026",
+    ),
+    "a yearly campaign that starts in no year of the plan": Broken2(
+        (
+            (PERIOD, "  from: 2026\n  to: 2026\n"),
+            ("    to: 2027\n", "    to: 2026\n"),
+            ("    starts: 15/11\n    ends: 15/12\n", "    starts: 01/03\n    ends: 05/03\n"),
+        ),
+        "- code: thang-hanh-dong",
+        "campaigns[0].code: không có đợt nào bắt đầu trong thời gian kế hoạch 01/01/2026 – "
+        "31/12/2026 từ ngày ban hành 10/03/2026",
+    ),
+    "a yearly campaign with a year": b2(
+        "starts: 15/11",
+        "starts: 15/11/2026",
+        "starts: 15/11/2026",
+        "campaigns[0].starts.year: đợt hằng năm ghi ngày/tháng, không ghi năm: ví dụ 15/11",
+    ),
+    "a campaign under an item the plan does not have": b2(
+        "    section: II.1\n    title: Tháng hành động\n    every",
+        "    section: II.9\n    title: Tháng hành động\n    every",
+        "section: II.9",
+        "campaigns[0].section: không có mục II.9 trong responsibilities hay cross_cutting",
+    ),
+    "a campaign held once before the plan": b2(
+        "    every: year\n    starts: 15/11\n    ends: 15/12\n",
+        "    starts: 15/01/2026\n    ends: 15/02/2026\n",
+        "starts: 15/01/2026",
+        "campaigns[0].starts: bắt đầu 15/01/2026 trước ngày ban hành 10/03/2026",
+    ),
+    "a campaign held once that ends before it starts": b2(
+        "    every: year\n    starts: 15/11\n    ends: 15/12\n",
+        "    starts: 15/11/2026\n    ends: 15/10/2026\n",
+        "ends: 15/10/2026",
+        "campaigns[0].ends: kết thúc 15/10/2026 trước khi bắt đầu 15/11/2026",
+    ),
+    "daily check-ins": b2(
+        "    ends: 15/12\n",
+        "    ends: 15/12\n    checkins: daily\n",
+        "checkins",
+        "campaigns[0].checkins: giá trị không được phép: 'daily' (chỉ nhận: 'weekly' hoặc 'none')",
+    ),
+    "a result report due the day the campaign ends": b2(
+        "days_after: 5",
+        "days_after: 0",
+        "days_after",
+        "campaigns[0].result_report.days_after: phải lớn hơn hoặc bằng 1, nhận được 0",
+    ),
+    "a target written with its unit": b2(
+        "target: 30",
+        'target: "30%"',
+        "target",
+        "indicators[0].target: phải là một số, ví dụ 30 hoặc 30,5 (đơn vị như % ghi ở trường "
+        "unit); nhận được '30%'",
+    ),
+    "an indicator asked in a report the plan does not have": b2(
+        "reports: [nam]",
+        "reports: [nam-2026]",
+        "reports: [nam-2026]",
+        "indicators[0].reports[0]: không có báo cáo nam-2026 trong reports",
+    ),
+    "an indicator asked of the coordinator": b2(
+        "reported_by: [IV.3]",
+        "reported_by: [SNV]",
+        "reported_by",
+        "indicators[0].reported_by[0]: SNV là đơn vị chủ trì: nhận báo cáo, không gửi báo cáo",
+    ),
+    "a unit of measure too long": b2(
+        'unit: "%"',
+        "unit: phần trăm số cán bộ nữ",
+        "phần trăm",
+        "indicators[0].unit: dài quá 20 ký tự",
+    ),
+    "a worked Saturday that is a weekday": Broken2(
+        (calendar_block("working_days: {2026-03-11: Làm bù}"),),
+        "working_days",
+        "calendar.working_days.2026-03-11: 11/03/2026 là ngày từ thứ Hai đến thứ Sáu, vốn đã là "
+        "ngày làm việc (working_days dành cho thứ Bảy, Chủ nhật làm bù)",
+    ),
+    "a day off on a Sunday": Broken2(
+        (calendar_block("days_off:", "  15/03/2026: Nghỉ"),),
+        "15/03/2026: Nghỉ",
+        "calendar.days_off.15/03/2026: 15/03/2026 là thứ Bảy hoặc Chủ nhật, vốn đã là ngày nghỉ",
+    ),
+    "a day off that does not exist": Broken2(
+        (calendar_block("days_off:", "  31/02/2026: Nghỉ"),),
+        "31/02/2026",
+        "calendar.days_off.31/02/2026: ngày không tồn tại: '31/02/2026'",
+    ),
+    "an ISO day off that does not exist": Broken2(
+        (calendar_block("days_off:", "  2026-02-30: Nghỉ"),),
+        "2026-02-30",
+        "calendar.days_off: ngày không tồn tại: '2026-02-30'",
+    ),
+    "a status that is none": b2(
+        "code: demo-2026\n",
+        "code: demo-2026\nstatus: closed\n",
+        "status",
+        "status: giá trị không được phép: 'closed' (chỉ nhận: 'draft', 'active', 'ended' hoặc "
+        "'archived')",
+    ),
+    "example that is not yes or no": b2(
+        "code: demo-2026\n",
+        "code: demo-2026\nexample: maybe\n",
+        "example",
+        "example: phải là true hoặc false",
+    ),
+    "a CSV file given as an absolute path": b2(
+        "units_file: xa-phuong.csv",
+        "units_file: /srv/xa-phuong.csv",
+        "units_file",
+        "responsibilities[2].units_file: đường dẫn phải tương đối so với thư mục của tệp kế hoạch",
+    ),
+    "an item of communes without units": b2(
+        "    units_file: xa-phuong.csv\n",
+        "",
+        "- section: IV.3",
+        "responsibilities[2]: mục không mở (open: false) phải có ít nhất một đơn vị trong units "
+        "hoặc units_file",
+    ),
+    "deadlines written in a format 2 file": b2(
+        "reports:\n",
+        "deadlines: []\nreports:\n",
+        "deadlines",
+        "deadlines: trường không được hỗ trợ (kiểm tra chính tả)",
+    ),
+    # --- the CSV file of units: its own name and line ---
+    "a CSV code in lower case": csv_broken(
+        "X_AN,", "x an,", "x an", "code: sai định dạng: 'x an' (mẫu: ^[A-Z][A-Z0-9_]{1,31}$)"
+    ),
+    "a CSV unit without a short name": csv_broken(
+        ",UBND xã An", ",", "X_AN", "short_name: không được để trống (cần ít nhất 1 ký tự)"
+    ),
+    "a CSV row with a column missing": csv_broken(
+        ",UBND xã An", "", "X_AN", "dòng có 2 cột, cần 3 (code,name,short_name)"
+    ),
+    "a CSV header misspelt": csv_broken(
+        "code,name,short_name",
+        "code,ten,short_name",
+        "code,ten",
+        "dòng tiêu đề phải là code,name,short_name (nhận được 'code,ten,short_name')",
+    ),
+    "a CSV unit that repeats a unit of the plan": csv_broken(
+        "X_AN,", "SYT,", "SYT,", "code: mã đơn vị SYT đã dùng ở responsibilities[1].units[0].code"
+    ),
+    "a CSV unit listed twice": csv_broken(
+        "P_BINH,", "X_AN,", 'X_AN,"', "code: mã đơn vị X_AN đã dùng ở {csv}:3"
+    ),
+    "a CSV file with no units": csv_broken(
+        COMMUNES_CSV[COMMUNES_CSV.index("X_AN") :],
+        "",
+        "# Minh họa",
+        "tệp không có đơn vị nào (cần dòng tiêu đề code,name,short_name rồi mỗi đơn vị một dòng)",
+    ),
+}
+
+
+@pytest.mark.parametrize("broken", BROKEN2.values(), ids=BROKEN2.keys())
+def test_a_broken_format_2_file_names_the_file_the_line_and_exactly_what_is_wrong(
+    tmp_path: Path, broken: Broken2
+) -> None:
+    text, csv = MINIMAL2, COMMUNES_CSV
+    for old, new in broken.edits:
+        text = edited2(old, new, text)
+    for old, new in broken.csv_edits:
+        csv = edited2(old, new, csv)
+    path = write_plan(tmp_path, text, csv)
+    csv_path = tmp_path / "xa-phuong.csv"
+    with pytest.raises(PlanFileError) as caught:
+        read_plan_file(path)
+    file, marked = (csv_path, csv) if broken.in_csv else (path, text)
+    says = broken.says.replace("{csv}", str(csv_path))
+    assert [str(p) for p in caught.value.problems] == [
+        f"{file}:{line_of(marked, broken.at)}: {says}"
+    ]
+
+
+def test_a_missing_csv_file_is_named_at_the_line_that_names_it(tmp_path: Path) -> None:
+    text = edited2("units_file: xa-phuong.csv", "units_file: xa.csv")
+    path = write_plan(tmp_path, text)
+    with pytest.raises(PlanFileError) as caught:
+        read_plan_file(path)
+    assert str(caught.value) == (
+        f"{path}:{line_of(text, 'units_file')}: responsibilities[2].units_file: "
+        f"không tìm thấy tệp '{tmp_path / 'xa.csv'}'"
+    )
+
+
+def test_a_csv_file_not_in_utf8_is_refused(tmp_path: Path) -> None:
+    path = write_plan(tmp_path, MINIMAL2)
+    (tmp_path / "xa-phuong.csv").write_bytes(COMMUNES_CSV.encode("cp1258", errors="replace"))
+    with pytest.raises(PlanFileError) as caught:
+        read_plan_file(path)
+    assert str(caught.value) == f"{tmp_path / 'xa-phuong.csv'}:1: tệp phải được lưu bằng mã UTF-8"
+
+
+def test_every_problem_of_a_csv_file_is_reported_with_its_line(tmp_path: Path) -> None:
+    csv = COMMUNES_CSV + "x c,Ủy ban nhân dân xã C,UBND xã C\nX_D,Ủy ban nhân dân xã D\n"
+    path = write_plan(tmp_path, MINIMAL2, csv)
+    with pytest.raises(PlanFileError) as caught:
+        read_plan_file(path)
+    shown = tmp_path / "xa-phuong.csv"
+    assert [str(p) for p in caught.value.problems] == [
+        f"{shown}:5: code: sai định dạng: 'x c' (mẫu: ^[A-Z][A-Z0-9_]{{1,31}}$)",
+        f"{shown}:6: dòng có 2 cột, cần 3 (code,name,short_name)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "at", "says"),
+    [
+        (
+            "    heading: Sở Y tế\n",
+            "    heading: Sở Y tế\n    units_file: so.csv\n",
+            "units_file",
+            "responsibilities[1].units_file: units_file chỉ dùng được từ format: 2",
+        ),
+        (
+            "    heading: Sở Y tế\n    kind: department",
+            "    heading: Sở Y tế\n    kind: commune",
+            "kind: commune",
+            "responsibilities[1].kind: kind commune chỉ dùng được từ format: 2",
+        ),
+        (
+            "code: demo-2021\n",
+            "code: demo-2021\nexample: true\n",
+            "example",
+            "example: trường không được hỗ trợ (kiểm tra chính tả)",
+        ),
+    ],
+)
+def test_what_only_format_2_has_is_refused_in_a_format_1_file(
+    tmp_path: Path, old: str, new: str, at: str, says: str
+) -> None:
+    text = edited(old, new)
+    path = tmp_path / "plan.yaml"
+    path.write_text(text, encoding="utf-8")
+    problem = only_problem(path)
+    assert f"{problem.line}: {problem.message}" == f"{line_of(text, at)}: {says}"
