@@ -22,7 +22,6 @@ from storage.plan_import.reader import read_plan
 from storage.plan_import.sources import (
     MAX_BYTES,
     ImportRefused,
-    Paragraph,
     RefusalReason,
     read_paragraphs,
 )

@@ -145,7 +145,8 @@ def _parse(text: str, file: str) -> list[_Entry]:
             raise DictionaryError(f"{file}:{line}: cần có tên (name) và mã (code)")
         if values["kind"] not in KINDS:
             raise DictionaryError(
-                f"{file}:{line}: kind {values['kind']!r} không hợp lệ (chỉ nhận: {', '.join(KINDS)})"
+                f"{file}:{line}: kind {values['kind']!r} không hợp lệ "
+                f"(chỉ nhận: {', '.join(KINDS)})"
             )
         if not CODE_PATTERN.match(_fill_code(values["code"], "Tỉnh", "Tên")):
             raise DictionaryError(

@@ -58,7 +58,7 @@ def _due_problem(report: dict[str, Any]) -> str | None:
     if every == "once" and not (isinstance(due, str) and FULL_DATE.match(due)):
         return f"every: once cần ngày đủ (dd/mm/yyyy), nhận được {due!r}"
     if every == "year" and not (
-        isinstance(due, str) and DAY_MONTH.match(due) or isinstance(due, dict)
+        (isinstance(due, str) and DAY_MONTH.match(due)) or isinstance(due, dict)
     ):
         return f"every: year cần ngày/tháng (10/12), nhận được {due!r}"
     if every in ("half-year", "quarter", "month") and not isinstance(due, dict):
@@ -113,10 +113,12 @@ def _series_problems(data: dict[str, Any], sections: set[str]) -> list[str]:
         seen.add(campaign.get("code"))
         if campaign.get("every") == "once":
             as_format_1 = {
-                "code": campaign["code"], "section": campaign["section"],
-                "title": campaign["title"], "starts_on": campaign["starts"],
+                "code": campaign["code"],
+                "section": campaign["section"],
+                "title": campaign["title"],
+                "starts_on": campaign["starts"],
                 "ends_on": campaign["ends"],
-            }  # fmt: skip
+            }
             problems += _pydantic(where, CampaignSpec, as_format_1)
         elif not (
             DAY_MONTH.match(str(campaign.get("starts")))

@@ -131,9 +131,16 @@ MONTHLY = re.compile(MARKER + r"\s+(?P<day>\d{1,2})\s+(?:hằng|hàng|mỗi)\s+t
 
 
 def _every_and_due(
-    day: int, month: int, year: int | None, *, next_year: bool, recurring: bool,
-    context: DateContext, review: list[str], where: str,
-) -> tuple[str, str | dict[str, object]]:  # fmt: skip
+    day: int,
+    month: int,
+    year: int | None,
+    *,
+    next_year: bool,
+    recurring: bool,
+    context: DateContext,
+    review: list[str],
+    where: str,
+) -> tuple[str, str | dict[str, object]]:
     if year is not None:
         return "once", f"{day:02d}/{month:02d}/{year}"
     if next_year:
@@ -211,9 +218,13 @@ def _reports_in(paragraph: Paragraph, context: DateContext, review: list[str]) -
 
 
 def _dated_reports(
-    found: re.Match[str], words: str, recurring: bool, context: DateContext,
-    review: list[str], where: str,
-) -> list[_Found]:  # fmt: skip
+    found: re.Match[str],
+    words: str,
+    recurring: bool,
+    context: DateContext,
+    review: list[str],
+    where: str,
+) -> list[_Found]:
     dues = _dues(found)
     kinds: list[str | None] = list(_kinds(words))
     if len(dues) == 1:
@@ -229,9 +240,15 @@ def _dated_reports(
     result = []
     for (day, month, year), kind in zip(dues, kinds, strict=True):
         every, due = _every_and_due(
-            day, month, year, next_year=bool(found.group("next")), recurring=recurring,
-            context=context, review=review, where=where,
-        )  # fmt: skip
+            day,
+            month,
+            year,
+            next_year=bool(found.group("next")),
+            recurring=recurring,
+            context=context,
+            review=review,
+            where=where,
+        )
         title, code = _report_title(kind, phrase, shared=len(dues) > 1)
         result.append(_Found(title, code, every, due, rule))
     return result
@@ -250,7 +267,7 @@ def read_reports(
             key = (
                 found.every,
                 str(found.due),
-                paragraph.index in owners and owners[paragraph.index] or "",
+                (paragraph.index in owners and owners[paragraph.index]) or "",
             )
             if key in seen:
                 continue
@@ -316,17 +333,30 @@ def read_campaigns(
 
 
 def _campaign(
-    title: str, days: tuple[int, int, int, int], y1: str, y2: str, recurring: bool,
-    paragraph: Paragraph, context: DateContext, review: list[str],
-) -> Campaign:  # fmt: skip
+    title: str,
+    days: tuple[int, int, int, int],
+    y1: str,
+    y2: str,
+    recurring: bool,
+    paragraph: Paragraph,
+    context: DateContext,
+    review: list[str],
+) -> Campaign:
     d1, m1, d2, m2 = days
     end_year = int(y2) if y2 else (int(y1) + (1 if (m2, d2) < (m1, d1) else 0) if y1 else None)
     start_year = (
         int(y1) if y1 else (end_year - (1 if (m2, d2) < (m1, d1) else 0) if end_year else None)
     )
     if start_year is not None and end_year is not None:
-        return Campaign("", "", title, "once", f"{d1:02d}/{m1:02d}/{start_year}",
-                        f"{d2:02d}/{m2:02d}/{end_year}", paragraph)  # fmt: skip
+        return Campaign(
+            "",
+            "",
+            title,
+            "once",
+            f"{d1:02d}/{m1:02d}/{start_year}",
+            f"{d2:02d}/{m2:02d}/{end_year}",
+            paragraph,
+        )
     if recurring or context.year is None:
         return Campaign("", "", title, "year", f"{d1}/{m1}", f"{d2}/{m2}", paragraph)
     review.append(
@@ -334,8 +364,15 @@ def _campaign(
         f"đã lấy năm {context.year} của kế hoạch."
     )
     wraps = 1 if (m2, d2) < (m1, d1) else 0
-    return Campaign("", "", title, "once", f"{d1:02d}/{m1:02d}/{context.year}",
-                    f"{d2:02d}/{m2:02d}/{context.year + wraps}", paragraph)  # fmt: skip
+    return Campaign(
+        "",
+        "",
+        title,
+        "once",
+        f"{d1:02d}/{m1:02d}/{context.year}",
+        f"{d2:02d}/{m2:02d}/{context.year + wraps}",
+        paragraph,
+    )
 
 
 PERIOD = re.compile(r"(?:giai đoạn|từ năm|thời kỳ)?\s*(\d{4})\s*(?:-|–|đến(?: năm)?)\s*(\d{4})")

@@ -50,8 +50,12 @@ def draft_data(draft: DraftPlan) -> tuple[dict[str, Any], dict[Path_, list[str]]
     if draft.decision is not None:
         decision = draft.decision
         day = f" ngày {decision.issued_on:%d/%m/%Y}" if decision.issued_on else ""
-        note(("number",), decision.source, f"Quyết định số {decision.number}{day}"
-             + (f": {decision.title}" if decision.title else ""))  # fmt: skip
+        note(
+            ("number",),
+            decision.source,
+            f"Quyết định số {decision.number}{day}"
+            + (f": {decision.title}" if decision.title else ""),
+        )
     data["timezone"] = TIMEZONE
     note(("timezone",), None, "giờ Việt Nam")
     data["coordinator"] = draft.coordinator.value
@@ -100,9 +104,12 @@ def _dates(draft: DraftPlan, data: dict[str, Any], note: Any) -> None:
     data["reports"] = []
     for index, report in enumerate(draft.reports):
         entry: dict[str, Any] = {
-            "code": report.code, "title": report.title, "every": report.every,
-            "due": report.due, "rule": report.rule,
-        }  # fmt: skip
+            "code": report.code,
+            "title": report.title,
+            "every": report.every,
+            "due": report.due,
+            "rule": report.rule,
+        }
         if report.units:
             entry["units"] = list(report.units)
         data["reports"].append(entry)
@@ -117,7 +124,7 @@ def _dates(draft: DraftPlan, data: dict[str, Any], note: Any) -> None:
                 "every": campaign.every,
                 "starts": campaign.starts,
                 "ends": campaign.ends,
-            }  # fmt: skip
+            }
         )
         note(("campaigns", index), campaign.source)
 
@@ -147,9 +154,16 @@ def _folded(text: str, indent: int) -> list[str]:
     for number, paragraph in enumerate(text.split("\n")):
         if number:
             lines.append("")
-        lines.extend(textwrap.wrap(paragraph, max(WIDTH - indent, 40), break_long_words=False,
-                                   break_on_hyphens=False, initial_indent=pad,
-                                   subsequent_indent=pad))  # fmt: skip
+        lines.extend(
+            textwrap.wrap(
+                paragraph,
+                max(WIDTH - indent, 40),
+                break_long_words=False,
+                break_on_hyphens=False,
+                initial_indent=pad,
+                subsequent_indent=pad,
+            )
+        )
     return lines
 
 

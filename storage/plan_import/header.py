@@ -37,9 +37,9 @@ class Header:
 def _title_anchor(paragraphs: list[Paragraph], word: str, start: int = 0) -> int | None:
     for index in range(start, len(paragraphs)):
         text = paragraphs[index].text
-        if text.startswith(word) and is_upper(text[: len(word)]) and is_upper(text[:60]):
-            if len(text) == len(word) or text[len(word)] in " :":
-                return index
+        heading = text.startswith(word) and is_upper(text[: len(word)]) and is_upper(text[:60])
+        if heading and (len(text) == len(word) or text[len(word)] in " :"):
+            return index
     return None
 
 
@@ -69,10 +69,10 @@ def _title_after(paragraphs: list[Paragraph], at: int, word: str) -> tuple[str, 
         stop = STARTS_BLOCK.match(text) or match_key(text).startswith(BODY_OPENINGS)
         if stop or len(text) > 200 or text.endswith(":"):
             break
-        if parts and not (is_upper(text) and is_upper(parts[-1])):
-            # a sentence-case title goes on only when wrapped mid-sentence
-            if parts[-1][-1:] in ".;" or not text[:1].islower():
-                break
+        # a sentence-case title goes on only when wrapped mid-sentence
+        sentence_case = parts and not (is_upper(text) and is_upper(parts[-1]))
+        if sentence_case and (parts[-1][-1:] in ".;" or not text[:1].islower()):
+            break
         parts.append(text)
         index += 1
     return " ".join(parts), index

@@ -57,8 +57,11 @@ def _mentions(source: str, day: int, month: int | None) -> bool:
 def _dates(data: dict[str, Any]) -> list[tuple[Path_, int, int | None]]:
     """(path, day, month) of every deadline and campaign date in a format 1 or 2 plan."""
     found: list[tuple[Path_, int, int | None]] = []
-    keys = (("deadlines", ("due_before",)), ("reports", ("due",)),
-            ("campaigns", ("starts_on", "ends_on", "starts", "ends")))  # fmt: skip
+    keys = (
+        ("deadlines", ("due_before",)),
+        ("reports", ("due",)),
+        ("campaigns", ("starts_on", "ends_on", "starts", "ends")),
+    )
     for section, fields in keys:
         for index, entry in enumerate(data.get(section) or []):
             for field in fields:
@@ -70,8 +73,8 @@ def _dates(data: dict[str, Any]) -> list[tuple[Path_, int, int | None]]:
                     day, month = value.split("/")[:2]
                     found.append((path, int(day), int(month)))
                 elif isinstance(value, dict) and isinstance(value.get("day"), int):
-                    month = value.get("month")
-                    found.append((path, value["day"], month if isinstance(month, int) else None))
+                    which = value.get("month")
+                    found.append((path, value["day"], which if isinstance(which, int) else None))
     return found
 
 

@@ -135,9 +135,14 @@ def _responsibilities(
                 )
             continue
         item = Responsibility(
-            f"IV.{block.number}", block.heading, block.source, named.kind,
-            open=named.group == "open", units=list(named.units), tasks=tasks,
-        )  # fmt: skip
+            f"IV.{block.number}",
+            block.heading,
+            block.source,
+            named.kind,
+            open=named.group == "open",
+            units=list(named.units),
+            tasks=tasks,
+        )
         _note_units(item, named.unknown, named.group, draft)
         items.append(item)
     _number_items(items, found, section, draft)

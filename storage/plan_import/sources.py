@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import itertools
 import re
 import zipfile
 from dataclasses import dataclass
@@ -86,7 +87,7 @@ def read_paragraphs(content: bytes, filename: str) -> list[Paragraph]:
             RefusalReason.UNSUPPORTED,
             f"Không đọc được tệp {name}: chỉ nhận tệp .docx, .pdf hoặc .txt{hint}.",
         )
-    paragraphs = []
+    paragraphs: list[Paragraph] = []
     for where, raw in texts:
         text = collapse(nfc(raw))
         if text:
@@ -296,7 +297,7 @@ def _pdf_paragraphs(lines: list[_Line]) -> list[tuple[str, str]]:
     """Put wrapped lines back together: a wider gap, an indent or a new bullet starts one."""
     gaps = [
         above.y - below.y
-        for above, below in zip(lines, lines[1:], strict=False)
+        for above, below in itertools.pairwise(lines)
         if above.page == below.page and above.columns == below.columns == 1
     ]
     # the line pitch: most gaps are between wrapped lines; the wider ones end paragraphs

@@ -33,15 +33,25 @@ CLOSING_LIST = re.compile(r"^Nơi nhận\s*:?\s*(.*)$")
 
 # Section kinds by the words of their heading, checked in this order.
 SECTION_WORDS = (
-    ("organization", ("tổ chức thực hiện", "phân công nhiệm vụ", "phân công trách nhiệm",
-                      "trách nhiệm thực hiện", "trách nhiệm của các")),
+    (
+        "organization",
+        (
+            "tổ chức thực hiện",
+            "phân công nhiệm vụ",
+            "phân công trách nhiệm",
+            "trách nhiệm thực hiện",
+            "trách nhiệm của các",
+        ),
+    ),
     ("reporting", ("chế độ báo cáo", "thông tin báo cáo", "chế độ thông tin")),
     ("funding", ("kinh phí",)),
     ("review", ("kết quả", "đánh giá", "tình hình", "thực trạng", "bài học", "tồn tại")),
-    ("purpose", ("mục đích", "yêu cầu", "mục tiêu", "chỉ tiêu", "quan điểm", "phạm vi",
-                 "đối tượng")),
+    (
+        "purpose",
+        ("mục đích", "yêu cầu", "mục tiêu", "chỉ tiêu", "quan điểm", "phạm vi", "đối tượng"),
+    ),
     ("tasks", ("nhiệm vụ", "giải pháp", "nội dung", "hoạt động")),
-)  # fmt: skip
+)
 
 
 @dataclass

@@ -8,10 +8,22 @@ import unicodedata
 # Old-style tone placement ("hoà", "thuỷ") and new style ("hòa", "thủy") are the same word;
 # only at the end of a syllable ("hoạch", "khoảng" are written alike in both styles).
 _TONE_PLACEMENT = {
-    "oà": "òa", "oá": "óa", "oả": "ỏa", "oã": "õa", "oạ": "ọa",
-    "oè": "òe", "oé": "óe", "oẻ": "ỏe", "oẽ": "õe", "oẹ": "ọe",
-    "uỳ": "ùy", "uý": "úy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy",
-}  # fmt: skip
+    "oà": "òa",
+    "oá": "óa",
+    "oả": "ỏa",
+    "oã": "õa",
+    "oạ": "ọa",
+    "oè": "òe",
+    "oé": "óe",
+    "oẻ": "ỏe",
+    "oẽ": "õe",
+    "oẹ": "ọe",
+    "uỳ": "ùy",
+    "uý": "úy",
+    "uỷ": "ủy",
+    "uỹ": "ũy",
+    "uỵ": "ụy",
+}
 _TONE_PATTERN = re.compile("(?:" + "|".join(_TONE_PLACEMENT) + r")(?!\w)")
 _DASHES = re.compile(r"\s*[-‐‑‒–—―]\s*")
 

@@ -28,9 +28,23 @@ PREFIXES = re.compile(r"^(?:đề nghị|giao|trách nhiệm của|đối với|
 KIND_BY_START = (
     ("mass-organization", ("hội", "đoàn", "liên đoàn", "mặt trận", "tỉnh đoàn", "liên minh")),
     ("media", ("đài", "báo")),
-    ("department", ("sở", "ban", "cục", "chi cục", "công an", "bộ chỉ huy", "thanh tra",
-                    "văn phòng", "thống kê", "bảo hiểm", "kho bạc")),
-)  # fmt: skip
+    (
+        "department",
+        (
+            "sở",
+            "ban",
+            "cục",
+            "chi cục",
+            "công an",
+            "bộ chỉ huy",
+            "thanh tra",
+            "văn phòng",
+            "thống kê",
+            "bảo hiểm",
+            "kho bạc",
+        ),
+    ),
+)
 
 
 @dataclass
@@ -75,7 +89,7 @@ def name_units(heading: str, dictionary: AgencyDictionary, province: str | None)
     """The units a heading names, or None when it names none (then it is no unit heading)."""
     name = clean_name(heading)
     pieces = re.split(r"(,\s*|\s+và\s+|;\s*)", name)
-    parts, separators = pieces[0::2], pieces[1::2]
+    parts = pieces[0::2]  # pieces[1::2] are the separators
     # best[i]: the fewest segments covering parts[:i], each a unit or a group
     best: list[list[Named] | None] = [[]] + [None] * len(parts)
     for end in range(1, len(parts) + 1):
