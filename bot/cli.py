@@ -1,4 +1,4 @@
-"""The command line: ``nhacviec [run|migrate|load-plan|check-plan|schedule]``."""
+"""The command line: ``nhacviec [run|migrate|load-plan|check-plan|import-plan|schedule]``."""
 
 from __future__ import annotations
 
@@ -274,12 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("load-plan", help="nạp tệp kế hoạch PLAN_FILE vào cơ sở dữ liệu")
     check = commands.add_parser("check-plan", help="kiểm tra tệp kế hoạch")
     check.add_argument("files", nargs="+", type=Path)
-    check.add_argument("--source", type=Path, help="văn bản gốc (.docx, .pdf, .txt) để đối chiếu")
-    draft = commands.add_parser("import-plan", help="đọc văn bản kế hoạch, viết tệp kế hoạch nháp")
-    draft.add_argument("file", type=Path, help="văn bản kế hoạch: .docx, .pdf (có lớp chữ), .txt")
-    draft.add_argument("-o", "--output", type=Path, help="tệp nháp (mặc định plans/<mã>.yaml)")
-    draft.add_argument("--dictionary", type=Path, help="từ điển đơn vị bổ sung (CSV)")
-    draft.add_argument("--force", action="store_true", help="ghi đè tệp nháp đã có")
+    _add_import_plan(commands, check)
     schedule = commands.add_parser("schedule", help="in lịch nhắc việc sắp tới")
     schedule.add_argument("--from", dest="since", help="từ ngày (YYYY-MM-DD hoặc DD/MM/YYYY)")
     schedule.add_argument("--all", action="store_true", help="in toàn bộ lịch")
@@ -287,10 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     settings: Settings | None = None
     try:
-        if args.command == "check-plan":
-            return _check_plans(args.files, args.source)
-        if args.command == "import-plan":
-            return _import_plan(args.file, args.output, args.dictionary, force=args.force)
+        if args.command in ("check-plan", "import-plan"):
+            return _check_plans(args.files, args.source) if args.files else _import_plan(args)
         settings = _settings()
         if args.command == "schedule":
             return _schedule(settings, since=args.since, show_all=args.all)
@@ -334,11 +327,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(redact(f"lỗi cấu hình {blamed.variable}: {blamed.message}", settings.secrets))
 
 
-def _import_plan(file: Path, output: Path | None, extra: Path | None, *, force: bool) -> int:
+def _add_import_plan(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], check: argparse.ArgumentParser
+) -> None:
+    """``import-plan`` and ``check-plan --source`` (the importer, storage.plan_import)."""
+    check.add_argument("--source", type=Path, help="văn bản gốc (.docx, .pdf, .txt) để đối chiếu")
+    draft = commands.add_parser("import-plan", help="đọc văn bản kế hoạch, viết tệp kế hoạch nháp")
+    draft.add_argument("file", type=Path, help="văn bản kế hoạch: .docx, .pdf (có lớp chữ), .txt")
+    draft.add_argument("-o", "--output", type=Path, help="tệp nháp (mặc định plans/<mã>.yaml)")
+    draft.add_argument("--dictionary", type=Path, help="từ điển đơn vị bổ sung (CSV)")
+    draft.add_argument("--force", action="store_true", help="ghi đè tệp nháp đã có")
+    draft.set_defaults(files=None)
+
+
+def _import_plan(args: argparse.Namespace) -> int:
     """Read a plan's document and write its draft plan file (format 2, status draft)."""
     from storage.plan_import import MAX_BYTES, AgencyDictionary, DictionaryError
     from storage.plan_import import import_plan_document as import_document
 
+    file, output, extra, force = args.file, args.output, args.dictionary, args.force
     try:
         dictionary = AgencyDictionary.load(extra)
         with file.open("rb") as stream:  # one byte past the limit is enough to refuse

@@ -220,7 +220,6 @@ class _Line:
 
 def _pdf_texts(content: bytes, name: str) -> list[tuple[str, str]]:
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
 
     try:
         reader = PdfReader(io.BytesIO(content))
@@ -243,7 +242,7 @@ def _pdf_texts(content: bytes, name: str) -> list[tuple[str, str]]:
             lines.extend(_page_lines(page_number, runs))
     except ImportRefused:
         raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+    except Exception as exc:  # pypdf raises many kinds on a damaged file (PyPdfError, zlib …)
         raise ImportRefused(
             RefusalReason.BROKEN_PDF, f"Tệp {name} không phải PDF hợp lệ hoặc đã bị hỏng."
         ) from exc

@@ -577,3 +577,36 @@ def test_check_plan_with_source_prints_the_warnings(
     assert (
         "cảnh báo:" in err and "responsibilities[6].tasks[0]: nhiệm vụ không có nguyên văn" in err
     )
+
+
+# --- deadline sentences one by one ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sentence", "single_year", "expected", "review"),
+    [
+        ("Định kỳ hằng năm, các đơn vị báo cáo kết quả trước ngày 15/01 năm sau.", None,
+         [("year", {"day": 15, "month": 1, "year": "next"}, "before")], None),
+        ("Các đơn vị báo cáo tháng chậm nhất ngày 20 hằng tháng.", 2024,
+         [("month", {"day": 20, "month": "last"}, "by")], None),
+        ("Các đơn vị gửi báo cáo năm vào ngày 10/12/2024.", 2024,
+         [("once", "10/12/2024", "by")], "không rõ \"trước ngày\" hay \"chậm nhất ngày\""),
+        ("Các đơn vị báo cáo tổng kết trước ngày 30/11.", None,
+         [("year", "30/11", "before")], "không nói \"hằng năm\""),
+        ("Các đơn vị báo cáo năm chậm nhất ngày 05/12.", 2024,
+         [("once", "05/12/2024", "by")], "không ghi năm"),
+        ("Hội nghị tổ chức trước ngày 10/6/2024.", 2024, [], None),  # not about a report
+    ],
+)  # fmt: skip
+def test_deadline_sentences(
+    sentence: str, single_year: int | None, expected: list[tuple[str, object, str]],
+    review: str | None,
+) -> None:  # fmt: skip
+    from storage.plan_import.dates import DateContext, read_reports
+    from storage.plan_import.sources import Paragraph
+
+    notes: list[str] = []
+    context = DateContext(single_year, single_year or 2026)
+    reports = read_reports([Paragraph(sentence, "dòng 1", 0)], {}, context, notes)
+    assert [(r.every, r.due, r.rule) for r in reports] == expected
+    assert (review is None and notes == []) or any(review in note for note in notes if review)
