@@ -167,14 +167,95 @@ def _docx_texts(content: bytes, name: str) -> list[tuple[str, str]]:
         raise not_word from exc
     texts: list[tuple[str, str]] = []
     paragraph_number = table_number = 0
+    numbering = _WordNumbering(document)
     for block in document.iter_inner_content():
         if isinstance(block, DocxParagraph):
             paragraph_number += 1
-            texts.extend((f"đoạn {paragraph_number}", line) for line in block.text.split("\n"))
+            text = numbering.prefix(block) + block.text
+            texts.extend((f"đoạn {paragraph_number}", line) for line in text.split("\n"))
         elif isinstance(block, Table):
             table_number += 1
             texts.extend(_table_texts(block, f"bảng {table_number}"))
     return texts
+
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+ROMAN_DIGITS = ((10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
+
+
+def _roman(number: int) -> str:
+    text = ""
+    for value, digits in ROMAN_DIGITS:
+        while number >= value:
+            text, number = text + digits, number - value
+    return text
+
+
+class _WordNumbering:
+    """Word's automatic numbering and bullets, which are not in a paragraph's text: the number
+    ("3.", "a)", "II.") or bullet ("-", "+" one level down) as the reader sees it on paper."""
+
+    def __init__(self, document: Any) -> None:
+        try:
+            self._root: Any = document.part.numbering_part.element
+        except (NotImplementedError, KeyError, AttributeError):
+            self._root = None
+        self._counters: dict[tuple[str, int], int] = {}
+
+    @staticmethod
+    def _xpath(element: Any, path: str) -> list[Any]:
+        try:
+            return list(element.xpath(path, namespaces={"w": W}))
+        except TypeError:  # python-docx's own elements know "w:" and take no namespaces
+            return list(element.xpath(path))
+
+    def _find(self, element: Any, path: str) -> list[str]:
+        return [str(value) for value in self._xpath(element, path)]
+
+    def prefix(self, paragraph: Any) -> str:
+        if self._root is None:
+            return ""
+        ppr = paragraph._p.pPr
+        numpr = ppr.numPr if ppr is not None else None
+        style_ppr = paragraph.style.element.pPr if paragraph.style is not None else None
+        if numpr is None and style_ppr is not None:
+            numpr = style_ppr.numPr
+        if numpr is None or numpr.numId is None:
+            return ""
+        num_id = str(numpr.numId.val)
+        level = int(numpr.ilvl.val) if numpr.ilvl is not None else 0
+        abstract = self._find(self._root, f'./w:num[@w:numId="{num_id}"]/w:abstractNumId/@w:val')
+        levels = self._xpath(
+            self._root,
+            f'./w:abstractNum[@w:abstractNumId="{abstract[0] if abstract else -1}"]'
+            f'/w:lvl[@w:ilvl="{level}"]',
+        )
+        if not levels:
+            return ""
+        kind = (self._find(levels[0], "./w:numFmt/@w:val") or ["decimal"])[0]
+        if kind == "bullet":
+            return "- " if level == 0 else "+ "
+        start = int((self._find(levels[0], "./w:start/@w:val") or ["1"])[0])
+        count = self._counters.get((num_id, level), start - 1) + 1
+        self._counters[(num_id, level)] = count
+        for deeper in [key for key in self._counters if key[0] == num_id and key[1] > level]:
+            del self._counters[deeper]
+        return self._label(kind, count, levels[0], num_id)
+
+    def _label(self, kind: str, count: int, level: Any, num_id: str) -> str:
+        pattern = (self._find(level, "./w:lvlText/@w:val") or ["%1."])[0]
+        shown = {
+            "lowerLetter": "abcdefghijklmnopqrstuvwxyz"[(count - 1) % 26],
+            "upperRoman": _roman(count),
+            "lowerRoman": _roman(count).lower(),
+        }.get(kind, str(count))
+        text = re.sub(
+            r"%(\d)", lambda m: str(self._counters.get((num_id, int(m.group(1)) - 1), 1)), pattern
+        )
+        text = (
+            re.sub(r"%\d", shown, pattern) if "%" in pattern and pattern.count("%") == 1 else text
+        )
+        return f"{text} " if text else ""
 
 
 def _table_texts(table: Any, label: str) -> list[tuple[str, str]]:

@@ -151,6 +151,29 @@ def seed_docx_bytes(text: str) -> bytes:
     return docx_bytes(_seed_document(text))
 
 
+def seed_docx_with_word_lists(text: str) -> bytes:
+    """The seed as Word writes it when the numbers of section IV and the bullets are Word's
+    automatic lists (styles "List Number" and "List Bullet"): not in the paragraphs' text."""
+    import re
+
+    import docx
+
+    word = docx.Document()
+    in_section_iv = False
+    for line in (line.strip() for line in text.splitlines() if line.strip()):
+        in_section_iv = in_section_iv or line.startswith("IV. ")
+        numbered = re.match(r"^\d{1,2}\. (.*)$", line)
+        if in_section_iv and numbered:
+            word.add_paragraph(numbered.group(1), style="List Number")
+        elif line.startswith("- "):
+            word.add_paragraph(line[2:], style="List Bullet")
+        else:
+            word.add_paragraph(line)
+    buffer = io.BytesIO()
+    word.save(buffer)
+    return buffer.getvalue()
+
+
 def seed_pdf_bytes(text: str) -> bytes:
     return pdf_bytes(_seed_document(text))
 

@@ -38,6 +38,7 @@ from tests.unit.plan_documents import (
     pdf_bytes,
     recovery_table,
     seed_docx_bytes,
+    seed_docx_with_word_lists,
     seed_pdf_bytes,
 )
 
@@ -197,6 +198,12 @@ def test_every_field_of_the_draft_says_where_it_came_from() -> None:
     assert commented >= 45
     assert '# dòng 14: "Số: 40/KH-UBND"' in lines
     assert lines[0].startswith("# Bản nháp kế hoạch") and "# CẦN XEM LẠI (2 mục):" in lines
+
+
+def test_word_automatic_numbers_and_bullets_are_read_as_written() -> None:
+    ours = draft_of(imported(SEED_TEXT.encode(), "kh.txt"))
+    listed = imported(seed_docx_with_word_lists(SEED_TEXT), "kh.docx")
+    assert draft_of(listed) == ours
 
 
 def test_the_shared_seed_copy_gives_the_same_draft() -> None:
