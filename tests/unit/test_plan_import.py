@@ -617,3 +617,24 @@ def test_deadline_sentences(
     reports = read_reports([Paragraph(sentence, "dòng 1", 0)], {}, context, notes)
     assert [(r.every, r.due, r.rule) for r in reports] == expected
     assert (review is None and notes == []) or any(review in note for note in notes if review)
+
+
+def test_pieces_of_a_plan_give_a_draft_or_a_refusal_never_a_crash() -> None:
+    import random
+
+    lines = SEED_TEXT.splitlines()
+    rng = random.Random(2021)
+    outcomes = set()
+    for attempt in range(60):
+        if attempt % 3 == 0:
+            sample = [line for line in lines if rng.random() < 0.7]
+        elif attempt % 3 == 1:
+            start = rng.randrange(len(lines))
+            sample = lines[start : rng.randrange(start, len(lines) + 1)]
+        else:
+            sample = rng.sample(lines, len(lines))
+        result = import_plan_document("\n".join(sample).encode(), "manh.txt")
+        if result.refusal is None:
+            assert isinstance(yaml.safe_load(result.draft_yaml), dict)
+        outcomes.add(result.refusal.reason if result.refusal else "draft")
+    assert {"draft", RefusalReason.NOT_A_PLAN} <= outcomes
