@@ -1,4 +1,4 @@
-"""The command line: ``nhacviec [run|migrate|load-plan|check-plan|schedule]``."""
+"""The command line: ``nhacviec [run|migrate|load-plan|check-plan|import-plan|schedule]``."""
 
 from __future__ import annotations
 
@@ -202,6 +202,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("load-plan", help="nạp tệp kế hoạch PLAN_FILE vào cơ sở dữ liệu")
     check = commands.add_parser("check-plan", help="kiểm tra tệp kế hoạch")
     check.add_argument("files", nargs="+", type=Path)
+    _add_import_plan(commands, check)
     schedule = commands.add_parser("schedule", help="in lịch nhắc việc sắp tới")
     schedule.add_argument("--from", dest="since", help="từ ngày (YYYY-MM-DD hoặc DD/MM/YYYY)")
     schedule.add_argument("--all", action="store_true", help="in toàn bộ lịch")
@@ -216,8 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings: Settings | None = None
     try:
-        if args.command == "check-plan":
-            return _check_plans(args.files)
+        if args.command in ("check-plan", "import-plan"):
+            return _check_plans(args.files, args.source) if args.files else _import_plan(args)
         settings = _settings()
         if args.command == "schedule":
             return _schedule(settings, since=args.since, show_all=args.all)
@@ -269,8 +270,64 @@ def _run(settings: Settings) -> int:
     return 0
 
 
-def _check_plans(files: list[Path]) -> int:
+def _add_import_plan(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], check: argparse.ArgumentParser
+) -> None:
+    """``import-plan`` and ``check-plan --source`` (the importer, storage.plan_import)."""
+    check.add_argument("--source", type=Path, help="văn bản gốc (.docx, .pdf, .txt) để đối chiếu")
+    draft = commands.add_parser("import-plan", help="đọc văn bản kế hoạch, viết tệp kế hoạch nháp")
+    draft.add_argument("file", type=Path, help="văn bản kế hoạch: .docx, .pdf (có lớp chữ), .txt")
+    draft.add_argument("-o", "--output", type=Path, help="tệp nháp (mặc định plans/<mã>.yaml)")
+    draft.add_argument("--dictionary", type=Path, help="từ điển đơn vị bổ sung (CSV)")
+    draft.add_argument("--force", action="store_true", help="ghi đè tệp nháp đã có")
+    draft.set_defaults(files=None)
+
+
+def _import_plan(args: argparse.Namespace) -> int:
+    """Read a plan's document and write its draft plan file (format 2, status draft)."""
+    from storage.plan_import import MAX_BYTES, AgencyDictionary, DictionaryError
+    from storage.plan_import import import_plan_document as import_document
+
+    file, output, extra, force = args.file, args.output, args.dictionary, args.force
+    try:
+        dictionary = AgencyDictionary.load(extra)
+        with file.open("rb") as stream:  # one byte past the limit is enough to refuse
+            content = stream.read(MAX_BYTES + 1)
+    except DictionaryError as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"không đọc được tệp {file}: {exc.strerror or exc}")
+    result = import_document(content, file.name, dictionary)
+    if result.refusal is not None:
+        return _fail(result.refusal.message)
+    target = output or (Path("plans") if Path("plans").is_dir() else Path()) / f"{result.code}.yaml"
+    if target.exists() and not force:
+        return _fail(f"tệp {target} đã có; dùng --force để ghi đè, hoặc -o để ghi tệp khác")
+    try:
+        partial = target.with_name(target.name + ".tmp")
+        partial.write_text(result.draft_yaml, encoding="utf-8")
+        partial.replace(target)
+    except OSError as exc:
+        return _fail(f"không ghi được {target}: {exc.strerror or exc}")
+    print(result.summary)
+    for number, item in enumerate(result.review, 1):
+        print(f"  {number}. {item}")
+    print(f"Đã ghi bản nháp vào {target} (status: draft); xem lại rồi chạy check-plan.")
+    return 0
+
+
+def _check_plans(files: list[Path], source: Path | None = None) -> int:
     status = 0
+    if source is not None:
+        from storage.plan_import import ImportRefused, document_text, plan_warnings
+
+        try:
+            text = document_text(source.read_bytes(), source.name)
+        except (OSError, ImportRefused) as exc:
+            return _fail(f"không đọc được văn bản gốc {source}: {exc}")
+        for path in files:
+            for warning in plan_warnings(path, text):
+                print(f"cảnh báo: {warning}", file=sys.stderr)
     for path in files:
         try:
             spec = read_plan_file(path)
