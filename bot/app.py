@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
+from pathlib import Path
+
+from sqlmodel import Session
 
 from bot.channels.console import COORDINATOR_USER, ConsoleChannel
 from bot.channels.telegram import TelegramChannel
@@ -24,16 +27,19 @@ from bot.dialog import (
     guide,
     messaging,
     overview,
+    plan_choice,
+    plan_membership,
     registration,
     report_files,
     reporting,
 )
 from bot.dialog.core import DialogCore
 from bot.dialog.events import DialogResult, IncomingEvent
+from bot.dialog.plan_membership import OFFER_RULE, offer_every_plan
 from bot.dialog.router import Router, menu
 from bot.dialog.types import ChannelProfile, DialogSettings, Role
-from scheduler.calendar import WorkingCalendar
-from scheduler.jobs import ReminderRuntime, ReminderScheduler
+from scheduler.calendar import CalendarOverrides, WorkingCalendar, read_calendar_file
+from scheduler.jobs import PlanSchedule, ReminderRuntime, ReminderScheduler, plan_schedules
 from scheduler.messenger import Messenger
 from scheduler.outbox import DEFAULT_RETRY_POLICY, OutboxSender, RetryPolicy
 from scheduler.policy import (
@@ -47,10 +53,12 @@ from storage import migrate
 from storage.database import Database
 from storage.lock import ServiceLock, acquire_service_lock
 from storage.models import OutboxMessage
-from storage.plan_file import PlanSpec, read_plan_file
-from storage.plan_loader import load_plan
+from storage.plan_file import PlanFileError, PlanProblem, PlanSpec, read_plan_file
+from storage.plan_loader import archive_plans_not_in, load_plan
 
 log = logging.getLogger(__name__)
+
+DEFAULT_OPENS = time(8, 30)
 
 Clock = Callable[[], datetime]
 
@@ -69,17 +77,54 @@ def dialog_routers() -> list[Router]:
         agencies.router,
         messaging.router,
         agency_picker.router,
+        plan_choice.router,
+        plan_membership.router,
         report_files.router,
         guide.router,
     ]
 
 
-def prepare_database(settings: Settings, database: Database, *, clock: Clock = utc_now) -> PlanSpec:
-    """Migrate the database and load the plan file into it (both idempotent)."""
-    spec = read_plan_file(settings.plan_file)
+def read_plans(settings: Settings) -> list[tuple[PlanSpec, Path]]:
+    """Every plan file the settings name, checked; two files with one code are refused."""
+    found: list[tuple[PlanSpec, Path]] = []
+    seen: dict[str, Path] = {}
+    for path in settings.plan_paths:
+        spec = read_plan_file(path)
+        if spec.code in seen:
+            problem = PlanProblem(
+                str(path), 1, f"code: mã {spec.code!r} trùng với tệp {seen[spec.code]}"
+            )
+            raise PlanFileError([problem])
+        seen[spec.code] = path
+        found.append((spec, path))
+    return found
+
+
+def prepare_database(
+    settings: Settings, database: Database, *, clock: Clock = utc_now
+) -> list[PlanSpec]:
+    """Migrate the database, load every plan file into it (both idempotent), archive plans
+    whose file is gone, and ask focal points about active plans that name their organisation."""
+    loaded = read_plans(settings)
     migrate.upgrade(database)
-    database.run_sync(load_plan, spec, source_file=str(settings.plan_file), now=clock())
-    return spec
+    now = clock()
+
+    def load(session: Session) -> None:
+        followed = [
+            load_plan(session, spec, source_file=str(path), now=now) for spec, path in loaded
+        ]
+        archive_plans_not_in(session, [spec.code for spec, _ in loaded])
+        offer_every_plan(session, followed=followed, now=now)
+
+    database.run_sync(load)
+    return [spec for spec, _ in loaded]
+
+
+def calendar_overrides(settings: Settings) -> CalendarOverrides:
+    """The office's own days off and worked days (CALENDAR_FILE), if it keeps them."""
+    if settings.calendar_file is None:
+        return CalendarOverrides()
+    return read_calendar_file(settings.calendar_file)
 
 
 @dataclass
@@ -109,7 +154,7 @@ class Service:
 
     settings: Settings
     database: Database
-    spec: PlanSpec
+    specs: list[PlanSpec]
     core: DialogCore
     sender: OutboxSender
     reminders: ReminderScheduler
@@ -137,10 +182,18 @@ class Service:
         self.sender.start()
         await self.reminders.start()
         log.info(
-            "nhacviec is running: plan %s, channels %s",
-            self.spec.code,
+            "nhacviec is running: plans %s; following %s; channels %s",
+            ", ".join(spec.code for spec in self.specs),
+            ", ".join(self.reminders.runtime.plans) or "none",
             ", ".join(channel.channel for channel in self.channels.running),
         )
+        for spec in self.specs:
+            if spec.example and spec.status == "active":
+                log.warning(
+                    "plan %s is a worked example (example: true); remove its file or set "
+                    "PLANS_DIR/PLAN_FILES for a real deployment",
+                    spec.code,
+                )
 
     async def _start_zalo(self, zalo: ZaloChannel) -> None:
         webhook_url = self.settings.zalo_webhook_url
@@ -218,8 +271,10 @@ def build_channels(
     return channels
 
 
-def open_database(settings: Settings, *, clock: Clock) -> tuple[Database, ServiceLock, PlanSpec]:
-    """The database, locked for this service, migrated, with the plan loaded."""
+def open_database(
+    settings: Settings, *, clock: Clock
+) -> tuple[Database, ServiceLock, list[PlanSpec]]:
+    """The database, locked for this service, migrated, with the plans loaded."""
     database = Database(settings.database_url)
     try:
         lock = acquire_service_lock(database)  # before migrating: never under a running service
@@ -227,37 +282,67 @@ def open_database(settings: Settings, *, clock: Clock) -> tuple[Database, Servic
         database.dispose()
         raise
     try:
-        spec = prepare_database(settings, database, clock=clock)
+        specs = prepare_database(settings, database, clock=clock)
     except BaseException:
         lock.release()
         database.dispose()
         raise
-    return database, lock, spec
+    return database, lock, specs
 
 
-def office_hours(spec: PlanSpec, calendar: WorkingCalendar) -> Callable[..., datetime | None]:
-    """The outbox's hold: a scheduled message waits for office hours of a working day."""
-    opens = min(spec.reminders.office_time, spec.reminders.digest_time)
+HELD_RULES = SCHEDULED_RULES | {OFFER_RULE}  # what waits for office hours when still queued
+
+
+def office_hours(
+    specs: Sequence[PlanSpec], calendar: WorkingCalendar
+) -> Callable[..., datetime | None]:
+    """The outbox's hold: a scheduled message waits for office hours of a working day, which
+    open at the earliest time a plan sends at."""
+    opens = min(
+        (min(spec.reminders.office_time, spec.reminders.digest_time) for spec in specs),
+        default=DEFAULT_OPENS,
+    )
 
     def hold(message: OutboxMessage, now: datetime) -> datetime | None:
-        if message.rule not in SCHEDULED_RULES:
+        if message.rule not in HELD_RULES:
             return None
         return office_hours_hold(now, calendar, opens=opens)
 
     return hold
 
 
+def reminder_schedules(
+    specs: Sequence[PlanSpec],
+    office: CalendarOverrides,
+    overrides: Mapping[str, Sequence[ReminderOccurrence]] | None,
+) -> dict[str, PlanSchedule]:
+    """The reminder calendars of the active plans, each on its working calendar: the plan's own
+    days off and worked days, with the office's calendar file over them."""
+    return plan_schedules(
+        [spec for spec in specs if spec.status == "active"],
+        lambda spec: (
+            CalendarOverrides(spec.days_off, spec.working_days)
+            .merged(office)
+            .working_calendar(spec.zone)
+        ),
+        reminder_calendar,
+        overrides,
+    )
+
+
 def build_service(
     settings: Settings,
     *,
     clock: Clock = utc_now,
-    occurrences: Sequence[ReminderOccurrence] | None = None,
+    occurrences: Mapping[str, Sequence[ReminderOccurrence]] | None = None,
     retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
     hold_outside_office_hours: bool = True,
     poll_timeout: int = 30,
 ) -> Service:
-    """Wire a service. ``occurrences`` replaces the plan's reminder calendar (for tests)."""
-    database, lock, spec = open_database(settings, clock=clock)
+    """Wire a service. ``occurrences`` replaces a plan's reminder calendar, by plan code (for
+    tests)."""
+    office = calendar_overrides(settings)
+    database, lock, specs = open_database(settings, clock=clock)
     routers = dialog_routers()
     senders: list[OutboxSender] = []
 
@@ -274,39 +359,39 @@ def build_service(
     addresses = coordinator_addresses(settings, console=channels.console is not None)
     core = DialogCore(
         DialogSettings(
-            plan_code=spec.code,
             coordinators=frozenset((a.channel, a.chat_id) for a in addresses),
             coordinator_addresses=tuple(addresses),
             clock=clock,
             channels=channels.profiles,
             invite_ttl=settings.invite_ttl,
+            zone=settings.timezone,
         ),
         routers,
     )
-    calendar = WorkingCalendar(spec.zone)
     sender = OutboxSender(
         database,
         channels.messengers,
         clock=clock,
         retry_policy=retry_policy,
-        hold=office_hours(spec, calendar) if hold_outside_office_hours else None,
+        hold=(
+            office_hours(specs, office.working_calendar(settings.timezone))
+            if hold_outside_office_hours
+            else None
+        ),
     )
     senders.append(sender)
-    planned = occurrences if occurrences is not None else reminder_calendar(spec, calendar)
     runtime = ReminderRuntime(
         database=database,
-        spec=spec,
+        plans=reminder_schedules(specs, office, occurrences),
         coordinators=addresses,
         digest=overview.compose_digest,
         sender=sender,
         clock=clock,
-        calendar=calendar,
-        occurrences={o.key: o for o in planned},
     )
     return Service(
         settings=settings,
         database=database,
-        spec=spec,
+        specs=specs,
         core=core,
         sender=sender,
         reminders=ReminderScheduler(runtime),

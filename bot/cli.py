@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import logging
 import os
-import re
 import sys
 import time
 from collections.abc import Sequence
@@ -25,10 +24,10 @@ from bot.config import (
     shown_database_url,
 )
 from bot.logs import configure_logging, redact
-from scheduler.calendar import WorkingCalendar
+from scheduler.calendar import CalendarOverrides
 from scheduler.policy import ReminderKind, ReminderOccurrence, reminder_calendar
 from storage.lock import ServiceLockHeld
-from storage.plan_file import PlanFileError, PlanSpec, read_plan_file
+from storage.plan_file import PlanFileError, PlanSpec, parse_date, read_plan_file
 
 EXIT_BUG = 1
 EXIT_BAD_INPUT = 2
@@ -38,6 +37,7 @@ KIND_LABELS = {
     ReminderKind.OVERDUE: "Nhắc quá hạn",
     ReminderKind.CAMPAIGN_KICKOFF: "Phát động",
     ReminderKind.CAMPAIGN_CHECKIN: "Hỏi tiến độ hằng tuần",
+    ReminderKind.CAMPAIGN_CLOSING: "Kết thúc đợt, nhắc báo cáo kết quả",
     ReminderKind.DIGEST: "Bản tin cho cán bộ điều phối",
 }
 
@@ -158,7 +158,8 @@ def _crash(exc: BaseException, settings: Settings | None) -> int:
 
 
 def describe(occurrence: ReminderOccurrence, spec: PlanSpec) -> str:
-    titles = {d.code: d.title for d in spec.deadlines} | {c.code: c.title for c in spec.campaigns}
+    titles = {p.code: p.title for p in spec.reporting_periods()}
+    titles |= {run.code: run.title for run in spec.campaign_runs()}
     label = KIND_LABELS[occurrence.kind]
     subject = titles.get(occurrence.subject or "", "")
     if occurrence.kind == ReminderKind.BEFORE_DEADLINE:
@@ -172,12 +173,20 @@ def describe(occurrence: ReminderOccurrence, spec: PlanSpec) -> str:
     return f"{label} — {subject}" if subject else label
 
 
-def schedule_lines(spec: PlanSpec, *, since: datetime | None, zone_now: datetime) -> list[str]:
+def schedule_lines(
+    spec: PlanSpec,
+    *,
+    since: datetime | None,
+    zone_now: datetime,
+    office: CalendarOverrides | None = None,
+) -> list[str]:
     """The reminder calendar, one line per occurrence, from ``since`` (None: everything)."""
-    calendar = WorkingCalendar(spec.zone)
-    occurrences = reminder_calendar(spec, calendar)
+    overrides = CalendarOverrides(spec.days_off, spec.working_days).merged(
+        office or CalendarOverrides()
+    )
+    occurrences = reminder_calendar(spec, overrides.working_calendar(spec.zone))
     shown = [o for o in occurrences if since is None or o.fire_at >= since]
-    lines = [f"Lịch nhắc việc — Kế hoạch số {spec.number} ({spec.timezone})"]
+    lines = [f"Lịch nhắc việc — Kế hoạch số {spec.number}: {spec.title} ({spec.timezone})"]
     if not shown:
         last = occurrences[-1].fire_at.astimezone(spec.zone) if occurrences else None
         lines.append(
@@ -199,13 +208,14 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help="chạy bot (mặc định)")
     commands.add_parser("migrate", help="tạo/cập nhật cơ sở dữ liệu")
-    commands.add_parser("load-plan", help="nạp tệp kế hoạch PLAN_FILE vào cơ sở dữ liệu")
+    commands.add_parser("load-plan", help="nạp các tệp kế hoạch (PLANS_DIR) vào cơ sở dữ liệu")
     check = commands.add_parser("check-plan", help="kiểm tra tệp kế hoạch")
     check.add_argument("files", nargs="+", type=Path)
     _add_import_plan(commands, check)
     schedule = commands.add_parser("schedule", help="in lịch nhắc việc sắp tới")
     schedule.add_argument("--from", dest="since", help="từ ngày (YYYY-MM-DD hoặc DD/MM/YYYY)")
     schedule.add_argument("--all", action="store_true", help="in toàn bộ lịch")
+    schedule.add_argument("--plan", help="chỉ một kế hoạch (mã hoặc số của kế hoạch)")
     return parser
 
 
@@ -221,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check_plans(args.files, args.source) if args.files else _import_plan(args)
         settings = _settings()
         if args.command == "schedule":
-            return _schedule(settings, since=args.since, show_all=args.all)
+            return _schedule(settings, since=args.since, show_all=args.all, plan=args.plan)
         check_database(settings)
         if args.command in ("migrate", "load-plan"):
             return _prepare_database(settings)
@@ -254,11 +264,12 @@ def _prepare_database(settings: Settings) -> int:
     database = Database(settings.database_url)
     lock = acquire_service_lock(database)
     try:
-        spec = prepare_database(settings, database)
+        specs = prepare_database(settings, database)
     finally:
         lock.release()
         database.dispose()
-    print(f"Cơ sở dữ liệu sẵn sàng; đã nạp kế hoạch {spec.number} ({spec.code}).")
+    loaded = "; ".join(f"{spec.number} ({spec.code}, {spec.status.value})" for spec in specs)
+    print(f"Cơ sở dữ liệu sẵn sàng; đã nạp {len(specs)} kế hoạch: {loaded}.")
     return 0
 
 
@@ -342,38 +353,55 @@ def _check_plans(files: list[Path], source: Path | None = None) -> int:
         )
         print(
             f"{path}: hợp lệ — Kế hoạch số {spec.number}, {units} đơn vị, {tasks} nhiệm vụ, "
-            f"{len(spec.deadlines)} hạn báo cáo, {len(spec.campaigns)} đợt cao điểm."
+            f"{len(spec.reporting_periods())} kỳ báo cáo, {len(spec.campaign_runs())} đợt cao điểm"
+            f", {len(spec.indicators)} chỉ tiêu."
         )
     return status
 
 
 def _day(text: str) -> date | None:
-    """A ``--from`` day: 2021-06-01 or 01/06/2021 (None when it is neither)."""
-    # TODO(lead): use storage.plan_file.parse_date, the plan file's own reading of a day, once
-    # it is public (another branch renames _parse_date); this copy only keeps --from working.
-    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text.strip())
+    """A ``--from`` day as plan files write days: 2021-06-01 or 01/06/2021 (None otherwise)."""
     try:
-        if match is None:
-            return date.fromisoformat(text.strip())
-        day, month, year = (int(part) for part in match.groups())
-        return date(year, month, day)
+        day = parse_date(text.strip())
+        return day if isinstance(day, date) else date.fromisoformat(str(day))
     except ValueError:
         return None
 
 
-def _schedule(settings: Settings, *, since: str | None, show_all: bool) -> int:
-    spec = read_plan_file(settings.plan_file)
-    now = datetime.now(UTC).astimezone(spec.zone)
-    start: datetime | None = now
-    if show_all:
-        start = None
-    elif since is not None:
-        day = _day(since)
-        if day is None:
-            return _fail(f"--from: ngày không hợp lệ {since!r} (dùng YYYY-MM-DD hoặc DD/MM/YYYY)")
-        start = datetime.combine(day, clock_time(0, 0), tzinfo=spec.zone)
-    print("\n".join(schedule_lines(spec, since=start, zone_now=now)))
+def _schedule(settings: Settings, *, since: str | None, show_all: bool, plan: str | None) -> int:
+    """The reminder calendar of every active plan (or of the plan named), from now on."""
+    from bot.app import calendar_overrides, read_plans
+
+    specs = _plans_to_show([spec for spec, _ in read_plans(settings)], plan)
+    if specs is None:
+        return _fail(f"--plan: không có kế hoạch {plan!r} trong các tệp kế hoạch")
+    if not specs:
+        print("Không có kế hoạch nào đang thực hiện; dùng --plan MÃ để xem lịch một kế hoạch.")
+        return 0
+    day = _day(since) if since is not None and not show_all else None
+    if since is not None and not show_all and day is None:
+        return _fail(f"--from: ngày không hợp lệ {since!r} (dùng YYYY-MM-DD hoặc DD/MM/YYYY)")
+    office = calendar_overrides(settings)
+    for index, spec in enumerate(specs):
+        now = datetime.now(UTC).astimezone(spec.zone)
+        start = None if show_all else now
+        if day is not None:
+            start = datetime.combine(day, clock_time(0, 0), tzinfo=spec.zone)
+        lines = schedule_lines(spec, since=start, zone_now=now, office=office)
+        print(("\n" if index else "") + "\n".join(lines))
     return 0
+
+
+def _plans_to_show(specs: list[PlanSpec], plan: str | None) -> list[PlanSpec] | None:
+    """The active plans, or the one named by its code or number (None: no such plan)."""
+    if plan is None:
+        return [spec for spec in specs if spec.status.value == "active"]
+
+    def folded(text: str) -> str:
+        return "".join(text.split()).casefold()
+
+    named = [s for s in specs if folded(plan) in (folded(s.code), folded(s.number))]
+    return named or None
 
 
 if __name__ == "__main__":

@@ -68,6 +68,22 @@ def _plan_file(path: Path) -> Path:
     return path
 
 
+def _plans_dir(path: Path) -> Path:
+    if not path.is_dir():
+        raise ValueError(f"không tìm thấy thư mục kế hoạch {str(path)!r}")
+    return path
+
+
+def _plan_files(value: object) -> object:
+    """``a.yaml, b.yaml`` as paths, each of which must exist."""
+    items = _id_list(value)
+    if isinstance(items, list):
+        for item in items:
+            if not Path(str(item)).is_file():
+                raise ValueError(f"không tìm thấy tệp kế hoạch {str(item)!r}")
+    return items
+
+
 def _calendar_file(path: Path) -> Path:
     if not path.is_file():
         raise ValueError(f"không tìm thấy tệp lịch nghỉ, làm bù {str(path)!r}")
@@ -181,6 +197,8 @@ def _log_level(value: str) -> str:
 
 DatabaseUrl = Annotated[str, AfterValidator(_database_url)]
 PlanFile = Annotated[Path, AfterValidator(_plan_file)]
+PlansDir = Annotated[Path, AfterValidator(_plans_dir)]
+PlanFiles = Annotated[tuple[Path, ...], BeforeValidator(_plan_files)]
 CalendarFile = Annotated[Path, AfterValidator(_calendar_file)]
 Zone = Annotated[ZoneInfo, BeforeValidator(_zone)]
 TelegramToken = Annotated[
@@ -222,7 +240,9 @@ class Settings(BaseSettings):
     )
 
     database_url: DatabaseUrl = "sqlite:///data/nhacviec.db"
-    plan_file: PlanFile = Path("plans/thai-binh-2021-40-kh-ubnd.yaml")
+    plans_dir: PlansDir = Path("plans")  # every *.yaml there is a plan the service follows
+    plan_files: PlanFiles = ()  # or these files only (comma separated)
+    plan_file: PlanFile | None = None  # one file only (the variable of the first releases)
     calendar_file: CalendarFile | None = None  # extra days off and worked days
     timezone: Zone = Field(ZoneInfo("Asia/Ho_Chi_Minh"), validation_alias="TZ")
     telegram_bot_token: TelegramToken | None = None  # no token: the console runs
@@ -257,6 +277,22 @@ class Settings(BaseSettings):
         if value is None and info.data.get("zalo_webhook_url") is not None:
             raise ValueError("bắt buộc khi đặt ZALO_WEBHOOK_URL")
         return value
+
+    @model_validator(mode="after")
+    def _some_plan(self) -> Settings:
+        if not self.plan_paths:
+            raise ValueError(f"không có tệp kế hoạch (*.yaml) nào trong thư mục {self.plans_dir}")
+        return self
+
+    @property
+    def plan_paths(self) -> list[Path]:
+        """The plan files to follow: PLAN_FILES, else PLAN_FILE, else every *.yaml of
+        PLANS_DIR (in name order)."""
+        if self.plan_files:
+            return list(self.plan_files)
+        if self.plan_file is not None:
+            return [self.plan_file]
+        return sorted(self.plans_dir.glob("*.yaml"))
 
     @classmethod
     def for_tests(cls, **values: Any) -> Settings:

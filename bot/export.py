@@ -1,25 +1,68 @@
-"""The coordinator's Excel workbook: overview, report history, focal points, tasks."""
+"""The coordinator's Excel workbook: overview, report history, focal points, tasks, indicators,
+charts.
+
+Written in openpyxl's write-only mode, row after row: the history of a large plan (a million
+status updates) streams from the database through the workbook without being held in memory.
+"""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session
 
+from bot.document_data import period_counts, state_matrix
+from documents.xlsx_charts import add_chart_sheet
 from storage import people, plans, read_models, reports
 from storage.formats import fmt_date
 from storage.models import Plan, ReportStatus
+from storage.read_models import Overview
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+TITLE_FONT = Font(bold=True, size=13)
+WRAP = Alignment(wrap_text=True, vertical="top")
 CellValue = str | int | float | datetime | None
+
+
+class Sheet:
+    """A write-only sheet: widths first, then rows; user text stays text (no formulas)."""
+
+    def __init__(self, workbook: Workbook, title: str, widths: Sequence[int]) -> None:
+        created = workbook.create_sheet(title)
+        assert isinstance(created, WriteOnlyWorksheet)
+        # The write-only sheet borrows append, freeze_panes and column_dimensions from
+        # Worksheet; its stubs do not say so, hence the cast.
+        self.sheet = cast(Worksheet, created)
+        for column, width in enumerate(widths, start=1):
+            self.sheet.column_dimensions[get_column_letter(column)].width = width
+
+    def row(self, values: Sequence[CellValue], *, header: bool = False, font: Any = None) -> None:
+        self.sheet.append([self._cell(value, header=header, font=font) for value in values])
+
+    def _cell(self, value: CellValue, *, header: bool, font: Any) -> Any:
+        cell = WriteOnlyCell(self.sheet, value=value)
+        if isinstance(value, str):
+            cell.data_type = "s"  # text typed by users stays text, even when it starts with "="
+        if isinstance(value, datetime):
+            cell.number_format = "dd/mm/yyyy hh:mm"
+        if header:
+            cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+        elif font is not None:
+            cell.font = font
+        return cell
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
@@ -27,174 +70,167 @@ def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
     return moment.astimezone(zone).replace(tzinfo=None) if moment else None
 
 
-def _write_row(sheet: Worksheet, row: list[CellValue], *, header: bool = False) -> None:
-    sheet.append([None] * len(row))
-    index = sheet.max_row
-    for column, value in enumerate(row, start=1):
-        cell = sheet.cell(row=index, column=column)
-        cell.value = value
-        if isinstance(value, str):
-            # Text typed by users stays text, even when it starts with "=" (no formulas).
-            cell.data_type = "s"
-        if isinstance(value, datetime):
-            cell.number_format = "dd/mm/yyyy hh:mm"
-        if header:
-            cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-            cell.alignment = Alignment(wrap_text=True, vertical="center")
-
-
-def _widths(sheet: Worksheet, widths: list[int]) -> None:
-    for column, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(column)].width = width
-
-
 def build_workbook(session: Session, *, plan: Plan, now: datetime) -> bytes:
-    """The workbook as .xlsx bytes."""
+    """The workbook of the whole plan as .xlsx bytes."""
     assert plan.id is not None
-    zone = ZoneInfo(plan.timezone)
-    data = read_models.overview(session, plan=plan, now=now)
-    workbook = Workbook()
+    data = read_models.overview(session, plan=plan, now=now, limit=None)
+    workbook = Workbook(write_only=True)
+    _summary_sheet(workbook, data)
+    _history_sheet(workbook, session, plan)
+    _people_sheet(workbook, session, plan)
+    _tasks_sheet(workbook, session, plan)
+    _indicator_sheet(workbook, session, plan)
+    if data.rows and data.periods:
+        add_chart_sheet(workbook, periods=period_counts(data), matrix=state_matrix(data))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
-    summary = workbook.active
-    assert summary is not None
-    summary.title = "Tổng hợp"
-    _write_row(summary, [f"Kế hoạch số {plan.number} — {plan.title}"])
-    summary.cell(row=1, column=1).font = Font(bold=True, size=13)
-    _write_row(summary, [f"{plan.issuer}, ban hành ngày {fmt_date(plan.issued_on)}"])
-    _write_row(summary, ["Số liệu lúc", _local(now, zone)])
-    _write_row(summary, [])
+
+def _summary_sheet(workbook: Workbook, data: Overview) -> None:
+    plan, zone = data.plan, ZoneInfo(data.plan.timezone)
+    sheet = Sheet(workbook, "Tổng hợp", [5, 12, 42, 7, 10] + [22, 11, 17, 10] * len(data.periods))
+    sheet.sheet.freeze_panes = "D6"
+    sheet.row([f"Kế hoạch số {plan.number} — {plan.title}"], font=TITLE_FONT)
+    sheet.row([f"{plan.issuer}, ban hành ngày {fmt_date(plan.issued_on)}"])
+    sheet.row(["Số liệu lúc", _local(data.now, zone)])
+    sheet.row([])
     header: list[CellValue] = ["STT", "Mã", "Đơn vị", "Mục", "Số đầu mối"]
-    for deadline in data.deadlines:
-        label = f"{deadline.title} (trước {fmt_date(deadline.due_before)})"
+    for period in data.periods:
+        label = f"{period.title} ({period.due_text})"
         header += [f"{label}: trạng thái", "Tiến độ (%)", "Nộp lần đầu", "Đúng hạn"]
-    _write_row(summary, header, header=True)
+    sheet.row(header, header=True)
     for number, row in enumerate(data.rows, start=1):
         values: list[CellValue] = [
             number,
-            row.agency.code,
-            row.agency.name,
-            row.agency.section,
+            row.unit.code,
+            row.unit.name,
+            row.unit.section,
             row.focal_point_count,
         ]
-        for deadline in data.deadlines:
-            assert deadline.id is not None
-            cell = row.cells[deadline.id]
-            due = plans.due_at(deadline.due_before, zone)
-            if cell.latest is None:
+        for stats in data.stats:
+            cell = row.cells[stats.period.id or 0]
+            first = cell.first_reported_at
+            if not cell.owed:
+                values += ["Không phải báo cáo", None, None, None]
+            elif cell.latest is None:
                 values += ["Quá hạn, chưa nộp" if cell.overdue else "Chưa nộp", None, None, None]
             else:
-                first = cell.first_reported_at
-                values += [
-                    ReportStatus(cell.latest.status).label,
-                    cell.latest.progress,
-                    _local(first, zone),
-                    "Có" if first is not None and first < due else "Không",
-                ]
-        _write_row(summary, values)
-    _write_row(summary, [])
+                on_time = "Có" if first is not None and first < stats.due_at else "Không"
+                label = ReportStatus(cell.latest.status).label
+                values += [label, cell.latest.progress, _local(first, zone), on_time]
+        sheet.row(values)
+    sheet.row([])
     for stats in data.stats:
-        _write_row(
-            summary,
+        sheet.row(
             [
                 None,
                 None,
-                f"{stats.deadline.title}: đã nộp {stats.reported}/{stats.total}",
+                f"{stats.period.title}: đã nộp {stats.reported}/{stats.total}",
                 None,
                 None,
                 f"Tỷ lệ {stats.rate:.0%}",
                 f"Đúng hạn {stats.on_time}",
                 f"Trễ hạn {stats.late}",
                 f"Quá hạn chưa nộp {stats.overdue}",
-            ],
+            ]
         )
-    _widths(summary, [5, 12, 42, 7, 10] + [22, 11, 17, 10] * len(data.deadlines))
-    summary.freeze_panes = "D6"
 
-    agencies = {a.id: a for a in plans.agencies(session, plan_id=plan.id, active_only=False)}
-    deadlines = {d.id: d for d in data.deadlines}
-    focal_points = people.focal_points_of(session, agency_ids=[a for a in agencies if a])
-    names = {fp.id: fp.full_name for fp in focal_points}
 
-    history = workbook.create_sheet("Lịch sử báo cáo")
-    _write_row(
-        history,
-        [
-            "Thời điểm",
-            "Mã",
-            "Đơn vị",
-            "Kỳ báo cáo",
-            "Trạng thái",
-            "Tiến độ (%)",
-            "Ghi chú",
-            "Tệp đính kèm",
-            "Người báo cáo",
-            "Kênh",
-        ],
-        header=True,
-    )
-    for update in reports.all_status_updates(session, plan_id=plan.id):
-        agency = agencies.get(update.agency_id)
-        report_deadline = deadlines.get(update.deadline_id)
-        _write_row(
-            history,
+HISTORY_HEADER = [
+    "Thời điểm", "Mã", "Đơn vị", "Kỳ báo cáo", "Trạng thái", "Tiến độ (%)", "Ghi chú",
+    "Tệp đính kèm", "Người báo cáo", "Kênh",
+]  # fmt: skip
+
+
+def _history_sheet(workbook: Workbook, session: Session, plan: Plan) -> None:
+    """Every status update of the plan, oldest first, streamed from the database."""
+    assert plan.id is not None
+    zone = ZoneInfo(plan.timezone)
+    sheet = Sheet(workbook, "Lịch sử báo cáo", [17, 12, 40, 26, 17, 11, 60, 25, 25, 10])
+    sheet.sheet.freeze_panes = "A2"
+    sheet.row(HISTORY_HEADER, header=True)
+    for row in reports.history_rows(session, plan_id=plan.id):
+        sheet.row(
             [
-                _local(update.created_at, zone),
-                agency.code if agency else None,
-                agency.name if agency else None,
-                report_deadline.title if report_deadline else None,
-                ReportStatus(update.status).label,
-                update.progress,
-                update.note,
-                update.file_name,
-                names.get(update.focal_point_id) if update.focal_point_id else None,
-                update.channel,
-            ],
+                _local(row.created_at, zone),
+                row.code,
+                row.unit_name,
+                row.period_title,
+                ReportStatus(row.status).label,
+                row.progress,
+                row.note,
+                row.file_name,
+                row.reporter,
+                row.channel,
+            ]
         )
-    _widths(history, [17, 12, 40, 26, 17, 11, 60, 25, 25, 10])
-    history.freeze_panes = "A2"
 
-    people_sheet = workbook.create_sheet("Đầu mối")
-    _write_row(
-        people_sheet,
-        ["Mã", "Đơn vị", "Họ và tên", "Chức vụ", "Điện thoại", "Kênh", "Ngày đăng ký"],
-        header=True,
-    )
-    accounts = people.accounts_of(
+
+def _people_sheet(workbook: Workbook, session: Session, plan: Plan) -> None:
+    assert plan.id is not None
+    zone = ZoneInfo(plan.timezone)
+    sheet = Sheet(workbook, "Đầu mối", [12, 40, 28, 30, 14, 18, 17])
+    header = ["Mã", "Đơn vị", "Họ và tên", "Chức vụ", "Điện thoại", "Kênh", "Ngày đăng ký"]
+    sheet.row(header, header=True)
+    units = {u.organisation_id: u for u in plans.units(session, plan_id=plan.id)}
+    focal_points = people.focal_points_of(session, organisation_ids=units, plan_id=plan.id)
+    channels: dict[int, list[str]] = {}
+    for account in people.accounts_of(
         session, focal_point_ids=[fp.id for fp in focal_points if fp.id], reachable_only=False
-    )
+    ):
+        channels.setdefault(account.focal_point_id, []).append(account.channel)
     for fp in focal_points:
-        agency = agencies.get(fp.agency_id)
-        channels = ", ".join(a.channel for a in accounts if a.focal_point_id == fp.id)
-        _write_row(
-            people_sheet,
+        unit = units[fp.organisation_id]
+        sheet.row(
             [
-                agency.code if agency else None,
-                agency.name if agency else None,
+                unit.code,
+                unit.name,
                 fp.full_name,
                 fp.position,
                 fp.phone,
-                channels,
+                ", ".join(channels.get(fp.id or 0, [])),
                 _local(fp.registered_at, zone),
-            ],
+            ]
         )
-    _widths(people_sheet, [12, 40, 28, 30, 14, 18, 17])
 
-    tasks = workbook.create_sheet("Nhiệm vụ")
-    _write_row(tasks, ["Mục", "STT", "Đơn vị thực hiện", "Nội dung nhiệm vụ"], header=True)
+
+def _tasks_sheet(workbook: Workbook, session: Session, plan: Plan) -> None:
+    assert plan.id is not None
+    sheet = Sheet(workbook, "Nhiệm vụ", [8, 6, 30, 110])
+    sheet.row(["Mục", "STT", "Đơn vị thực hiện", "Nội dung nhiệm vụ"], header=True)
     units_by_section: dict[str, list[str]] = {}
-    for agency in agencies.values():
-        if agency.active:
-            units_by_section.setdefault(agency.section, []).append(agency.short_name)
+    for unit in plans.units(session, plan_id=plan.id):
+        units_by_section.setdefault(unit.section, []).append(unit.short_name)
     for section in plans.sections(session, plan_id=plan.id):
         for task in plans.tasks_of_section(session, plan_id=plan.id, section=section.section):
-            units = units_by_section.get(section.section)
-            who = ", ".join(units) if units else "Các đơn vị"
-            _write_row(tasks, [task.section, task.ordinal, who, task.text])
-    _widths(tasks, [8, 6, 30, 110])
-    for row in tasks.iter_rows(min_row=2, min_col=4, max_col=4):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            who = ", ".join(units_by_section.get(section.section, [])) or "Các đơn vị"
+            sheet.row([task.section, task.ordinal, who, task.text])
 
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+
+def _indicator_sheet(workbook: Workbook, session: Session, plan: Plan) -> None:
+    """The latest value each unit reported for each indicator, against the target."""
+    assert plan.id is not None
+    indicators = plans.indicators(session, plan_id=plan.id)
+    if not indicators:
+        return
+    sheet = Sheet(workbook, "Chỉ tiêu", [40, 10, 14, 40, 26, 12, 10])
+    header = ["Chỉ tiêu", "Đơn vị tính", "Mục tiêu", "Đơn vị báo cáo", "Kỳ báo cáo", "Giá trị"]
+    sheet.row([*header, "Đạt"], header=True)
+    for reading in reports.latest_indicator_values(session, plan_id=plan.id):
+        indicator = next(i for i in indicators if i.id == reading.indicator_id)
+        bound = "≥" if indicator.direction == "at-least" else "≤"
+        met = reading.value >= indicator.target
+        if indicator.direction != "at-least":
+            met = reading.value <= indicator.target
+        sheet.row(
+            [
+                indicator.name,
+                indicator.unit,
+                f"{bound} {indicator.target:g}",
+                reading.unit_name,
+                reading.period_title,
+                reading.value,
+                "Có" if met else "Chưa",
+            ]
+        )

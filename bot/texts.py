@@ -31,15 +31,26 @@ CONVERSATION_EXPIRED = (
 IN_FLOW_HINT = "\n(Gõ /huy để hủy thao tác đang dở.)"
 
 HELP_UNREGISTERED = (
-    "Xin chào! Đây là bot {brand} theo dõi Kế hoạch số {number} — {title}.\n\n"
+    "Xin chào! Đây là bot {brand} theo dõi việc thực hiện {plans}.\n\n"
     "Để đăng ký làm cán bộ đầu mối của đơn vị, hãy mở đường link mời hoặc gửi mã mời "
     "do {coordinator} cung cấp."
 )
-HELP_FOCAL_POINT = "Bạn là cán bộ đầu mối của {agency}.\n\nCác lệnh:\n"
-HELP_COORDINATOR = (
-    "Bạn là cán bộ điều phối ({coordinator}) của Kế hoạch số {number}.\n\nCác lệnh:\n"
-)
+NO_PLAN_FOLLOWED = "các kế hoạch của tỉnh (hiện chưa có kế hoạch nào đang thực hiện)"
+HELP_FOCAL_POINT = "Bạn là cán bộ đầu mối của {agency} trong {plans}.\n\nCác lệnh:\n"
+HELP_COORDINATOR = "Bạn là cán bộ điều phối ({coordinator}) của {plans}.\n\nCác lệnh:\n"
 HELP_COORDINATOR_END = "\n\nBỏ trống MÃ để chọn đơn vị từ danh sách."
+HELP_SEVERAL_PLANS = (
+    "\nCó nhiều kế hoạch: bot sẽ hỏi kế hoạch nào, hoặc ghi số kế hoạch ngay sau lệnh, "
+    "ví dụ /tonghop {number}."
+)
+NO_PLAN = (
+    "Chưa có kế hoạch nào để làm việc này. Các kế hoạch được nạp từ thư mục kế hoạch khi bot "
+    "khởi động (xem /kehoach)."
+)
+CHOOSE_PLAN = "Lệnh /{command}: chọn kế hoạch."
+PLAN_LIST_HEADER = "📚 CÁC KẾ HOẠCH BOT ĐANG THEO DÕI"
+PLAN_LIST_EMPTY = "Bot chưa theo dõi kế hoạch nào."
+PLAN_LIST_MINE = "📚 Các kế hoạch bạn là cán bộ đầu mối của {agency}:"
 CONVERSATION_LOST = (
     "Thao tác dở dang từ trước không tiếp tục được nữa (bot vừa được cập nhật); chưa có gì "
     "được ghi. Vui lòng bắt đầu lại."
@@ -56,6 +67,28 @@ INVITE_EXPIRED = (
 )
 INVITE_USED = "Mã mời này đã được sử dụng. Mỗi mã mời chỉ dùng cho một người."
 ALREADY_REGISTERED = "Bạn đã đăng ký là cán bộ đầu mối của {agency}. Gõ /huongdan để xem các lệnh."
+JOINED_BY_INVITE = (
+    "✅ Bạn đã là cán bộ đầu mối của {agency}; từ nay bạn cũng là đầu mối của đơn vị trong "
+    "Kế hoạch số {number} — {title}.\n\nCác kỳ báo cáo:\n{periods}\n\n"
+    "Gõ /nhiemvu để xem nhiệm vụ, /baocao để gửi báo cáo."
+)
+ALREADY_JOINED = "Bạn đã là cán bộ đầu mối của {agency} trong Kế hoạch số {number}."
+PLAN_OFFER = (
+    "📌 {coordinator} đã đưa {agency} vào Kế hoạch số {number} — {title} ({issuer}, ban hành "
+    "ngày {issued}).\nBạn có làm cán bộ đầu mối của đơn vị cho kế hoạch này không? "
+    "Nếu có, bot sẽ nhắc bạn các kỳ báo cáo của kế hoạch này."
+)
+PLAN_OFFER_YES = "✅ Có, tôi là đầu mối"
+PLAN_OFFER_NO = "Không, người khác phụ trách"
+PLAN_JOINED = (
+    "✅ Đã ghi nhận: bạn là cán bộ đầu mối của {agency} trong Kế hoạch số {number}.\n\n"
+    "Các kỳ báo cáo:\n{periods}\n\nGõ /nhiemvu để xem nhiệm vụ, /baocao để gửi báo cáo."
+)
+PLAN_DECLINED = (
+    "Đã ghi nhận: bạn không phụ trách Kế hoạch số {number}. Bot sẽ không nhắc bạn về kế hoạch "
+    "này. Nếu đổi ý, hãy đề nghị {coordinator} gửi mã mời (/moi)."
+)
+PLAN_OFFER_GONE = "Kế hoạch này không còn mời đơn vị của bạn. Không có gì thay đổi."
 REGISTER_WELCOME = (
     "Xin chào! {coordinator} mời bạn làm cán bộ đầu mối của {agency} "
     "trong Kế hoạch số {number}.\n\nBước 1/3: Vui lòng nhập họ và tên của bạn."
@@ -67,7 +100,7 @@ CONFIRM_REGISTRATION = (
     "• Đơn vị: {agency}\n• Họ và tên: {name}\n• Chức vụ: {position}\n• Điện thoại: {phone}"
 )
 REGISTERED = (
-    "✅ Đăng ký thành công! Bạn là cán bộ đầu mối của {agency}.\n"
+    "✅ Đăng ký thành công! Bạn là cán bộ đầu mối của {agency} trong Kế hoạch số {number}.\n"
     "Bot sẽ nhắc bạn trước và sau mỗi hạn báo cáo.\n\n"
     "Các hạn báo cáo:\n{deadlines}\n\n"
     "Gõ /nhiemvu để xem nhiệm vụ của đơn vị, /baocao để gửi báo cáo."
@@ -82,12 +115,20 @@ ACCOUNT_LINKED = (
     "✅ Đã kết nối tài khoản {channel} này với cán bộ đầu mối {name} của {agency}. "
     "Lời nhắc sẽ được gửi tới tất cả các kênh bạn đã kết nối. Gõ /huongdan để xem các lệnh."
 )
+LINK_CODE_SAME_CHANNEL = (
+    "Mã kết nối dùng để thêm một kênh khác: mã này được tạo trên {channel}, hãy gửi nó cho bot "
+    "trên kênh kia (không gửi trên {channel})."
+)
 REGISTER_AGAIN = "Nhập lại từ đầu. Bước 1/3: Vui lòng nhập họ và tên của bạn."
 
 # --- reporting ----------------------------------------------------------------------------------
 
-ASK_DEADLINE = "📝 Báo cáo của {agency}. Chọn kỳ báo cáo:"
+ASK_DEADLINE = "📝 Báo cáo của {agency} — Kế hoạch số {number}. Chọn kỳ báo cáo:"
 ASK_STATUS = "{deadline}: tình hình thực hiện của đơn vị?"
+ASK_INDICATOR = (
+    "Chỉ tiêu «{name}» ({target}): đơn vị đạt bao nhiêu{unit}? Gõ một số, hoặc chọn «Bỏ qua» "
+    "nếu chưa có số liệu."
+)
 ASK_PROGRESS = "Tiến độ hoàn thành khoảng bao nhiêu phần trăm? Bấm một mức hoặc gõ số từ 0 đến 100."
 ASK_NOTE = (
     "Ghi chú ngắn về kết quả, khó khăn hoặc kiến nghị (tối đa {max} ký tự), hoặc chọn «Bỏ qua»."
@@ -103,8 +144,8 @@ FILE_KEPT_NOTE_REQUIRED = (
 )
 CONFIRM_REPORT = "Kiểm tra lại báo cáo:\n{summary}"
 REPORT_SAVED = "✅ Đã ghi nhận báo cáo của {agency} ({deadline}) lúc {time}. Cảm ơn bạn!"
-REPORT_LATE_NOTE = "Lưu ý: báo cáo gửi sau hạn (hạn trước ngày {due})."
-NO_DEADLINES = "Kế hoạch không có kỳ báo cáo nào."
+REPORT_LATE_NOTE = "Lưu ý: báo cáo gửi sau hạn (hạn {due})."
+NO_DEADLINES = "Kế hoạch không có kỳ báo cáo nào mà đơn vị phải gửi."
 REPORT_NOTICE_TO_COORDINATOR = "📥 {agency} vừa gửi báo cáo — {deadline}:\n{summary}"
 
 # --- coordinator --------------------------------------------------------------------------------
@@ -112,7 +153,7 @@ REPORT_NOTICE_TO_COORDINATOR = "📥 {agency} vừa gửi báo cáo — {deadlin
 CHOOSE_AGENCY = "Chọn đơn vị ({purpose}):"
 AGENCY_NOT_FOUND = "Không có đơn vị mã {code}. Các mã hợp lệ: {codes}"
 INVITE_CREATED = (
-    "🔗 Mã mời cán bộ đầu mối của {agency}:\n{code}\n\n"
+    "🔗 Mã mời cán bộ đầu mối của {agency} (Kế hoạch số {number}):\n{code}\n\n"
     "{how}"
     "Mã dùng được một lần, hết hạn lúc {expires}. Hãy chuyển tin nhắn này cho người được mời."
 )

@@ -1,18 +1,19 @@
-"""APScheduler wiring: one persistent job per reminder occurrence.
+"""APScheduler wiring: one persistent job per reminder occurrence of every followed plan.
 
-Jobs live in the same database (table ``apscheduler_jobs``), each with an explicit id and an
-importable function, so a restart finds them again. A job only carries the plan code and the
-occurrence key; recipients are resolved when it fires.
+Jobs live in the same database (table ``apscheduler_jobs``), each with an explicit id
+(``plan code/occurrence key``) and an importable function, so a restart finds them again. A job
+only carries the plan code and the occurrence key; recipients are resolved when it fires. One
+scheduler serves every plan (one job store must never be shared by two running schedulers).
 
-Missed reminders follow :func:`scheduler.policy.plan_catch_up`, never APScheduler's grace: jobs
-have no misfire grace time (APScheduler hands every job to :func:`fire_reminder`, however late),
-and the policy decides, both when :meth:`ReminderScheduler.sync` finds a job that should have
-run while the service was down and when a job runs late in a running service: sent now while it
-is still the office day, moved to the next working day otherwise (the same job id, so never two
-jobs; the outbox key is the occurrence's, so never two messages), or dropped, with an INFO line,
-when it is obsolete by then. An occurrence whose job is gone has run: APScheduler deletes a date
-job when it runs it, so past occurrences without a job (already sent, or due before the service
-first started) are not planned again.
+What has run is not APScheduler's to say: APScheduler removes a date job from its store when it
+hands it to an executor, before the job function runs, so a crash in between would lose the
+reminder. The table ``reminder_runs`` is the record instead: an occurrence's row is written in
+the same transaction that queues its messages (or when it is dropped as obsolete). At start-up,
+and whenever a job runs late, every occurrence without a row follows
+:func:`scheduler.policy.plan_catch_up`: sent now while it is still the office day, moved to the
+next working day (the same job id, so never two jobs; the row makes a second firing queue
+nothing), or dropped, with an INFO line, when it is obsolete by then. A firing that fails (the
+database is down) is tried again until it goes out or the catch-up rule drops it.
 
 APScheduler runs in its own thread (BackgroundScheduler), so its job-store queries never block
 the event loop; a firing job hands the asynchronous work to the service's loop.
@@ -22,7 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -30,11 +32,11 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
+from sqlmodel import Session
 
 from scheduler.calendar import WorkingCalendar
 from scheduler.outbox import OutboxSender
 from scheduler.policy import (
-    ON_TIME_TOLERANCE,
     CatchUp,
     CatchUpAction,
     ReminderKind,
@@ -43,8 +45,10 @@ from scheduler.policy import (
     as_sent_on,
     plan_catch_up,
 )
-from scheduler.reminders import CoordinatorAddress, DigestComposer, enqueue_occurrence
+from scheduler.reminders import CoordinatorAddress, DigestComposer, fire_occurrence
+from storage import plans, reminder_runs
 from storage.database import Database
+from storage.models import RunState
 from storage.plan_file import PlanSpec
 
 log = logging.getLogger(__name__)
@@ -52,81 +56,104 @@ log = logging.getLogger(__name__)
 JOB_TABLE = "apscheduler_jobs"
 FIRE_TIMEOUT_SECONDS = 300.0
 # A firing that failed (database unreachable, loop busy) is tried again this much later, within
-# the catch-up rule like any late job; the outbox keys make a retry send nothing twice.
+# the catch-up rule like any late job; the run record makes a retry send nothing twice.
 FIRE_RETRY = timedelta(minutes=5)
 
 
 @dataclass
+class PlanSchedule:
+    """One followed plan's reminder calendar, and the working calendar it was computed on."""
+
+    spec: PlanSpec
+    calendar: WorkingCalendar
+    occurrences: dict[str, ReminderOccurrence]
+    index: SeriesIndex = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.index = SeriesIndex(self.occurrences.values())
+
+    @property
+    def code(self) -> str:
+        return self.spec.code
+
+    def catch_up(self, occurrence: ReminderOccurrence, now: datetime) -> CatchUp:
+        return plan_catch_up(occurrence, now, self.calendar, plan=self.index)
+
+
+@dataclass
 class ReminderRuntime:
-    """What a firing job needs; registered by the composition root at start-up."""
+    """What a firing job needs; built by the composition root at start-up."""
 
     database: Database
-    spec: PlanSpec
+    plans: dict[str, PlanSchedule]
     coordinators: Sequence[CoordinatorAddress]
     digest: DigestComposer
     sender: OutboxSender
     clock: Callable[[], datetime]
-    occurrences: dict[str, ReminderOccurrence]
     loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
-    # The working calendar of the plan's zone and days off unless the composition root passes
-    # its own.
-    calendar: WorkingCalendar | None = field(default=None, repr=False)
 
-    def __post_init__(self) -> None:
-        if self.calendar is None:
-            self.calendar = WorkingCalendar(self.spec.zone, extra_days_off=self.spec.days_off)
-
-    @property
-    def working_calendar(self) -> WorkingCalendar:
-        assert self.calendar is not None  # set in __post_init__
-        return self.calendar
-
-    def catch_up(
-        self, occurrence: ReminderOccurrence, now: datetime, *, index: SeriesIndex | None = None
-    ) -> CatchUp:
-        """The catch-up decision for ``occurrence``; ``index``: the plan's occurrences by series
-        when deciding for many (built here from ``occurrences`` otherwise)."""
-        plan = index if index is not None else SeriesIndex(self.occurrences.values())
-        return plan_catch_up(occurrence, now, self.working_calendar, plan=plan)
-
-    async def fire(self, occurrence_key: str) -> int:
-        """Queue the messages of one occurrence and wake the sender; returns how many.
+    async def fire(self, plan_code: str, occurrence_key: str) -> int:
+        """Queue the messages of one occurrence (once: a second firing queues nothing) and wake
+        the sender; returns how many were queued.
 
         A deadline reminder that goes out on a later day than planned counts its working days
         from today (:func:`scheduler.policy.as_sent_on`).
         """
-        occurrence = self.occurrences.get(occurrence_key)
-        if occurrence is None:
-            log.warning("reminder %s is no longer in plan %s", occurrence_key, self.spec.code)
+        schedule = self.plans.get(plan_code)
+        planned = schedule.occurrences.get(occurrence_key) if schedule else None
+        if schedule is None or planned is None:
+            log.warning("reminder %s is no longer in plan %s", occurrence_key, plan_code)
             return 0
         now = self.clock()
-        calendar = self.working_calendar
-        occurrence = as_sent_on(occurrence, calendar.local_date(now), calendar)
+        calendar = schedule.calendar
+        occurrence = as_sent_on(planned, calendar.local_date(now), calendar)
         if (
             occurrence.kind == ReminderKind.BEFORE_DEADLINE
             and occurrence.working_days is not None
             and occurrence.working_days < 1
         ):
-            log.info(
-                "reminder %s/%s dropped: its deadline has come",
-                self.spec.code,
-                occurrence_key,
-            )
+            await self.database.run(record_dropped, plan_code=plan_code, key=planned.key, now=now)
+            log.info("reminder %s/%s dropped: its deadline has come", plan_code, occurrence_key)
             return 0
         queued = await self.database.run(
-            enqueue_occurrence,
-            plan_code=self.spec.code,
+            fire_occurrence,
+            plan_code=plan_code,
             occurrence=occurrence,
             coordinators=self.coordinators,
             digest=self.digest,
             now=now,
         )
-        log.info("reminder %s/%s queued %d message(s)", self.spec.code, occurrence_key, queued)
+        if queued is None:
+            log.info("reminder %s/%s has run already", plan_code, occurrence_key)
+            return 0
+        log.info("reminder %s/%s queued %d message(s)", plan_code, occurrence_key, queued)
         self.sender.wake()
         return queued
 
 
-_schedulers: dict[str, ReminderScheduler] = {}
+def record_dropped(session: Session, *, plan_code: str, key: str, now: datetime) -> None:
+    """An occurrence dropped as obsolete is dealt with: it is not planned again."""
+    plan = plans.plan_by_code(session, plan_code)
+    if plan is not None and plan.id is not None:
+        reminder_runs.claim_run(
+            session, plan_id=plan.id, occurrence_key=key, state=RunState.DROPPED, now=now
+        )
+
+
+def runs_by_plan(session: Session, *, codes: Iterable[str]) -> dict[str, set[str]]:
+    """The occurrence keys that have run (or were dropped), by plan code."""
+    found: dict[str, set[str]] = {}
+    for code in codes:
+        plan = plans.plan_by_code(session, code)
+        found[code] = (
+            reminder_runs.runs_of(session, plan_id=plan.id)
+            if plan is not None and plan.id is not None
+            else set()
+        )
+    return found
+
+
+_running: ReminderScheduler | None = None
 
 
 def fire_reminder(plan_code: str, occurrence_key: str) -> None:
@@ -135,37 +162,33 @@ def fire_reminder(plan_code: str, occurrence_key: str) -> None:
     It applies the catch-up rule first: a job that runs late (the machine slept, the executor
     was busy) outside office hours is moved, not sent.
     """
-    reminders = _schedulers.get(plan_code)
+    reminders = _running
     runtime = reminders.runtime if reminders is not None else None
     if reminders is None or runtime is None or runtime.loop is None or runtime.loop.is_closed():
-        log.error("no running service for plan %s; reminder %s skipped", plan_code, occurrence_key)
+        log.error("no running service; reminder %s/%s skipped", plan_code, occurrence_key)
         return
-    occurrence = runtime.occurrences.get(occurrence_key)
-    if occurrence is None:
+    schedule = runtime.plans.get(plan_code)
+    occurrence = schedule.occurrences.get(occurrence_key) if schedule else None
+    if schedule is None or occurrence is None:
         log.warning("reminder %s is no longer in plan %s", occurrence_key, plan_code)
         return
     now = runtime.clock()
-    decision = runtime.catch_up(occurrence, now)
+    decision = schedule.catch_up(occurrence, now)
     if decision.at is None or decision.at > now:
         # Dropped, or moved: a new job under the same id. APScheduler removes the job being run
         # while holding its job-store lock, which add_job waits for, so the new one stays.
-        reminders.apply(occurrence, decision)
+        reminders.apply(schedule, occurrence, decision)
         return
     future = None
     try:
-        future = asyncio.run_coroutine_threadsafe(runtime.fire(occurrence_key), runtime.loop)
+        future = asyncio.run_coroutine_threadsafe(
+            runtime.fire(plan_code, occurrence_key), runtime.loop
+        )
         future.result(timeout=FIRE_TIMEOUT_SECONDS)
     except Exception:
         if future is not None:
             future.cancel()
-        retry_at = now + FIRE_RETRY
-        log.exception(
-            "reminder %s/%s failed; trying again at %s",
-            plan_code,
-            occurrence_key,
-            retry_at.isoformat(),
-        )
-        reminders.schedule(occurrence, retry_at)
+        reminders.retry_later(schedule, occurrence, now + FIRE_RETRY)
 
 
 def job_id(plan_code: str, occurrence_key: str) -> str:
@@ -173,7 +196,7 @@ def job_id(plan_code: str, occurrence_key: str) -> str:
 
 
 class ReminderScheduler:
-    """Keeps the persistent jobs in step with the plan's reminder calendar."""
+    """Keeps the persistent jobs in step with the reminder calendars of the followed plans."""
 
     def __init__(self, runtime: ReminderRuntime) -> None:
         self.runtime = runtime
@@ -189,8 +212,9 @@ class ReminderScheduler:
                 "coalesce": True,
                 "max_instances": 1,
             },
-            timezone=runtime.spec.zone,
+            timezone="UTC",
         )
+        self._retries: list[threading.Timer] = []
 
     async def start(self, *, paused: bool = False) -> None:
         """Register the runtime with the running loop, then start APScheduler and sync jobs.
@@ -198,8 +222,9 @@ class ReminderScheduler:
         ``paused`` leaves APScheduler paused after the sync: jobs are planned but do not run
         (for tests and dry runs).
         """
+        global _running
         self.runtime.loop = asyncio.get_running_loop()
-        _schedulers[self.runtime.spec.code] = self
+        _running = self
         await asyncio.to_thread(self._start, paused)
 
     def _start(self, paused: bool) -> None:
@@ -211,67 +236,86 @@ class ReminderScheduler:
     def sync(self, now: datetime) -> list[ReminderOccurrence]:
         """Plan what is still to run, as of ``now``; returns the occurrences that have a job.
 
-        Upcoming occurrences get (or keep) a job at their time, and so does one that came due
-        moments ago (within ON_TIME_TOLERANCE). An occurrence already due whose job is still in
-        the store was missed while the service was down: the catch-up rule sends it now, moves
-        it or drops it. Jobs the plan no longer has are removed.
+        Every occurrence without a run record gets (or keeps) a job at the time the catch-up
+        rule gives — its own time when upcoming — or is dropped; jobs of plans no longer
+        followed, and of occurrences a plan no longer has, are removed.
         """
-        code = self.runtime.spec.code
-        prefix = f"{code}/"
-        stored = {job.id for job in self.scheduler.get_jobs() if job.id.startswith(prefix)}
+        done = self.runtime.database.run_sync(runs_by_plan, codes=self.runtime.plans)
         kept: list[ReminderOccurrence] = []
-        index = SeriesIndex(self.runtime.occurrences.values())
-        for occurrence in sorted(self.runtime.occurrences.values()):
-            pending = job_id(code, occurrence.key) in stored
-            if not pending and now - occurrence.fire_at > ON_TIME_TOLERANCE:
-                continue  # it has run (its job is gone), or it was due before the service began
-            decision = self.runtime.catch_up(occurrence, now, index=index)
-            if self.apply(occurrence, decision):
-                kept.append(occurrence)
-        wanted = {job_id(code, o.key) for o in kept}
+        wanted: set[str] = set()
+        for code, schedule in self.runtime.plans.items():
+            dropped = 0
+            for occurrence in sorted(schedule.occurrences.values()):
+                if occurrence.key in done[code]:
+                    continue
+                decision = schedule.catch_up(occurrence, now)
+                dropped += decision.action == CatchUpAction.DROPPED
+                if self.apply(schedule, occurrence, decision, quiet=True):
+                    kept.append(occurrence)
+                    wanted.add(job_id(code, occurrence.key))
+            if dropped:
+                log.info("plan %s: %d past reminder(s) dropped as obsolete", code, dropped)
         for job in self.scheduler.get_jobs():
-            if job.id.startswith(prefix) and job.id not in wanted:
+            if job.id not in wanted:
                 job.remove()
         return kept
 
-    def apply(self, occurrence: ReminderOccurrence, decision: CatchUp) -> bool:
-        """Carry out a catch-up decision: (re)plan the job, or drop it; True when planned."""
-        code = self.runtime.spec.code
-        if decision.action in (CatchUpAction.LATE, CatchUpAction.MOVED, CatchUpAction.DROPPED):
-            zone = self.runtime.spec.zone
-            moved_to = ""
-            if decision.action == CatchUpAction.MOVED and decision.at is not None:
-                moved_to = f" to {decision.at.astimezone(zone).isoformat()}"
-            log.info(
-                "reminder %s/%s due %s was missed: %s%s (%s)",
-                code,
-                occurrence.key,
-                occurrence.fire_at.astimezone(zone).isoformat(),
-                decision.action.value,
-                moved_to,
-                decision.reason,
-            )
+    def apply(
+        self,
+        schedule: PlanSchedule,
+        occurrence: ReminderOccurrence,
+        decision: CatchUp,
+        *,
+        quiet: bool = False,
+    ) -> bool:
+        """Carry out a catch-up decision: (re)plan the job, or drop it; True when planned.
+        ``quiet``: a drop is not logged one by one (the start-up sync counts them)."""
+        code = schedule.code
+        loud = (CatchUpAction.LATE, CatchUpAction.MOVED) + (
+            () if quiet else (CatchUpAction.DROPPED,)
+        )
+        if decision.action in loud:
+            _log_catch_up(code, occurrence, decision, schedule)
         if decision.at is None:
             job = self.scheduler.get_job(job_id(code, occurrence.key))
             if job is not None:
                 job.remove()
+            self.runtime.database.run_sync(
+                record_dropped, plan_code=code, key=occurrence.key, now=self.runtime.clock()
+            )
             return False
-        self.schedule(occurrence, decision.at)
+        self.schedule(code, occurrence, decision.at)
         return True
 
-    def schedule(self, occurrence: ReminderOccurrence, at: datetime) -> None:
+    def schedule(self, plan_code: str, occurrence: ReminderOccurrence, at: datetime) -> None:
         """The occurrence's one job, to run at ``at`` (replacing any it had)."""
-        code = self.runtime.spec.code
         self.scheduler.add_job(
             fire_reminder,
             trigger=DateTrigger(run_date=at),
-            id=job_id(code, occurrence.key),
+            id=job_id(plan_code, occurrence.key),
             name=occurrence.key,
-            args=[code, occurrence.key],
+            args=[plan_code, occurrence.key],
             replace_existing=True,
         )
 
+    def retry_later(
+        self, schedule: PlanSchedule, occurrence: ReminderOccurrence, at: datetime
+    ) -> None:
+        """A firing failed: try again at ``at`` — through the job store, or, when the database
+        itself is down, with a timer of this process (a restart's sync catches up otherwise)."""
+        log.warning("reminder %s/%s failed; trying again at %s", schedule.code, occurrence.key, at)
+        try:
+            self.schedule(schedule.code, occurrence, at)
+        except Exception:
+            delay = max((at - self.runtime.clock()).total_seconds(), 1.0)
+            timer = threading.Timer(delay, fire_reminder, args=[schedule.code, occurrence.key])
+            timer.daemon = True
+            self._retries.append(timer)
+            timer.start()
+
     def _shutdown(self) -> None:
+        for timer in self._retries:
+            timer.cancel()
         # Detach the job store first: on shutdown APScheduler's loop wakes once more with its
         # executors already stopped, fails to submit every job due by then and deletes it from
         # the store (a paused scheduler too). Detached, the store keeps them for the next start,
@@ -288,7 +332,42 @@ class ReminderScheduler:
         return {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
 
     async def shutdown(self) -> None:
+        global _running
         if self.scheduler.running:
             await asyncio.to_thread(self._shutdown)
-        if _schedulers.get(self.runtime.spec.code) is self:
-            del _schedulers[self.runtime.spec.code]
+        if _running is self:
+            _running = None
+
+
+def _log_catch_up(
+    code: str, occurrence: ReminderOccurrence, decision: CatchUp, schedule: PlanSchedule
+) -> None:
+    zone = schedule.spec.zone
+    moved_to = ""
+    if decision.action == CatchUpAction.MOVED and decision.at is not None:
+        moved_to = f" to {decision.at.astimezone(zone).isoformat()}"
+    log.info(
+        "reminder %s/%s due %s was missed: %s%s (%s)",
+        code,
+        occurrence.key,
+        occurrence.fire_at.astimezone(zone).isoformat(),
+        decision.action.value,
+        moved_to,
+        decision.reason,
+    )
+
+
+def plan_schedules(
+    specs: Iterable[PlanSpec],
+    calendar_for: Callable[[PlanSpec], WorkingCalendar],
+    calendar: Callable[[PlanSpec, WorkingCalendar], list[ReminderOccurrence]],
+    overrides: Mapping[str, Sequence[ReminderOccurrence]] | None = None,
+) -> dict[str, PlanSchedule]:
+    """A schedule per plan (``overrides`` replaces a plan's occurrences, for tests)."""
+    schedules = {}
+    for spec in specs:
+        working = calendar_for(spec)
+        occurrences = (overrides or {}).get(spec.code)
+        planned = list(occurrences) if occurrences is not None else calendar(spec, working)
+        schedules[spec.code] = PlanSchedule(spec, working, {o.key: o for o in planned})
+    return schedules

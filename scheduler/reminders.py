@@ -1,7 +1,8 @@
 """What happens when a reminder occurrence fires: pick the recipients, queue the messages.
 
-Recipients are resolved now, not when the job was planned: only agencies that have not
-reported, and every reachable channel account of each of their focal points.
+Recipients are resolved now, not when the job was planned: only the units that owe the period
+and have not reported, and every reachable channel account of each focal point answering for
+them in the plan.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from scheduler import texts
 from scheduler.messages import ButtonRows
 from scheduler.outbox import outbox_message
 from scheduler.policy import ReminderKind, ReminderOccurrence
-from storage import outbox, people, plans, reports
-from storage.models import Agency, Deadline, OutboxMessage, Plan
+from storage import outbox, people, plans, reminder_runs, reports
+from storage.models import OutboxMessage, Plan, PlanUnit, ReportingPeriod, RunState
 
 CHECKIN_WINDOW = timedelta(days=7)
+NO_COORDINATOR = "cơ quan chủ trì"
 
 
 @dataclass(frozen=True)
@@ -35,32 +37,40 @@ def outbox_key(plan: Plan, occurrence_key: str, channel: str, recipient: str) ->
     return f"{plan.code}/{occurrence_key}/{channel}:{recipient}"
 
 
-def coordinator_name(session: Session, *, plan: Plan) -> str:
-    """How messages name the coordinating unit ("Sở LĐTBXH")."""
-    assert plan.id is not None
-    agency = plans.coordinator_agency(session, plan_id=plan.id)
-    return agency.short_name if agency is not None else "cơ quan chủ trì"
+def coordinator_name(session: Session, *, plan: Plan | None) -> str:
+    """How messages name the coordinating unit ("Sở LĐTBXH"): the plan's, or without a plan
+    the newest active plan's."""
+    if plan is None:
+        followed = plans.active_plans(session)
+        plan = followed[0] if followed else None
+    if plan is None or plan.id is None:
+        return NO_COORDINATOR
+    unit = plans.coordinator_unit(session, plan_id=plan.id)
+    return unit.short_name if unit is not None else NO_COORDINATOR
 
 
-def messages_to_agencies(
+def messages_to_units(
     session: Session,
     *,
     plan: Plan,
     key: str,
     rule: str,
-    agencies: Sequence[Agency],
-    text_for: Callable[[Agency], str],
+    units: Sequence[PlanUnit],
+    text_for: Callable[[PlanUnit], str],
     now: datetime,
     buttons: ButtonRows = (),
 ) -> list[OutboxMessage]:
-    """One outbox row per reachable channel account of every focal point of ``agencies``.
+    """One outbox row per reachable channel account of every focal point answering for
+    ``units`` in ``plan``.
 
     Each row's key is ``plan/key/channel:user``, so the same ``key`` never reaches the same
     account twice.
     """
-    by_id = {agency.id: agency for agency in agencies if agency.id is not None}
-    focal_points = people.focal_points_of(session, agency_ids=by_id)
-    agency_of = {fp.id: by_id[fp.agency_id] for fp in focal_points if fp.id is not None}
+    by_organisation = {unit.organisation_id: unit for unit in units}
+    focal_points = people.focal_points_of(
+        session, organisation_ids=by_organisation, plan_id=plan.id
+    )
+    unit_of = {fp.id: by_organisation[fp.organisation_id] for fp in focal_points if fp.id}
     return [
         outbox_message(
             key=outbox_key(plan, key, account.channel, account.user_id),
@@ -68,11 +78,11 @@ def messages_to_agencies(
             chat_id=account.chat_id,
             focal_point_id=account.focal_point_id,
             rule=rule,
-            text=text_for(agency_of[account.focal_point_id]),
+            text=text_for(unit_of[account.focal_point_id]),
             buttons=buttons,
             now=now,
         )
-        for account in people.accounts_of(session, focal_point_ids=agency_of)
+        for account in people.accounts_of(session, focal_point_ids=unit_of)
     ]
 
 
@@ -80,7 +90,7 @@ class DigestComposer(Protocol):
     """Writes the coordinator's digest (the bot's overview, passed in by the composition root)."""
 
     def __call__(
-        self, session: Session, *, plan: Plan, now: datetime, deadline: Deadline | None
+        self, session: Session, *, plan: Plan, now: datetime, period: ReportingPeriod | None
     ) -> str: ...
 
 
@@ -97,13 +107,15 @@ def messages_for_occurrence(
     kind = occurrence.kind
     if kind in (ReminderKind.BEFORE_DEADLINE, ReminderKind.OVERDUE):
         return _deadline_reminders(session, plan=plan, occurrence=occurrence, now=now)
+    if kind == ReminderKind.CAMPAIGN_CLOSING:
+        return _closing_reminders(session, plan=plan, occurrence=occurrence, now=now)
     if kind in (ReminderKind.CAMPAIGN_KICKOFF, ReminderKind.CAMPAIGN_CHECKIN):
         return _campaign_reminders(session, plan=plan, occurrence=occurrence, now=now)
-    deadline = None
+    period = None
     if occurrence.subject is not None:
         assert plan.id is not None
-        deadline = plans.deadline_by_code(session, plan_id=plan.id, code=occurrence.subject)
-    text = digest(session, plan=plan, now=now, deadline=deadline)
+        period = plans.period_by_code(session, plan_id=plan.id, code=occurrence.subject)
+    text = digest(session, plan=plan, now=now, period=period)
     return [
         outbox_message(
             key=outbox_key(plan, occurrence.key, address.channel, address.chat_id),
@@ -117,17 +129,26 @@ def messages_for_occurrence(
     ]
 
 
+def still_owing(session: Session, *, plan: Plan, period: ReportingPeriod) -> list[PlanUnit]:
+    """The units that owe ``period`` and have not reported for it."""
+    assert plan.id is not None and period.id is not None
+    reported = reports.reported_organisations(session, plan_id=plan.id, period_id=period.id)
+    return [
+        unit
+        for unit in plans.units(session, plan_id=plan.id, reporting_only=True)
+        if plans.owes(period, unit) and unit.organisation_id not in reported
+    ]
+
+
 def _deadline_reminders(
     session: Session, *, plan: Plan, occurrence: ReminderOccurrence, now: datetime
 ) -> list[OutboxMessage]:
-    """Before or after a deadline: to every agency that has not reported for it."""
+    """Before or after a period's due date: to every unit that owes it and has not reported."""
     assert plan.id is not None
     assert occurrence.subject is not None and occurrence.working_days is not None
-    deadline = plans.deadline_by_code(session, plan_id=plan.id, code=occurrence.subject)
-    if deadline is None or deadline.id is None:
+    period = plans.period_by_code(session, plan_id=plan.id, code=occurrence.subject)
+    if period is None:
         return []
-    reported = reports.agencies_reported(session, deadline_id=deadline.id)
-    reporting = plans.agencies(session, plan_id=plan.id, reporting_only=True)
     render = (
         texts.before_deadline_text
         if occurrence.kind == ReminderKind.BEFORE_DEADLINE
@@ -135,20 +156,46 @@ def _deadline_reminders(
     )
     coordinator = coordinator_name(session, plan=plan)
     working_days = occurrence.working_days
-    return messages_to_agencies(
+    return messages_to_units(
         session,
         plan=plan,
         key=occurrence.key,
         rule=occurrence.kind.value,
-        agencies=[a for a in reporting if a.id not in reported],
-        text_for=lambda a: render(
+        units=still_owing(session, plan=plan, period=period),
+        text_for=lambda unit: render(
             plan=plan,
-            agency=a,
-            deadline=deadline,
+            unit=unit,
+            period=period,
             working_days=working_days,
             coordinator=coordinator,
         ),
-        buttons=texts.report_button(deadline),
+        buttons=texts.report_button(period),
+        now=now,
+    )
+
+
+def _closing_reminders(
+    session: Session, *, plan: Plan, occurrence: ReminderOccurrence, now: datetime
+) -> list[OutboxMessage]:
+    """A campaign run ends: units that have not sent its result report are asked for it."""
+    assert plan.id is not None
+    campaign = plans.campaign_by_code(session, plan_id=plan.id, code=occurrence.subject or "")
+    result = None
+    if campaign is not None and campaign.result_period is not None:
+        result = plans.period_by_code(session, plan_id=plan.id, code=campaign.result_period)
+    if campaign is None or result is None:
+        return []
+    coordinator = coordinator_name(session, plan=plan)
+    return messages_to_units(
+        session,
+        plan=plan,
+        key=occurrence.key,
+        rule=occurrence.kind.value,
+        units=still_owing(session, plan=plan, period=result),
+        text_for=lambda unit: texts.campaign_closing_text(
+            plan=plan, unit=unit, campaign=campaign, period=result, coordinator=coordinator
+        ),
+        buttons=texts.report_button(result),
         now=now,
     )
 
@@ -156,48 +203,45 @@ def _deadline_reminders(
 def _campaign_reminders(
     session: Session, *, plan: Plan, occurrence: ReminderOccurrence, now: datetime
 ) -> list[OutboxMessage]:
-    """The kickoff goes to every agency (the coordinator's too: it leads the Action Month, IV.1
-    of the seed); a weekly check-in to agencies with no status update for a week."""
+    """The kickoff goes to every unit (the coordinator's too: it leads the Action Month, IV.1
+    of the seed); a weekly check-in to units with no status update for a week."""
     assert plan.id is not None
-    campaign = next(
-        (c for c in plans.campaigns(session, plan_id=plan.id) if c.code == occurrence.subject),
-        None,
-    )
+    campaign = plans.campaign_by_code(session, plan_id=plan.id, code=occurrence.subject or "")
     if campaign is None:
         return []
-    open_deadline = plans.next_open_deadline(session, plan=plan, now=now)
-    text_for: Callable[[Agency], str]
+    open_period = plans.next_open_period(session, plan=plan, now=now)
+    text_for: Callable[[PlanUnit], str]
     if occurrence.kind == ReminderKind.CAMPAIGN_KICKOFF:
-        targets = plans.agencies(session, plan_id=plan.id)
+        targets = plans.units(session, plan_id=plan.id)
 
-        def text_for(a: Agency) -> str:
-            return texts.campaign_kickoff_text(plan=plan, agency=a, campaign=campaign)
+        def text_for(unit: PlanUnit) -> str:
+            return texts.campaign_kickoff_text(plan=plan, unit=unit, campaign=campaign)
     else:
-        recent = reports.agencies_updated_since(
+        recent = reports.organisations_updated_since(
             session, plan_id=plan.id, since=now - CHECKIN_WINDOW
         )
-        reporting = plans.agencies(session, plan_id=plan.id, reporting_only=True)
-        targets = [a for a in reporting if a.id not in recent]
+        reporting = plans.units(session, plan_id=plan.id, reporting_only=True)
+        targets = [unit for unit in reporting if unit.organisation_id not in recent]
         week = occurrence.week or 1
 
-        def text_for(a: Agency) -> str:
+        def text_for(unit: PlanUnit) -> str:
             return texts.campaign_checkin_text(
-                plan=plan, agency=a, campaign=campaign, week=week, deadline=open_deadline
+                plan=plan, unit=unit, campaign=campaign, week=week, period=open_period
             )
 
-    return messages_to_agencies(
+    return messages_to_units(
         session,
         plan=plan,
         key=occurrence.key,
         rule=occurrence.kind.value,
-        agencies=targets,
+        units=targets,
         text_for=text_for,
-        buttons=texts.report_button(open_deadline) if open_deadline is not None else (),
+        buttons=texts.report_button(open_period) if open_period is not None else (),
         now=now,
     )
 
 
-def enqueue_occurrence(
+def fire_occurrence(
     session: Session,
     *,
     plan_code: str,
@@ -205,11 +249,16 @@ def enqueue_occurrence(
     coordinators: Sequence[CoordinatorAddress],
     digest: DigestComposer,
     now: datetime,
-) -> int:
-    """Queue what ``occurrence`` sends; returns how many new messages were queued."""
+) -> int | None:
+    """Queue what ``occurrence`` sends and record that it ran, in one transaction; returns how
+    many messages were queued, or None when it had run already (nothing is queued twice)."""
     plan = plans.plan_by_code(session, plan_code)
-    if plan is None:
-        return 0
+    if plan is None or plan.id is None:
+        return None
+    if not reminder_runs.claim_run(
+        session, plan_id=plan.id, occurrence_key=occurrence.key, state=RunState.DONE, now=now
+    ):
+        return None
     messages = messages_for_occurrence(
         session,
         plan=plan,
@@ -218,4 +267,8 @@ def enqueue_occurrence(
         digest=digest,
         now=now,
     )
-    return outbox.enqueue_outbox(session, messages)
+    queued = outbox.enqueue_outbox(session, messages)
+    reminder_runs.count_queued(
+        session, plan_id=plan.id, occurrence_key=occurrence.key, queued=queued
+    )
+    return queued

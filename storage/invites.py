@@ -9,11 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from storage.models import (
-    Agency,
-    FocalPoint,
-    Invite,
-)
+from storage.models import FocalPoint, Invite, PlanUnit
 
 INVITE_CODE_ALPHABET = string.ascii_letters + string.digits
 INVITE_CODE_LENGTH = 22  # 22 × log2(62) ≈ 131 bits of randomness
@@ -25,10 +21,17 @@ def new_invite_code() -> str:
 
 
 def create_invite(
-    session: Session, *, agency: Agency, created_by: str, now: datetime, ttl: timedelta
+    session: Session, *, unit: PlanUnit, created_by: str, now: datetime, ttl: timedelta
 ) -> Invite:
-    assert agency.id is not None
-    return _new_invite(session, agency_id=agency.id, created_by=created_by, now=now, ttl=ttl)
+    """An invite for one official of the unit's organisation, in the unit's plan."""
+    return _new_invite(
+        session,
+        plan_id=unit.plan_id,
+        organisation_id=unit.organisation_id,
+        created_by=created_by,
+        now=now,
+        ttl=ttl,
+    )
 
 
 def create_link_code(
@@ -41,7 +44,8 @@ def create_link_code(
     assert focal_point.id is not None
     return _new_invite(
         session,
-        agency_id=focal_point.agency_id,
+        plan_id=None,
+        organisation_id=focal_point.organisation_id,
         focal_point_id=focal_point.id,
         created_by=created_by,
         now=now,
@@ -52,14 +56,16 @@ def create_link_code(
 def _new_invite(
     session: Session,
     *,
-    agency_id: int,
+    plan_id: int | None,
+    organisation_id: int,
     created_by: str,
     now: datetime,
     ttl: timedelta,
     focal_point_id: int | None = None,
 ) -> Invite:
     invite = Invite(
-        agency_id=agency_id,
+        plan_id=plan_id,
+        organisation_id=organisation_id,
         code=new_invite_code(),
         created_by=created_by,
         created_at=now,

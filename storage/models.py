@@ -79,6 +79,32 @@ class OutboxState(enum.StrEnum):
     FAILED = "failed"  # final: rejected or out of retries
 
 
+class PlanStatus(enum.StrEnum):
+    """Where a plan is in its life: only an active plan reminds anyone."""
+
+    DRAFT = "draft"  # being written or imported: never reminds
+    ACTIVE = "active"
+    ENDED = "ended"  # its history stays, it reminds no more
+    ARCHIVED = "archived"  # as ended, and no longer offered in pickers
+
+    @property
+    def label(self) -> str:
+        return _PLAN_STATUS_LABELS[self]
+
+
+_PLAN_STATUS_LABELS = {
+    PlanStatus.DRAFT: "bản nháp",
+    PlanStatus.ACTIVE: "đang thực hiện",
+    PlanStatus.ENDED: "đã kết thúc",
+    PlanStatus.ARCHIVED: "đã lưu trữ",
+}
+
+
+class MembershipState(enum.StrEnum):
+    JOINED = "joined"  # the focal point answers for their organisation in this plan
+    DECLINED = "declined"  # asked, and said someone else does
+
+
 class Plan(SQLModel, table=True):
     __tablename__ = "plans"
 
@@ -92,6 +118,14 @@ class Plan(SQLModel, table=True):
     timezone: str = Field(max_length=64)
     source_file: str = Field(max_length=500)
     loaded_at: datetime = Field(sa_type=UTCDateTime)
+    status: PlanStatus = Field(
+        default=PlanStatus.ACTIVE,
+        sa_type=_enum_column(PlanStatus),
+        sa_column_kwargs={"server_default": PlanStatus.ACTIVE.value},
+    )
+    example: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    starts_on: date | None = None
+    ends_on: date | None = None
 
 
 class PlanSection(SQLModel, table=True):
@@ -110,15 +144,31 @@ class PlanSection(SQLModel, table=True):
     is_open: bool = False
 
 
-class Agency(SQLModel, table=True):
-    """A responsible unit of the plan (one item of section IV, or one unit of it)."""
+class Organisation(SQLModel, table=True):
+    """An agency (Sở Y tế, UBND xã X): it exists once, whatever plans name it."""
 
-    __tablename__ = "agencies"
-    __table_args__ = (sa.UniqueConstraint("plan_id", "code", name="uq_agencies_plan_code"),)
+    __tablename__ = "organisations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=200)
+    short_name: str = Field(max_length=100)
+    kind: str = Field(max_length=32)
+
+
+class PlanUnit(SQLModel, table=True):
+    """An organisation as one plan names it: a unit of one item of section IV."""
+
+    __tablename__ = "plan_units"
+    __table_args__ = (
+        sa.UniqueConstraint("plan_id", "organisation_id", name="uq_plan_units_plan_organisation"),
+        sa.UniqueConstraint("plan_id", "code", name="uq_plan_units_plan_code"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plans.id", index=True)
-    code: str = Field(max_length=32)
+    organisation_id: int = Field(foreign_key="organisations.id", index=True)
+    code: str = Field(max_length=32)  # the organisation's code, kept beside it for lookups
     name: str = Field(max_length=200)
     short_name: str = Field(max_length=100)
     section: str = Field(max_length=16)
@@ -145,46 +195,95 @@ class Task(SQLModel, table=True):
     text: str = Field(sa_type=sa.Text)
 
 
-class Deadline(SQLModel, table=True):
-    """A report every reporting agency owes the coordinator before ``due_before``."""
+class ReportingPeriod(SQLModel, table=True):
+    """One report the plan's units owe the coordinator ("Báo cáo năm 2024").
 
-    __tablename__ = "deadlines"
-    __table_args__ = (sa.UniqueConstraint("plan_id", "code", name="uq_deadlines_plan_code"),)
+    ``due_before`` is the first day that is late, whatever the plan's wording: "trước ngày 10/6"
+    is 10/06, "chậm nhất ngày 15/3" is 16/03; ``due_text`` keeps the wording. ``unit_codes``
+    (a JSON list) names the units that owe it when not all do.
+    """
+
+    __tablename__ = "reporting_periods"
+    __table_args__ = (
+        sa.UniqueConstraint("plan_id", "code", name="uq_reporting_periods_plan_code"),
+        sa.UniqueConstraint("plan_id", "id", name="uq_reporting_periods_plan_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plans.id", index=True)
-    code: str = Field(max_length=32)
-    title: str = Field(max_length=200)
+    code: str = Field(max_length=64)
+    series: str = Field(max_length=64)
+    title: str = Field(max_length=300)
     due_before: date
+    due_text: str = Field(max_length=100)
+    covers_from: date | None = None
+    covers_to: date | None = None
+    unit_codes: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class Campaign(SQLModel, table=True):
-    """A period of concerted action, such as the Action Month."""
+    """A period of concerted action, such as one year's Action Month."""
 
     __tablename__ = "campaigns"
     __table_args__ = (sa.UniqueConstraint("plan_id", "code", name="uq_campaigns_plan_code"),)
 
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plans.id", index=True)
-    code: str = Field(max_length=32)
+    code: str = Field(max_length=64)
+    series: str = Field(max_length=64)
     section: str = Field(max_length=16)
     title: str = Field(max_length=300)
     starts_on: date
     ends_on: date
+    checkins: bool = True
+    result_period: str | None = Field(default=None, max_length=64)
+
+
+class Indicator(SQLModel, table=True):
+    """A number the plan sets a target for ("Tỷ lệ nữ cán bộ lãnh đạo" ≥ 30 %)."""
+
+    __tablename__ = "indicators"
+    __table_args__ = (sa.UniqueConstraint("plan_id", "code", name="uq_indicators_plan_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plans.id", index=True)
+    code: str = Field(max_length=32)
+    name: str = Field(max_length=300)
+    unit: str = Field(max_length=20)
+    target: float
+    direction: str = Field(max_length=16)  # at-least | at-most
+    position: int = 0
+    unit_codes: str | None = Field(default=None, sa_type=sa.Text)  # JSON list: who reports it
+    series: str | None = Field(default=None, sa_type=sa.Text)  # JSON list: in which reports
 
 
 class FocalPoint(SQLModel, table=True):
-    """An official (cán bộ đầu mối) who answers for one agency."""
+    """An official (cán bộ đầu mối) who answers for one organisation, in one or more plans."""
 
     __tablename__ = "focal_points"
 
     id: int | None = Field(default=None, primary_key=True)
-    agency_id: int = Field(foreign_key="agencies.id", index=True)
+    organisation_id: int = Field(foreign_key="organisations.id", index=True)
     full_name: str = Field(max_length=100)
     position: str = Field(max_length=100)
     phone: str = Field(max_length=20)
     registered_at: datetime = Field(sa_type=UTCDateTime)
     active: bool = True
+
+
+class PlanMembership(SQLModel, table=True):
+    """Whether a focal point answers for their organisation in one plan."""
+
+    __tablename__ = "plan_memberships"
+    __table_args__ = (
+        sa.UniqueConstraint("focal_point_id", "plan_id", name="uq_plan_memberships_person_plan"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    focal_point_id: int = Field(foreign_key="focal_points.id", index=True)
+    plan_id: int = Field(foreign_key="plans.id", index=True)
+    state: MembershipState = Field(sa_type=_enum_column(MembershipState))
+    decided_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class ChannelAccount(SQLModel, table=True):
@@ -206,12 +305,21 @@ class ChannelAccount(SQLModel, table=True):
 
 
 class Invite(SQLModel, table=True):
-    """A single-use, expiring code that lets one official register for one agency."""
+    """A single-use, expiring code: it registers one official for one organisation in one plan
+    or, with ``focal_point_id`` set before use, links another account to a focal point."""
 
     __tablename__ = "invites"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["plan_id", "organisation_id"],
+            ["plan_units.plan_id", "plan_units.organisation_id"],
+            name="fk_invites_plan_unit",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    agency_id: int = Field(foreign_key="agencies.id", index=True)
+    plan_id: int | None = Field(default=None, index=True)  # None for a link code
+    organisation_id: int = Field(foreign_key="organisations.id", index=True)
     code: str = Field(max_length=64, unique=True)
     created_by: str = Field(max_length=100)
     created_at: datetime = Field(sa_type=UTCDateTime)
@@ -243,13 +351,30 @@ class DialogState(SQLModel, table=True):
 
 
 class StatusUpdate(SQLModel, table=True):
-    """One report of an agency for one deadline. Append-only: the latest row is the state."""
+    """One report of an organisation for one reporting period of one plan. Append-only: the
+    latest row is the state. The database makes sure the organisation takes part in the plan and
+    the period is the plan's."""
 
     __tablename__ = "status_updates"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["plan_id", "organisation_id"],
+            ["plan_units.plan_id", "plan_units.organisation_id"],
+            name="fk_status_updates_plan_unit",
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_id", "period_id"],
+            ["reporting_periods.plan_id", "reporting_periods.id"],
+            name="fk_status_updates_plan_period",
+        ),
+        sa.Index("ix_status_updates_organisation_time", "organisation_id", "created_at"),
+        sa.Index("ix_status_updates_plan_time", "plan_id", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    agency_id: int = Field(foreign_key="agencies.id", index=True)
-    deadline_id: int = Field(foreign_key="deadlines.id", index=True)
+    plan_id: int  # the composite keys below make plan, organisation and period belong together
+    organisation_id: int
+    period_id: int = Field(index=True)
     focal_point_id: int | None = Field(default=None, foreign_key="focal_points.id")
     channel: str = Field(max_length=16)
     status: ReportStatus = Field(sa_type=_enum_column(ReportStatus))
@@ -260,6 +385,74 @@ class StatusUpdate(SQLModel, table=True):
     file_name: str | None = Field(default=None, max_length=300)
     file_size: int | None = None
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class IndicatorValue(SQLModel, table=True):
+    """A value a report gives for one of the plan's indicators."""
+
+    __tablename__ = "indicator_values"
+    __table_args__ = (
+        sa.UniqueConstraint("status_update_id", "indicator_id", name="uq_indicator_values_report"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    status_update_id: int = Field(foreign_key="status_updates.id", index=True)
+    indicator_id: int = Field(foreign_key="indicators.id", index=True)
+    value: float
+
+
+class LatestReport(SQLModel, table=True):
+    """The read model of reporting: per (plan, organisation, period) the latest report and when
+    the first one came. Kept in the same transaction as every status update (see
+    storage.reports.record_status_update), so the overview reads one row per cell."""
+
+    __tablename__ = "latest_reports"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["plan_id", "organisation_id"],
+            ["plan_units.plan_id", "plan_units.organisation_id"],
+            name="fk_latest_reports_plan_unit",
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_id", "period_id"],
+            ["reporting_periods.plan_id", "reporting_periods.id"],
+            name="fk_latest_reports_plan_period",
+        ),
+        sa.Index("ix_latest_reports_plan_period", "plan_id", "period_id"),
+    )
+
+    plan_id: int = Field(primary_key=True)
+    organisation_id: int = Field(primary_key=True)
+    period_id: int = Field(primary_key=True)
+    status_update_id: int = Field(foreign_key="status_updates.id")
+    status: ReportStatus = Field(sa_type=_enum_column(ReportStatus))
+    progress: int
+    reported_at: datetime = Field(sa_type=UTCDateTime)  # the latest report's time
+    first_reported_at: datetime = Field(sa_type=UTCDateTime)
+    reports: int = 1
+
+
+class RunState(enum.StrEnum):
+    DONE = "done"  # its messages were queued
+    DROPPED = "dropped"  # it was missed and obsolete by the time it could go out
+
+
+class ReminderRun(SQLModel, table=True):
+    """A reminder occurrence that has been dealt with: its messages queued (in the same
+    transaction as this row) or dropped. The source of truth for "has it run": a job that
+    vanished from the scheduler's store without this row has not."""
+
+    __tablename__ = "reminder_runs"
+    __table_args__ = (
+        sa.UniqueConstraint("plan_id", "occurrence_key", name="uq_reminder_runs_plan_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plans.id")
+    occurrence_key: str = Field(max_length=128)
+    state: RunState = Field(sa_type=_enum_column(RunState))
+    at: datetime = Field(sa_type=UTCDateTime)
+    queued: int = 0
 
 
 class OutboxMessage(SQLModel, table=True):

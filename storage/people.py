@@ -1,46 +1,141 @@
-"""Focal points and the channel accounts they are reached on."""
+"""People: focal points, the plans they answer in, and the channel accounts they use.
+
+A focal point answers for one organisation; a plan membership says whether they do so in a
+given plan (joined, or declined when asked). Each function takes the session first.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from storage.models import (
-    Agency,
     ChannelAccount,
     FocalPoint,
     Invite,
+    MembershipState,
+    Organisation,
+    PlanMembership,
+    PlanUnit,
 )
 
 
 @dataclass(frozen=True)
 class Membership:
-    """Who a channel user is: an active focal point of one agency."""
+    """Who a channel user is: an active focal point of one organisation, and the plans in which
+    they answer for it (the organisation still a unit of each)."""
 
     focal_point: FocalPoint
-    agency: Agency
+    organisation: Organisation
     account: ChannelAccount
+    plan_ids: tuple[int, ...] = field(default=())
+
+    @property
+    def focal_point_id(self) -> int:
+        assert self.focal_point.id is not None
+        return self.focal_point.id
+
+    @property
+    def organisation_id(self) -> int:
+        assert self.organisation.id is not None
+        return self.organisation.id
 
 
 def membership(session: Session, *, channel: str, user_id: str) -> Membership | None:
+    """The focal point behind a channel user; None when they answer in no plan any more (their
+    organisation left every plan they joined): they may then register anew."""
     row = session.exec(
-        select(ChannelAccount, FocalPoint, Agency)
+        select(ChannelAccount, FocalPoint, Organisation)
         .join(FocalPoint, col(FocalPoint.id) == ChannelAccount.focal_point_id)
-        .join(Agency, col(Agency.id) == FocalPoint.agency_id)
+        .join(Organisation, col(Organisation.id) == FocalPoint.organisation_id)
         .where(
             ChannelAccount.channel == channel,
             ChannelAccount.user_id == user_id,
             col(FocalPoint.active).is_(True),
-            col(Agency.active).is_(True),  # a unit the plan no longer has: no longer a member
         )
     ).first()
     if row is None:
         return None
-    account, focal_point, agency = row
-    return Membership(focal_point=focal_point, agency=agency, account=account)
+    account, focal_point, organisation = row
+    assert focal_point.id is not None and organisation.id is not None
+    plan_ids = joined_plans(session, focal_point_id=focal_point.id, organisation_id=organisation.id)
+    if not plan_ids:
+        return None
+    return Membership(focal_point, organisation, account, tuple(plan_ids))
+
+
+def joined_plans(session: Session, *, focal_point_id: int, organisation_id: int) -> list[int]:
+    """The plans the focal point joined in which their organisation is still an active unit."""
+    return list(
+        session.exec(
+            select(PlanMembership.plan_id)
+            .join(
+                PlanUnit,
+                sa.and_(
+                    col(PlanUnit.plan_id) == PlanMembership.plan_id,
+                    col(PlanUnit.organisation_id) == organisation_id,
+                ),
+            )
+            .where(
+                PlanMembership.focal_point_id == focal_point_id,
+                PlanMembership.state == MembershipState.JOINED,
+                col(PlanUnit.active).is_(True),
+            )
+            .order_by(col(PlanMembership.plan_id))
+        )
+    )
+
+
+def decide_membership(
+    session: Session, *, focal_point_id: int, plan_id: int, state: MembershipState, now: datetime
+) -> PlanMembership:
+    """Record that the focal point joins (or declines) the plan; a later answer replaces one."""
+    row = session.exec(
+        select(PlanMembership).where(
+            PlanMembership.focal_point_id == focal_point_id, PlanMembership.plan_id == plan_id
+        )
+    ).first()
+    if row is None:
+        row = PlanMembership(
+            focal_point_id=focal_point_id, plan_id=plan_id, state=state, decided_at=now
+        )
+    row.state, row.decided_at = state, now
+    session.add(row)
+    session.flush()
+    return row
+
+
+def membership_state(
+    session: Session, *, focal_point_id: int, plan_id: int
+) -> MembershipState | None:
+    row = session.exec(
+        select(PlanMembership).where(
+            PlanMembership.focal_point_id == focal_point_id, PlanMembership.plan_id == plan_id
+        )
+    ).first()
+    return MembershipState(row.state) if row is not None else None
+
+
+def undecided_focal_points(session: Session, *, plan_id: int) -> list[FocalPoint]:
+    """Active focal points of the plan's organisations who were never asked about the plan."""
+    asked = select(PlanMembership.focal_point_id).where(PlanMembership.plan_id == plan_id)
+    return list(
+        session.exec(
+            select(FocalPoint)
+            .join(PlanUnit, col(PlanUnit.organisation_id) == FocalPoint.organisation_id)
+            .where(
+                PlanUnit.plan_id == plan_id,
+                col(PlanUnit.active).is_(True),
+                col(FocalPoint.active).is_(True),
+                col(FocalPoint.id).not_in(asked),
+            )
+            .order_by(col(FocalPoint.id))
+        )
+    )
 
 
 def register_focal_point(
@@ -56,9 +151,10 @@ def register_focal_point(
     phone: str,
     now: datetime,
 ) -> FocalPoint:
-    """Create the focal point and their channel account; the invite is used up."""
+    """Create the focal point, their channel account and their membership of the invite's
+    plan; the invite is used up."""
     focal_point = FocalPoint(
-        agency_id=invite.agency_id,
+        organisation_id=invite.organisation_id,
         full_name=full_name,
         position=position,
         phone=phone,
@@ -67,24 +163,23 @@ def register_focal_point(
     session.add(focal_point)
     session.flush()
     assert focal_point.id is not None
-    account = session.exec(
-        select(ChannelAccount).where(
-            ChannelAccount.channel == channel, ChannelAccount.user_id == user_id
-        )
-    ).first()
-    if account is None:
-        account = ChannelAccount(
+    _move_account(
+        session,
+        focal_point_id=focal_point.id,
+        channel=channel,
+        user_id=user_id,
+        chat_id=chat_id,
+        display_name=display_name,
+        now=now,
+    )
+    if invite.plan_id is not None:
+        decide_membership(
+            session,
             focal_point_id=focal_point.id,
-            channel=channel,
-            user_id=user_id,
-            chat_id=chat_id,
-            display_name=display_name,
-            created_at=now,
+            plan_id=invite.plan_id,
+            state=MembershipState.JOINED,
+            now=now,
         )
-    else:  # an account of a focal point who was deactivated moves to the new registration
-        account.focal_point_id = focal_point.id
-        account.chat_id, account.display_name, account.blocked_at = chat_id, display_name, None
-    session.add(account)
     invite.used_at = now
     invite.focal_point_id = focal_point.id
     session.add(invite)
@@ -92,17 +187,106 @@ def register_focal_point(
     return focal_point
 
 
-def focal_points_of(session: Session, *, agency_ids: Iterable[int]) -> list[FocalPoint]:
-    ids = list(agency_ids)
+def _move_account(
+    session: Session,
+    *,
+    focal_point_id: int,
+    channel: str,
+    user_id: str,
+    chat_id: str,
+    display_name: str,
+    now: datetime,
+) -> None:
+    """The channel user becomes an account of the focal point (an account of a focal point who
+    no longer answers anywhere moves to the new registration)."""
+    account = session.exec(
+        select(ChannelAccount).where(
+            ChannelAccount.channel == channel, ChannelAccount.user_id == user_id
+        )
+    ).first()
+    if account is None:
+        account = ChannelAccount(
+            focal_point_id=focal_point_id,
+            channel=channel,
+            user_id=user_id,
+            chat_id=chat_id,
+            display_name=display_name,
+            created_at=now,
+        )
+    account.focal_point_id = focal_point_id
+    account.chat_id, account.display_name, account.blocked_at = chat_id, display_name, None
+    session.add(account)
+
+
+def link_channel_account(
+    session: Session,
+    *,
+    invite: Invite,
+    channel: str,
+    user_id: str,
+    chat_id: str,
+    display_name: str,
+    now: datetime,
+) -> ChannelAccount:
+    """Use a link code: this channel user becomes one more account of the code's focal point."""
+    assert invite.focal_point_id is not None and invite.used_at is None
+    account = ChannelAccount(
+        focal_point_id=invite.focal_point_id,
+        channel=channel,
+        user_id=user_id,
+        chat_id=chat_id,
+        display_name=display_name,
+        created_at=now,
+    )
+    session.add(account)
+    invite.claimed_channel, invite.claimed_user_id, invite.claimed_at = channel, user_id, now
+    invite.used_at = now
+    session.add(invite)
+    session.flush()
+    return account
+
+
+def focal_points_of(
+    session: Session, *, organisation_ids: Iterable[int], plan_id: int | None = None
+) -> list[FocalPoint]:
+    """Active focal points of the organisations (who joined ``plan_id``, when given)."""
+    ids = list(organisation_ids)
     if not ids:
         return []
-    return list(
-        session.exec(
-            select(FocalPoint)
-            .where(col(FocalPoint.agency_id).in_(ids), col(FocalPoint.active).is_(True))
-            .order_by(col(FocalPoint.id))
-        )
+    query = select(FocalPoint).where(
+        col(FocalPoint.organisation_id).in_(ids), col(FocalPoint.active).is_(True)
     )
+    if plan_id is not None:
+        query = query.join(
+            PlanMembership,
+            sa.and_(
+                col(PlanMembership.focal_point_id) == FocalPoint.id,
+                col(PlanMembership.plan_id) == plan_id,
+                col(PlanMembership.state) == MembershipState.JOINED.value,
+            ),
+        )
+    return list(session.exec(query.order_by(col(FocalPoint.id))))
+
+
+def focal_point_counts(
+    session: Session, *, plan_id: int, organisation_ids: Iterable[int]
+) -> dict[int, int]:
+    """How many active focal points answer for each organisation in the plan."""
+    ids = list(organisation_ids)
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(FocalPoint.organisation_id, func.count(col(FocalPoint.id)))
+        .join(PlanMembership, col(PlanMembership.focal_point_id) == FocalPoint.id)
+        .where(
+            col(FocalPoint.organisation_id).in_(ids),
+            col(FocalPoint.active).is_(True),
+            PlanMembership.plan_id == plan_id,
+            PlanMembership.state == MembershipState.JOINED,
+        )
+        .group_by(col(FocalPoint.organisation_id))
+    )
+    return {organisation_id: count for organisation_id, count in rows}
 
 
 def accounts_of(
@@ -141,40 +325,5 @@ def mark_user_reachable(session: Session, *, channel: str, user_id: str) -> None
         session.add(account)
 
 
-def link_channel_account(
-    session: Session,
-    *,
-    invite: Invite,
-    channel: str,
-    user_id: str,
-    chat_id: str,
-    display_name: str,
-    now: datetime,
-) -> ChannelAccount:
-    """Use a link code: this channel user becomes one more account of the code's focal point."""
-    assert invite.focal_point_id is not None and invite.used_at is None
-    account = ChannelAccount(
-        focal_point_id=invite.focal_point_id,
-        channel=channel,
-        user_id=user_id,
-        chat_id=chat_id,
-        display_name=display_name,
-        created_at=now,
-    )
-    session.add(account)
-    invite.claimed_channel, invite.claimed_user_id, invite.claimed_at = channel, user_id, now
-    invite.used_at = now
-    session.add(invite)
-    session.flush()
-    return account
-
-
-def focal_point_counts(session: Session, *, agency_ids: Sequence[int]) -> dict[int, int]:
-    if not agency_ids:
-        return {}
-    rows = session.exec(
-        select(FocalPoint.agency_id, func.count(col(FocalPoint.id)))
-        .where(col(FocalPoint.agency_id).in_(agency_ids), col(FocalPoint.active).is_(True))
-        .group_by(col(FocalPoint.agency_id))
-    )
-    return {agency_id: count for agency_id, count in rows}
+def organisation_by_id(session: Session, organisation_id: int) -> Organisation | None:
+    return session.get(Organisation, organisation_id)

@@ -1,25 +1,68 @@
-"""The plan aggregate: the plan, its sections and tasks, its units, deadlines and campaigns."""
+"""The plan aggregate: plans, their sections and tasks, units, reporting periods, campaigns and
+indicators. Each function takes the session first and keywords after it."""
 
 from __future__ import annotations
 
+import json
 import unicodedata
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
 from storage.models import (
-    Agency,
     Campaign,
-    Deadline,
+    Indicator,
+    Organisation,
     Plan,
     PlanSection,
+    PlanStatus,
+    PlanUnit,
+    ReportingPeriod,
     Task,
 )
+
+# --- plans -------------------------------------------------------------------------------------
 
 
 def plan_by_code(session: Session, code: str) -> Plan | None:
     return session.exec(select(Plan).where(Plan.code == code)).first()
+
+
+def plan_by_id(session: Session, plan_id: int) -> Plan | None:
+    return session.get(Plan, plan_id)
+
+
+def plans_in(session: Session, statuses: Iterable[PlanStatus]) -> list[Plan]:
+    """Plans with one of ``statuses``, the newest issued first."""
+    wanted = [status.value for status in statuses]
+    return list(
+        session.exec(
+            select(Plan)
+            .where(col(Plan.status).in_(wanted))
+            .order_by(col(Plan.issued_on).desc(), col(Plan.id).desc())
+        )
+    )
+
+
+def active_plans(session: Session) -> list[Plan]:
+    return plans_in(session, [PlanStatus.ACTIVE])
+
+
+def _folded(text: str) -> str:
+    return "".join(text.split()).casefold()
+
+
+def find_plan(session: Session, text: str) -> Plan | None:
+    """The plan a user names by its code or its number ("40/KH-UBND"), drafts left out."""
+    wanted = _folded(text)
+    if not wanted:
+        return None
+    for plan in plans_in(session, [s for s in PlanStatus if s != PlanStatus.DRAFT]):
+        if wanted in (_folded(plan.code), _folded(plan.number)):
+            return plan
+    return None
 
 
 def due_at(due_before: date, zone: ZoneInfo) -> datetime:
@@ -27,16 +70,109 @@ def due_at(due_before: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(due_before, time(0, 0), tzinfo=zone)
 
 
-def agencies(
+# --- units -------------------------------------------------------------------------------------
+
+
+def units(
     session: Session, *, plan_id: int, reporting_only: bool = False, active_only: bool = True
-) -> list[Agency]:
-    """The plan's agencies in plan order; ``reporting_only`` leaves out the coordinator."""
-    query = select(Agency).where(Agency.plan_id == plan_id)
+) -> list[PlanUnit]:
+    """The plan's units in plan order; ``reporting_only`` leaves out the coordinator."""
+    query = select(PlanUnit).where(PlanUnit.plan_id == plan_id)
     if active_only:
-        query = query.where(col(Agency.active).is_(True))
+        query = query.where(col(PlanUnit.active).is_(True))
     if reporting_only:
-        query = query.where(col(Agency.is_coordinator).is_(False))
-    return list(session.exec(query.order_by(col(Agency.position), col(Agency.id))))
+        query = query.where(col(PlanUnit.is_coordinator).is_(False))
+    return list(session.exec(query.order_by(col(PlanUnit.position), col(PlanUnit.id))))
+
+
+def unit_by_code(session: Session, *, plan_id: int, code: str) -> PlanUnit | None:
+    return session.exec(
+        select(PlanUnit).where(
+            PlanUnit.plan_id == plan_id,
+            PlanUnit.code == code.strip().upper(),
+            col(PlanUnit.active),
+        )
+    ).first()
+
+
+def unit_of(session: Session, *, plan_id: int, organisation_id: int) -> PlanUnit | None:
+    """The organisation's place in the plan (None: the plan does not name it)."""
+    return session.exec(
+        select(PlanUnit).where(
+            PlanUnit.plan_id == plan_id, PlanUnit.organisation_id == organisation_id
+        )
+    ).first()
+
+
+def plans_naming(
+    session: Session, *, organisation_id: int, statuses: Iterable[PlanStatus]
+) -> list[tuple[Plan, PlanUnit]]:
+    """The plans with ``statuses`` that name the organisation (as an active unit)."""
+    wanted = [status.value for status in statuses]
+    rows = session.exec(
+        select(Plan, PlanUnit)
+        .join(PlanUnit, col(PlanUnit.plan_id) == Plan.id)
+        .where(
+            PlanUnit.organisation_id == organisation_id,
+            col(PlanUnit.active).is_(True),
+            col(Plan.status).in_(wanted),
+        )
+        .order_by(col(Plan.issued_on).desc(), col(Plan.id).desc())
+    )
+    return [(plan, unit) for plan, unit in rows]
+
+
+def coordinator_unit(session: Session, *, plan_id: int) -> PlanUnit | None:
+    """The unit that leads the plan and receives the reports."""
+    return session.exec(
+        select(PlanUnit).where(PlanUnit.plan_id == plan_id, col(PlanUnit.is_coordinator).is_(True))
+    ).first()
+
+
+def code_from_name(name: str) -> str:
+    """An organisation code of the initials of a Vietnamese name: "Sở Công Thương" → "SCT"."""
+    ascii_name = unicodedata.normalize("NFD", name.replace("Đ", "D").replace("đ", "d"))
+    ascii_name = "".join(ch for ch in ascii_name if unicodedata.category(ch) != "Mn")
+    words = "".join(ch if ch.isalnum() else " " for ch in ascii_name).split()
+    initials = "".join(word[0] for word in words).upper()
+    code = initials if initials[:1].isalpha() else "DV" + initials
+    return code[:24] if len(code) >= 2 else (code + "DV")[:24]
+
+
+def add_unit_to_open_section(
+    session: Session, *, plan_id: int, section: str, kind: str, name: str, short_name: str
+) -> PlanUnit:
+    """Add a unit the coordinator named to an open section (IV.14 of the seed plan): a new
+    organisation, with a code no organisation has yet."""
+    base = code_from_name(name)
+    code, suffix = base, 1
+    while session.exec(select(Organisation).where(Organisation.code == code)).first():
+        suffix += 1
+        code = f"{base}{suffix}"
+    organisation = Organisation(code=code, name=name, short_name=short_name, kind=kind)
+    session.add(organisation)
+    session.flush()
+    assert organisation.id is not None
+    last = session.exec(
+        select(func.max(PlanUnit.position)).where(PlanUnit.plan_id == plan_id)
+    ).one()
+    unit = PlanUnit(
+        plan_id=plan_id,
+        organisation_id=organisation.id,
+        code=code,
+        name=name,
+        short_name=short_name,
+        section=section,
+        kind=kind,
+        position=(last or 0) + 1,
+        added_by_coordinator=True,
+    )
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+# --- sections and tasks ------------------------------------------------------------------------
 
 
 def open_sections(session: Session, *, plan_id: int) -> list[PlanSection]:
@@ -59,18 +195,6 @@ def sections(session: Session, *, plan_id: int) -> list[PlanSection]:
     )
 
 
-def agency_by_code(session: Session, *, plan_id: int, code: str) -> Agency | None:
-    return session.exec(
-        select(Agency).where(
-            Agency.plan_id == plan_id, Agency.code == code.strip().upper(), col(Agency.active)
-        )
-    ).first()
-
-
-def agency_by_id(session: Session, agency_id: int) -> Agency | None:
-    return session.get(Agency, agency_id)
-
-
 def tasks_of_section(session: Session, *, plan_id: int, section: str) -> list[Task]:
     return list(
         session.exec(
@@ -82,45 +206,71 @@ def tasks_of_section(session: Session, *, plan_id: int, section: str) -> list[Ta
 
 
 def cross_cutting_tasks(session: Session, *, plan_id: int) -> list[Task]:
-    return [
-        task
-        for task in session.exec(
+    return list(
+        session.exec(
             select(Task)
             .where(Task.plan_id == plan_id, col(Task.section).startswith("II."))
             .order_by(col(Task.id))
         )
-    ]
+    )
 
 
-def deadlines(session: Session, *, plan_id: int) -> list[Deadline]:
+# --- reporting periods, campaigns, indicators --------------------------------------------------
+
+
+def periods(session: Session, *, plan_id: int) -> list[ReportingPeriod]:
+    """The plan's reporting periods by due date."""
     return list(
         session.exec(
-            select(Deadline).where(Deadline.plan_id == plan_id).order_by(col(Deadline.due_before))
+            select(ReportingPeriod)
+            .where(ReportingPeriod.plan_id == plan_id)
+            .order_by(col(ReportingPeriod.due_before), col(ReportingPeriod.code))
         )
     )
 
 
-def next_open_deadline(session: Session, *, plan: Plan, now: datetime) -> Deadline | None:
-    """The first deadline not yet passed at ``now``."""
+def period_by_code(session: Session, *, plan_id: int, code: str) -> ReportingPeriod | None:
+    return session.exec(
+        select(ReportingPeriod).where(
+            ReportingPeriod.plan_id == plan_id, ReportingPeriod.code == code
+        )
+    ).first()
+
+
+def period_by_id(session: Session, period_id: int) -> ReportingPeriod | None:
+    return session.get(ReportingPeriod, period_id)
+
+
+def owed_by(period: ReportingPeriod) -> list[str] | None:
+    """The unit codes and items of section IV that owe ``period``; None: every reporting unit."""
+    if period.unit_codes is None:
+        return None
+    refs = json.loads(period.unit_codes)
+    return [str(ref) for ref in refs]
+
+
+def owes(period: ReportingPeriod, unit: PlanUnit) -> bool:
+    """Whether the unit must report for ``period`` (the coordinator receives, never owes)."""
+    if unit.is_coordinator:
+        return False
+    refs = owed_by(period)
+    return refs is None or unit.code in refs or unit.section in refs
+
+
+def owed_periods(periods: Sequence[ReportingPeriod], unit: PlanUnit) -> list[ReportingPeriod]:
+    return [period for period in periods if owes(period, unit)]
+
+
+def next_open_period(
+    session: Session, *, plan: Plan, now: datetime, unit: PlanUnit | None = None
+) -> ReportingPeriod | None:
+    """The first period not yet due at ``now`` (that ``unit`` owes, when given)."""
     assert plan.id is not None
     zone = ZoneInfo(plan.timezone)
-    return next(
-        (d for d in deadlines(session, plan_id=plan.id) if due_at(d.due_before, zone) > now),
-        None,
-    )
-
-
-def coordinator_agency(session: Session, *, plan_id: int) -> Agency | None:
-    """The unit that leads the plan and receives the reports."""
-    return session.exec(
-        select(Agency).where(Agency.plan_id == plan_id, col(Agency.is_coordinator).is_(True))
-    ).first()
-
-
-def deadline_by_code(session: Session, *, plan_id: int, code: str) -> Deadline | None:
-    return session.exec(
-        select(Deadline).where(Deadline.plan_id == plan_id, Deadline.code == code)
-    ).first()
+    for period in periods(session, plan_id=plan.id):
+        if due_at(period.due_before, zone) > now and (unit is None or owes(period, unit)):
+            return period
+    return None
 
 
 def campaigns(session: Session, *, plan_id: int) -> list[Campaign]:
@@ -131,38 +281,28 @@ def campaigns(session: Session, *, plan_id: int) -> list[Campaign]:
     )
 
 
-def agency_code_from_name(name: str) -> str:
-    """An agency code made of the initials of a Vietnamese name: "Sở Công Thương" → "SCT"."""
-    ascii_name = unicodedata.normalize("NFD", name.replace("Đ", "D").replace("đ", "d"))
-    ascii_name = "".join(ch for ch in ascii_name if unicodedata.category(ch) != "Mn")
-    words = [word for word in "".join(ch if ch.isalnum() else " " for ch in ascii_name).split()]
-    initials = "".join(word[0] for word in words).upper()
-    code = initials if initials[:1].isalpha() else "DV" + initials
-    return code[:24] if len(code) >= 2 else (code + "DV")[:24]
+def campaign_by_code(session: Session, *, plan_id: int, code: str) -> Campaign | None:
+    return session.exec(
+        select(Campaign).where(Campaign.plan_id == plan_id, Campaign.code == code)
+    ).first()
 
 
-def add_agency_to_open_section(
-    session: Session, *, plan_id: int, section: str, kind: str, name: str, short_name: str
-) -> Agency:
-    """Add a unit the coordinator named to an open section (IV.14 of the seed plan)."""
-    base = agency_code_from_name(name)
-    code, suffix = base, 1
-    while session.exec(
-        select(Agency).where(Agency.plan_id == plan_id, Agency.code == code)
-    ).first():
-        suffix += 1
-        code = f"{base}{suffix}"
-    last = session.exec(select(func.max(Agency.position)).where(Agency.plan_id == plan_id)).one()
-    agency = Agency(
-        plan_id=plan_id,
-        code=code,
-        name=name,
-        short_name=short_name,
-        section=section,
-        kind=kind,
-        position=(last or 0) + 1,
-        added_by_coordinator=True,
+def indicators(session: Session, *, plan_id: int) -> list[Indicator]:
+    return list(
+        session.exec(
+            select(Indicator)
+            .where(Indicator.plan_id == plan_id)
+            .order_by(col(Indicator.position), col(Indicator.id))
+        )
     )
-    session.add(agency)
-    session.flush()
-    return agency
+
+
+def indicator_applies(indicator: Indicator, unit: PlanUnit, period: ReportingPeriod) -> bool:
+    """Whether the unit gives the indicator's value in its report for ``period``."""
+    if not owes(period, unit):
+        return False
+    series = json.loads(indicator.series) if indicator.series else None
+    if series is not None and period.series not in series:
+        return False
+    refs = json.loads(indicator.unit_codes) if indicator.unit_codes else None
+    return refs is None or unit.code in refs or unit.section in refs

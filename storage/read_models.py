@@ -1,4 +1,9 @@
-"""Read models: the overview of every reporting agency against every deadline."""
+"""Read models: the overview of a plan's units against its reporting periods.
+
+:func:`build_overview` is a pure function of (periods, units, latest reports, now);
+:func:`overview` reads its inputs — one row per unit, one per (unit, period) that reported, no
+row per history entry — from the database.
+"""
 
 from __future__ import annotations
 
@@ -9,35 +14,36 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from storage.models import (
-    Agency,
-    Deadline,
-    Plan,
-    StatusUpdate,
-)
+from storage.models import LatestReport, Plan, PlanUnit, ReportingPeriod
 from storage.people import focal_point_counts
-from storage.plans import agencies, deadlines, due_at
-from storage.reports import first_report_times, latest_status_updates
+from storage.plans import due_at, owes, periods, units
+from storage.reports import latest_reports
+
+VISIBLE_PERIODS = 6  # columns of the overview: the latest periods due, and the next one
 
 
 @dataclass(frozen=True)
 class Cell:
-    """One agency's state for one deadline."""
+    """One unit's state for one reporting period."""
 
-    latest: StatusUpdate | None
-    first_reported_at: datetime | None
-    overdue: bool  # past the deadline and nothing reported
+    latest: LatestReport | None
+    owed: bool  # the unit must report for this period
+    overdue: bool  # owed, past the due date, and nothing reported
 
     @property
     def reported(self) -> bool:
         return self.latest is not None
 
+    @property
+    def first_reported_at(self) -> datetime | None:
+        return self.latest.first_reported_at if self.latest is not None else None
+
 
 @dataclass(frozen=True)
-class DeadlineStats:
-    deadline: Deadline
+class PeriodStats:
+    period: ReportingPeriod
     due_at: datetime
-    total: int
+    total: int  # units that owe the period
     reported: int
     on_time: int
     late: int
@@ -50,32 +56,51 @@ class DeadlineStats:
 
 @dataclass(frozen=True)
 class OverviewRow:
-    agency: Agency
+    unit: PlanUnit
     focal_point_count: int
-    cells: dict[int, Cell]
+    cells: dict[int, Cell]  # by period id
 
 
 @dataclass(frozen=True)
 class Overview:
     plan: Plan
     now: datetime
-    deadlines: list[Deadline]
+    periods: list[ReportingPeriod]
     rows: list[OverviewRow]
-    stats: list[DeadlineStats] = field(default_factory=list)
+    stats: list[PeriodStats] = field(default_factory=list)
 
 
-def overview(session: Session, *, plan: Plan, now: datetime) -> Overview:
-    """The reporting matrix of ``plan`` at ``now``, read from the database."""
+def visible_periods(
+    all_periods: Sequence[ReportingPeriod], *, now: datetime, zone: ZoneInfo, limit: int
+) -> list[ReportingPeriod]:
+    """The periods worth a column: the last ``limit`` of those due by the next one to come."""
+    upcoming = [p for p in all_periods if due_at(p.due_before, zone) > now]
+    cut = len(all_periods) - len(upcoming) + (1 if upcoming else 0)
+    return list(all_periods[:cut][-limit:])
+
+
+def overview(
+    session: Session, *, plan: Plan, now: datetime, limit: int | None = VISIBLE_PERIODS
+) -> Overview:
+    """The reporting matrix of ``plan`` at ``now`` (``limit`` periods; None: every one)."""
     assert plan.id is not None
-    reporting = agencies(session, plan_id=plan.id, reporting_only=True)
+    zone = ZoneInfo(plan.timezone)
+    shown = periods(session, plan_id=plan.id)
+    if limit is not None:
+        shown = visible_periods(shown, now=now, zone=zone, limit=limit)
+    reporting = units(session, plan_id=plan.id, reporting_only=True)
+    latest = latest_reports(
+        session, plan_id=plan.id, period_ids=[p.id for p in shown if p.id is not None]
+    )
     return build_overview(
         plan=plan,
         now=now,
-        deadlines=deadlines(session, plan_id=plan.id),
-        agencies=reporting,
-        latest=latest_status_updates(session, plan_id=plan.id),
-        first_reported=first_report_times(session, plan_id=plan.id),
-        focal_points=focal_point_counts(session, agency_ids=[a.id for a in reporting if a.id]),
+        periods=shown,
+        units=reporting,
+        latest={(row.organisation_id, row.period_id): row for row in latest},
+        focal_points=focal_point_counts(
+            session, plan_id=plan.id, organisation_ids=[u.organisation_id for u in reporting]
+        ),
     )
 
 
@@ -83,36 +108,35 @@ def build_overview(
     *,
     plan: Plan,
     now: datetime,
-    deadlines: Sequence[Deadline],
-    agencies: Sequence[Agency],
-    latest: Mapping[tuple[int, int], StatusUpdate],
-    first_reported: Mapping[tuple[int, int], datetime],
+    periods: Sequence[ReportingPeriod],
+    units: Sequence[PlanUnit],
+    latest: Mapping[tuple[int, int], LatestReport],
     focal_points: Mapping[int, int],
 ) -> Overview:
-    """The reporting matrix: every reporting agency against every deadline (a pure function).
+    """The reporting matrix: every reporting unit against every period (a pure function).
 
-    ``latest`` and ``first_reported`` are keyed by (agency id, deadline id); ``focal_points``
-    counts the active focal points of each agency id.
+    ``latest`` is keyed by (organisation id, period id); ``focal_points`` counts the focal
+    points answering for each organisation id in the plan.
     """
     zone = ZoneInfo(plan.timezone)
     rows = [
         OverviewRow(
-            agency=agency,
-            focal_point_count=focal_points.get(_id(agency.id), 0),
+            unit=unit,
+            focal_point_count=focal_points.get(unit.organisation_id, 0),
             cells={
-                _id(deadline.id): _cell(
-                    latest.get((_id(agency.id), _id(deadline.id))),
-                    first_reported.get((_id(agency.id), _id(deadline.id))),
-                    overdue_from=due_at(deadline.due_before, zone),
+                _id(period.id): _cell(
+                    latest.get((unit.organisation_id, _id(period.id))),
+                    owed=owes(period, unit),
+                    late_from=due_at(period.due_before, zone),
                     now=now,
                 )
-                for deadline in deadlines
+                for period in periods
             },
         )
-        for agency in agencies
+        for unit in units
     ]
-    stats = [_deadline_stats(deadline, rows, zone) for deadline in deadlines]
-    return Overview(plan=plan, now=now, deadlines=list(deadlines), rows=rows, stats=stats)
+    stats = [_period_stats(period, rows, zone) for period in periods]
+    return Overview(plan=plan, now=now, periods=list(periods), rows=rows, stats=stats)
 
 
 def _id(value: int | None) -> int:
@@ -120,25 +144,20 @@ def _id(value: int | None) -> int:
     return value
 
 
-def _cell(
-    latest: StatusUpdate | None, first: datetime | None, *, overdue_from: datetime, now: datetime
-) -> Cell:
-    return Cell(
-        latest=latest, first_reported_at=first, overdue=latest is None and now >= overdue_from
-    )
+def _cell(latest: LatestReport | None, *, owed: bool, late_from: datetime, now: datetime) -> Cell:
+    overdue = owed and latest is None and now >= late_from
+    return Cell(latest=latest, owed=owed, overdue=overdue)
 
 
-def _deadline_stats(
-    deadline: Deadline, rows: Sequence[OverviewRow], zone: ZoneInfo
-) -> DeadlineStats:
-    due = due_at(deadline.due_before, zone)
-    column = [row.cells[_id(deadline.id)] for row in rows]
-    on_time = sum(
-        1 for c in column if c.first_reported_at is not None and c.first_reported_at < due
-    )
+def _period_stats(
+    period: ReportingPeriod, rows: Sequence[OverviewRow], zone: ZoneInfo
+) -> PeriodStats:
+    due = due_at(period.due_before, zone)
+    column = [row.cells[_id(period.id)] for row in rows if row.cells[_id(period.id)].owed]
+    on_time = sum(1 for c in column if c.first_reported_at and c.first_reported_at < due)
     reported = sum(1 for c in column if c.reported)
-    return DeadlineStats(
-        deadline=deadline,
+    return PeriodStats(
+        period=period,
         due_at=due,
         total=len(column),
         reported=reported,

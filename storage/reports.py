@@ -1,91 +1,231 @@
-"""Status updates: append-only reports of an agency for one deadline."""
+"""Status updates: append-only reports of an organisation for one reporting period of a plan,
+and the read model of the latest report per (plan, organisation, period) kept beside them."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Any
 
-from sqlmodel import Session, col, func, select
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
 
 from storage.models import (
-    Agency,
-    Deadline,
+    FocalPoint,
+    IndicatorValue,
+    LatestReport,
+    PlanUnit,
+    ReportingPeriod,
     StatusUpdate,
 )
 
+LATEST = LatestReport.__table__  # type: ignore[attr-defined]
+
+
+def upsert_for(session: Session) -> Callable[..., Any]:
+    """The dialect's INSERT … ON CONFLICT (SQLite and PostgreSQL both have one)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert
+    if dialect == "sqlite":
+        return sqlite.insert
+    raise RuntimeError(f"unsupported database: {dialect}")  # pragma: no cover
+
 
 def record_status_update(session: Session, update: StatusUpdate) -> StatusUpdate:
-    """Append a status update. Rows are never changed afterwards."""
+    """Append a status update (rows are never changed afterwards) and bring the latest-report
+    row of its (plan, organisation, period) up to date in the same transaction.
+
+    The update is one statement, so two reports arriving at once both count: the newer one (by
+    time, then id) becomes the latest and the earlier time stays the first.
+    """
     session.add(update)
     session.flush()
+    assert update.id is not None
+    insert = upsert_for(session)(LATEST).values(
+        plan_id=update.plan_id,
+        organisation_id=update.organisation_id,
+        period_id=update.period_id,
+        status_update_id=update.id,
+        status=update.status.value,
+        progress=update.progress,
+        reported_at=update.created_at,
+        first_reported_at=update.created_at,
+        reports=1,
+    )
+    new, old = insert.excluded, LATEST.c
+    newer = sa.or_(
+        new.reported_at > old.reported_at,
+        sa.and_(new.reported_at == old.reported_at, new.status_update_id > old.status_update_id),
+    )
+
+    def pick(column: str) -> Any:
+        return sa.case((newer, new[column]), else_=old[column])
+
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["plan_id", "organisation_id", "period_id"],
+            set_={
+                "status_update_id": pick("status_update_id"),
+                "status": pick("status"),
+                "progress": pick("progress"),
+                "reported_at": pick("reported_at"),
+                "first_reported_at": sa.case(
+                    (new.first_reported_at < old.first_reported_at, new.first_reported_at),
+                    else_=old.first_reported_at,
+                ),
+                "reports": old.reports + 1,
+            },
+        )
+    )
     return update
+
+
+def record_indicator_values(
+    session: Session, *, status_update_id: int, values: Mapping[int, float]
+) -> None:
+    """The indicator values a report gave (indicator id → value)."""
+    for indicator_id, value in values.items():
+        session.add(
+            IndicatorValue(
+                status_update_id=status_update_id, indicator_id=indicator_id, value=value
+            )
+        )
 
 
 def status_update_by_id(session: Session, update_id: int) -> StatusUpdate | None:
     return session.get(StatusUpdate, update_id)
 
 
+def status_updates_by_id(session: Session, ids: Iterable[int]) -> dict[int, StatusUpdate]:
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    rows = session.exec(select(StatusUpdate).where(col(StatusUpdate.id).in_(wanted)))
+    return {row.id: row for row in rows if row.id is not None}
+
+
 def status_history(
-    session: Session, *, agency_id: int, limit: int | None = None
+    session: Session, *, organisation_id: int, plan_id: int | None = None, limit: int = 50
 ) -> list[StatusUpdate]:
-    """An agency's status updates, newest first."""
-    query = (
-        select(StatusUpdate)
-        .where(StatusUpdate.agency_id == agency_id)
-        .order_by(col(StatusUpdate.created_at).desc(), col(StatusUpdate.id).desc())
-    )
-    if limit is not None:
-        query = query.limit(limit)
+    """An organisation's status updates (in one plan, when given), newest first, at most
+    ``limit``."""
+    query = select(StatusUpdate).where(StatusUpdate.organisation_id == organisation_id)
+    if plan_id is not None:
+        query = query.where(StatusUpdate.plan_id == plan_id)
+    query = query.order_by(col(StatusUpdate.created_at).desc(), col(StatusUpdate.id).desc())
+    return list(session.exec(query.limit(limit)))
+
+
+def latest_reports(
+    session: Session, *, plan_id: int, period_ids: Iterable[int] | None = None
+) -> list[LatestReport]:
+    """The latest report of every (organisation, period) of the plan that has one."""
+    query = select(LatestReport).where(LatestReport.plan_id == plan_id)
+    if period_ids is not None:
+        query = query.where(col(LatestReport.period_id).in_(list(period_ids)))
     return list(session.exec(query))
 
 
-def all_status_updates(session: Session, *, plan_id: int) -> list[StatusUpdate]:
-    return list(
+def latest_report(
+    session: Session, *, plan_id: int, organisation_id: int, period_id: int
+) -> LatestReport | None:
+    return session.get(LatestReport, (plan_id, organisation_id, period_id))
+
+
+def reported_organisations(session: Session, *, plan_id: int, period_id: int) -> set[int]:
+    """The organisations that have reported for the period."""
+    return set(
         session.exec(
-            select(StatusUpdate)
-            .join(Deadline, col(Deadline.id) == StatusUpdate.deadline_id)
-            .where(Deadline.plan_id == plan_id)
-            .order_by(col(StatusUpdate.created_at), col(StatusUpdate.id))
+            select(LatestReport.organisation_id).where(
+                LatestReport.plan_id == plan_id, LatestReport.period_id == period_id
+            )
         )
     )
 
 
-def latest_status_updates(session: Session, *, plan_id: int) -> dict[tuple[int, int], StatusUpdate]:
-    """The latest status update of every (agency, deadline) pair that has one."""
-    latest: dict[tuple[int, int], StatusUpdate] = {}
-    for update in all_status_updates(session, plan_id=plan_id):
-        latest[(update.agency_id, update.deadline_id)] = update
-    return latest
-
-
-def first_report_times(session: Session, *, plan_id: int) -> dict[tuple[int, int], datetime]:
-    """When each (agency, deadline) pair first reported: that decides "on time"."""
-    rows = session.exec(
-        select(StatusUpdate.agency_id, StatusUpdate.deadline_id, func.min(StatusUpdate.created_at))
-        .join(Deadline, col(Deadline.id) == StatusUpdate.deadline_id)
-        .where(Deadline.plan_id == plan_id)
-        .group_by(col(StatusUpdate.agency_id), col(StatusUpdate.deadline_id))
-    )
-    result: dict[tuple[int, int], datetime] = {}
-    for agency_id, deadline_id, first in rows:
-        # min() keeps the column type, so values come back aware; be safe with drivers anyway
-        result[(agency_id, deadline_id)] = first if first.tzinfo else first.replace(tzinfo=UTC)
-    return result
-
-
-def agencies_reported(session: Session, *, deadline_id: int) -> set[int]:
+def organisations_updated_since(session: Session, *, plan_id: int, since: datetime) -> set[int]:
+    """The organisations that sent any report for the plan since ``since``."""
     return set(
         session.exec(
-            select(StatusUpdate.agency_id).where(StatusUpdate.deadline_id == deadline_id).distinct()
-        )
-    )
-
-
-def agencies_updated_since(session: Session, *, plan_id: int, since: datetime) -> set[int]:
-    return set(
-        session.exec(
-            select(StatusUpdate.agency_id)
-            .join(Agency, col(Agency.id) == StatusUpdate.agency_id)
-            .where(Agency.plan_id == plan_id, col(StatusUpdate.created_at) >= since)
+            select(StatusUpdate.organisation_id)
+            .where(StatusUpdate.plan_id == plan_id, col(StatusUpdate.created_at) >= since)
             .distinct()
         )
     )
+
+
+def indicator_values_of(session: Session, status_update_ids: Iterable[int]) -> list[IndicatorValue]:
+    wanted = list(status_update_ids)
+    if not wanted:
+        return []
+    return list(
+        session.exec(select(IndicatorValue).where(col(IndicatorValue.status_update_id).in_(wanted)))
+    )
+
+
+HISTORY_BATCH = 2000
+
+
+def history_rows(session: Session, *, plan_id: int) -> Iterator[sa.Row[Any]]:
+    """Every status update of the plan with its unit, period and reporter, oldest first, as
+    plain rows streamed in batches (no ORM object per row: a plan may have a million)."""
+    statement: Any = (
+        sa.select(
+            col(StatusUpdate.created_at),
+            col(PlanUnit.code),
+            col(PlanUnit.name).label("unit_name"),
+            col(ReportingPeriod.title).label("period_title"),
+            col(StatusUpdate.status),
+            col(StatusUpdate.progress),
+            col(StatusUpdate.note),
+            col(StatusUpdate.file_name),
+            col(FocalPoint.full_name).label("reporter"),
+            col(StatusUpdate.channel),
+        )
+        .join(
+            PlanUnit,
+            sa.and_(
+                col(PlanUnit.plan_id) == StatusUpdate.plan_id,
+                col(PlanUnit.organisation_id) == StatusUpdate.organisation_id,
+            ),
+        )
+        .join(ReportingPeriod, col(ReportingPeriod.id) == StatusUpdate.period_id)
+        .outerjoin(FocalPoint, col(FocalPoint.id) == StatusUpdate.focal_point_id)
+        .where(col(StatusUpdate.plan_id) == plan_id)
+        .order_by(col(StatusUpdate.created_at), col(StatusUpdate.id))
+        .execution_options(yield_per=HISTORY_BATCH)
+    )
+    yield from session.execute(statement)
+
+
+def latest_indicator_values(session: Session, *, plan_id: int) -> list[sa.Row[Any]]:
+    """The indicator values of every latest report of the plan: indicator_id, value,
+    unit_name, period_title, organisation_id, period_id."""
+    statement: Any = (
+        sa.select(
+            col(IndicatorValue.indicator_id),
+            col(IndicatorValue.value),
+            col(PlanUnit.short_name).label("unit_name"),
+            col(ReportingPeriod.title).label("period_title"),
+            col(LatestReport.organisation_id),
+            col(LatestReport.period_id),
+        )
+        .join(LatestReport, col(LatestReport.status_update_id) == IndicatorValue.status_update_id)
+        .join(
+            PlanUnit,
+            sa.and_(
+                col(PlanUnit.plan_id) == LatestReport.plan_id,
+                col(PlanUnit.organisation_id) == LatestReport.organisation_id,
+            ),
+        )
+        .join(ReportingPeriod, col(ReportingPeriod.id) == LatestReport.period_id)
+        .where(col(LatestReport.plan_id) == plan_id)
+        .order_by(
+            col(IndicatorValue.indicator_id),
+            col(ReportingPeriod.due_before),
+            col(PlanUnit.position),
+        )
+    )
+    return list(session.execute(statement))

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from bot import texts
 from bot.dialog.conversation import Conversation, FlowState
 from bot.dialog.router import Flow, Router
-from bot.dialog.types import Answer, Role, Turn
+from bot.dialog.types import Answer, PlanScope, Role, Turn
 from storage import plans
-from storage.models import Agency
+from storage.models import PlanUnit
 
 FLOW = "chon_don_vi"
 STEP = "don_vi"
 
-AgencyAction = Callable[[Turn, Agency], None]
+AgencyAction = Callable[[Turn, PlanUnit], None]
 
 router = Router("agency_picker")
 
@@ -41,9 +41,14 @@ def agency_command(
 
     def register(act: AgencyAction) -> AgencyAction:
         PURPOSES[name] = Purpose(purpose, act)
-        router.command(name, role=Role.COORDINATOR, usage=usage, help=help, menu=menu)(
-            lambda turn: act_on_agency(turn, name)
-        )
+        router.command(
+            name,
+            role=Role.COORDINATOR,
+            usage=usage,
+            help=help,
+            menu=menu,
+            plan=PlanScope.COORDINATED,
+        )(lambda turn: act_on_agency(turn, name))
         return act
 
     return register
@@ -60,19 +65,19 @@ def act_on_agency(turn: Turn, purpose: str) -> None:
         _ask_agency(turn, purpose)
         return
     code = turn.event.args[0]
-    agency = plans.agency_by_code(turn.session, plan_id=turn.plan_id, code=code)
-    if agency is None:
-        codes = ", ".join(a.code for a in plans.agencies(turn.session, plan_id=turn.plan_id))
-        turn.say(texts.AGENCY_NOT_FOUND.format(code=code, codes=codes))
+    unit = plans.unit_by_code(turn.session, plan_id=turn.plan_id, code=code)
+    if unit is None:
+        codes = ", ".join(u.code for u in plans.units(turn.session, plan_id=turn.plan_id))
+        turn.say(texts.AGENCY_NOT_FOUND.format(code=code[:40], codes=codes))
         return
-    PURPOSES[purpose].act(turn, agency)
+    PURPOSES[purpose].act(turn, unit)
 
 
 def _ask_agency(turn: Turn, purpose: str) -> None:
-    agencies = plans.agencies(turn.session, plan_id=turn.plan_id)
-    conversation = PICK_AGENCY.new(PickAgency(purpose=purpose))
+    units = plans.units(turn.session, plan_id=turn.plan_id)
+    conversation = PICK_AGENCY.new(PickAgency(purpose=purpose, plan_id=turn.plan_id))
     question = texts.CHOOSE_AGENCY.format(purpose=PURPOSES[purpose].label)
-    options = [(a.short_name, a.code) for a in agencies]
+    options = [(u.short_name, u.code) for u in units]
     turn.reply(conversation.ask(STEP, question, options, per_row=2))
     turn.save(conversation)
 
@@ -88,13 +93,15 @@ def _coordinators_only(turn: Turn, conversation: Conversation[PickAgency], answe
 
 def _on_agency(turn: Turn, conversation: Conversation[PickAgency], answer: Answer) -> None:
     code = answer.choice or (answer.text or "").strip()
-    agency = plans.agency_by_code(turn.session, plan_id=turn.plan_id, code=code) if code else None
+    unit = None
+    if code and turn.plan is not None:
+        unit = plans.unit_by_code(turn.session, plan_id=turn.plan_id, code=code)
     purpose = PURPOSES.get(conversation.state.purpose)
-    if agency is None or purpose is None:
+    if unit is None or purpose is None:
         turn.say(texts.ANSWER_WITH_BUTTON)
         return
     turn.end_conversation()
-    purpose.act(turn, agency)
+    purpose.act(turn, unit)
 
 
 PICK_AGENCY = Flow(FLOW, PickAgency, {STEP: _on_agency}, screen=_coordinators_only)

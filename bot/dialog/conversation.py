@@ -47,9 +47,12 @@ def action_button(label: str, action: str, argument: str, *, typed: str | None =
 
 
 class FlowState(BaseModel):
-    """What one flow remembers between steps; each flow subclasses it."""
+    """What one flow remembers between steps; each flow subclasses it. ``plan_id`` is the plan
+    the conversation works on (the core makes it the turn's plan at every step)."""
 
     model_config = ConfigDict(extra="ignore")
+
+    plan_id: int | None = None
 
 
 S = TypeVar("S", bound=FlowState)

@@ -11,20 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel import Session
 
 from bot import texts
 from bot.dialog.conversation import (
+    Conversation,
     ConversationUnreadable,
     load_conversation,
     parse_action_payload,
     parse_step_payload,
 )
 from bot.dialog.events import DialogResult, IncomingEvent
+from bot.dialog.plan_choice import choose_plan
 from bot.dialog.router import Registry, Router
 from bot.dialog.types import Answer, DialogSettings, Role, Turn
-from scheduler.reminders import coordinator_name
 from storage import dialog_states, people, plans
 
 MAX_COMMAND_LENGTH = 4000
@@ -65,20 +67,15 @@ class DialogCore:
         return turn.result
 
     def _turn(self, session: Session, event: IncomingEvent) -> Turn:
-        plan = plans.plan_by_code(session, self.settings.plan_code)
-        if plan is None or plan.id is None:
-            raise RuntimeError(f"plan {self.settings.plan_code} is not loaded")
         turn = Turn(
             session=session,
             event=event,
             settings=self.settings,
             registry=self.registry,
-            plan=plan,
             now=self.settings.clock(),
             member=people.membership(session, channel=event.channel, user_id=event.user_id),
             is_coordinator=(event.channel, event.user_id) in self.settings.coordinators,
             conversation=None,
-            coordinator_name=coordinator_name(session, plan=plan),
         )
         try:
             turn.conversation = load_conversation(
@@ -104,6 +101,13 @@ class DialogCore:
             return parse_step_payload(event.payload) is not None
         text = (event.text or "").strip()
         return not any(handler.matches(text) for handler in self.registry.messages)
+
+    @staticmethod
+    def _enter_plan_of(turn: Turn, conversation: Conversation[Any]) -> None:
+        """A conversation works on the plan it was started for."""
+        plan_id = conversation.state.plan_id
+        if plan_id is not None:
+            turn.plan = plans.plan_by_id(turn.session, plan_id)
 
     # --- routing ----------------------------------------------------------------------------
 
@@ -131,6 +135,7 @@ class DialogCore:
             turn.refuse_button(texts.FORGED_BUTTON)
             return
         turn.result.accepted_button = True
+        self._enter_plan_of(turn, conversation)
         flow.answer(turn, conversation, Answer(choice=value))
 
     def _on_command(self, turn: Turn, name: str) -> None:
@@ -146,7 +151,7 @@ class DialogCore:
                 turn.say(texts.FOCAL_POINT_ONLY.format(command=name))
             else:
                 turn.say(texts.NOT_REGISTERED.format(coordinator=turn.coordinator_name))
-        else:
+        elif choose_plan(turn, command):
             command.handler(turn)
 
     def _on_message(self, turn: Turn) -> None:
@@ -164,6 +169,7 @@ class DialogCore:
                 attachment=event.attachment,
                 unsupported=event.unsupported,
             )
+            self._enter_plan_of(turn, conversation)
             flow.answer(turn, conversation, answer)
             return
         if event.unsupported is not None or (event.attachment is not None and not text):

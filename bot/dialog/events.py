@@ -56,10 +56,18 @@ class IncomingEvent:
     payload: str | None = None
     attachment: Attachment | None = None
     unsupported: str | None = None  # e.g. "sticker": something the bot cannot read
+    update_id: str | None = None  # the channel's id of the update, when it gives one
 
     @classmethod
     def from_text(
-        cls, *, channel: str, user_id: str, chat_id: str, text: str, display_name: str = ""
+        cls,
+        *,
+        channel: str,
+        user_id: str,
+        chat_id: str,
+        text: str,
+        display_name: str = "",
+        update_id: str | None = None,
     ) -> IncomingEvent:
         """A typed message: a command when it starts with "/", plain text otherwise."""
         parsed = parse_command(text)
@@ -70,6 +78,7 @@ class IncomingEvent:
                 chat_id=chat_id,
                 display_name=display_name,
                 text=text,
+                update_id=update_id,
             )
         command, args, rest = parsed
         return cls(
@@ -80,6 +89,7 @@ class IncomingEvent:
             command=command,
             args=args,
             rest=rest,
+            update_id=update_id,
         )
 
 

@@ -1,17 +1,22 @@
-"""What a focal point can look at: their agency's tasks and their agency's reports."""
+"""What a focal point can look at: their unit's tasks and reports in a plan, and their plans."""
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from bot.dialog.report_files import file_buttons
 from bot.dialog.router import Router
-from bot.dialog.types import Role, Turn
+from bot.dialog.types import PlanScope, Role, Turn
 from storage import plans, reports
-from storage.formats import fmt_date, fmt_datetime
-from storage.models import Deadline, ReportStatus, StatusUpdate
+from storage.formats import fmt_datetime
+from storage.models import (
+    LatestReport,
+    ReportingPeriod,
+    ReportStatus,
+    StatusUpdate,
+)
+from storage.read_models import visible_periods
 
 HISTORY_LIMIT = 10
+PERIODS_SHOWN = 6
 
 router = Router("focal_point")
 
@@ -21,42 +26,49 @@ router = Router("focal_point")
     role=Role.FOCAL_POINT,
     help="xem các báo cáo đã gửi của đơn vị",
     menu="Xem báo cáo đã gửi của đơn vị",
+    plan=PlanScope.JOINED,
 )
 def show_status(turn: Turn) -> None:
-    """/tinhhinh: the agency's latest report for each deadline and its recent history."""
-    assert turn.member is not None and turn.member.agency.id is not None
-    agency = turn.member.agency
-    deadlines = {d.id: d for d in plans.deadlines(turn.session, plan_id=turn.plan_id)}
-    history = reports.status_history(turn.session, agency_id=turn.member.agency.id)
-    lines = [f"📋 Tình hình báo cáo của {agency.name}:"]
-    lines += [_deadline_line(turn, d, history) for d in deadlines.values()]
+    """/tinhhinh: the unit's latest report for each recent period and its recent history."""
+    unit = turn.member_unit
+    owed = plans.owed_periods(plans.periods(turn.session, plan_id=turn.plan_id), unit)
+    shown = visible_periods(owed, now=turn.now, zone=turn.zone, limit=PERIODS_SHOWN)
+    latest = {
+        row.period_id: row
+        for row in reports.latest_reports(turn.session, plan_id=turn.plan_id)
+        if row.organisation_id == unit.organisation_id
+    }
+    history = reports.status_history(
+        turn.session,
+        organisation_id=unit.organisation_id,
+        plan_id=turn.plan_id,
+        limit=HISTORY_LIMIT,
+    )
+    titles = {p.id: p.title for p in owed}
+    lines = [f"📋 Tình hình báo cáo của {unit.name} — Kế hoạch số {turn.current_plan.number}:"]
+    lines += [_period_line(turn, p, latest.get(p.id or 0)) for p in shown]
     if history:
         lines += ["", "Các lần gửi gần nhất:"]
-        lines += [
-            _history_line(turn, u, deadlines.get(u.deadline_id)) for u in history[:HISTORY_LIMIT]
-        ]
+        lines += [_history_line(turn, u, titles.get(u.period_id, "?")) for u in history]
     lines += ["", "Gõ /baocao để gửi báo cáo mới."]
-    turn.say("\n".join(lines), file_buttons(history[:HISTORY_LIMIT]), numbered=False)
+    turn.say("\n".join(lines), file_buttons(history), numbered=False)
 
 
-def _deadline_line(turn: Turn, deadline: Deadline, history: list[StatusUpdate]) -> str:
-    zone = ZoneInfo(turn.plan.timezone)
-    latest = next((u for u in history if u.deadline_id == deadline.id), None)
+def _period_line(turn: Turn, period: ReportingPeriod, latest: LatestReport | None) -> str:
     if latest is None:
-        overdue = turn.now >= plans.due_at(deadline.due_before, zone)
+        overdue = turn.now >= plans.due_at(period.due_before, turn.zone)
         state = "❌ quá hạn, chưa nộp" if overdue else "⬜ chưa nộp"
     else:
         state = (
             f"{ReportStatus(latest.status).label} {latest.progress}% "
-            f"(gửi lúc {fmt_datetime(latest.created_at, zone)})"
+            f"(gửi lúc {fmt_datetime(latest.reported_at, turn.zone)})"
         )
-    return f"• {deadline.title} (trước {fmt_date(deadline.due_before)}): {state}"
+    return f"• {period.title} ({period.due_text}): {state}"
 
 
-def _history_line(turn: Turn, update: StatusUpdate, deadline: Deadline | None) -> str:
-    zone = ZoneInfo(turn.plan.timezone)
+def _history_line(turn: Turn, update: StatusUpdate, title: str) -> str:
     line = (
-        f"• {fmt_datetime(update.created_at, zone)} — {deadline.title if deadline else '?'}: "
+        f"• {fmt_datetime(update.created_at, turn.zone)} — {title}: "
         f"{ReportStatus(update.status).label} {update.progress}%"
     )
     return line + (f" 📎 {update.file_name}" if update.file_name else "")
@@ -67,14 +79,15 @@ def _history_line(turn: Turn, update: StatusUpdate, deadline: Deadline | None) -
     role=Role.FOCAL_POINT,
     help="xem nhiệm vụ của đơn vị theo Kế hoạch",
     menu="Xem nhiệm vụ của đơn vị",
+    plan=PlanScope.JOINED,
 )
 def show_tasks(turn: Turn) -> None:
-    """/nhiemvu: the tasks the plan gives the focal point's agency."""
-    assert turn.member is not None
-    agency = turn.member.agency
-    tasks = plans.tasks_of_section(turn.session, plan_id=turn.plan_id, section=agency.section)
+    """/nhiemvu: the tasks the plan gives the focal point's unit."""
+    unit = turn.member_unit
+    tasks = plans.tasks_of_section(turn.session, plan_id=turn.plan_id, section=unit.section)
     lines = [
-        f"📌 Nhiệm vụ của {agency.name} theo mục {agency.section} Kế hoạch số {turn.plan.number}:",
+        f"📌 Nhiệm vụ của {unit.name} theo mục {unit.section} "
+        f"Kế hoạch số {turn.current_plan.number}:",
         "",
     ]
     lines += [f"{task.ordinal}. {task.text}" for task in tasks]

@@ -8,11 +8,11 @@ from bot import texts
 from bot.dialog import validation
 from bot.dialog.agency_picker import agency_command
 from bot.dialog.router import Router
-from bot.dialog.types import Role, Turn
-from scheduler.reminders import messages_to_agencies
+from bot.dialog.types import PlanScope, Role, Turn
+from scheduler.reminders import messages_to_units
 from scheduler.texts import report_button
 from storage import outbox, plans
-from storage.models import Agency
+from storage.models import PlanUnit
 
 router = Router("messaging")
 
@@ -25,19 +25,21 @@ router = Router("messaging")
     help="nhắc một đơn vị cập nhật tình hình",
     menu="Nhắc một đơn vị",
 )
-def nudge(turn: Turn, agency: Agency) -> None:
-    """/nhac CODE: ask one agency, now, to update its status."""
-    target = plans.next_open_deadline(turn.session, plan=turn.plan, now=turn.now)
-    if target is None:  # every deadline has passed: late reports go to the last one
-        target = next(iter(reversed(plans.deadlines(turn.session, plan_id=turn.plan_id))), None)
-    messages = messages_to_agencies(
+def nudge(turn: Turn, unit: PlanUnit) -> None:
+    """/nhac CODE: ask one unit, now, to update its status."""
+    plan = turn.current_plan
+    target = plans.next_open_period(turn.session, plan=plan, now=turn.now, unit=unit)
+    if target is None:  # every period has passed: late reports go to the last one
+        owed = plans.owed_periods(plans.periods(turn.session, plan_id=turn.plan_id), unit)
+        target = owed[-1] if owed else None
+    messages = messages_to_units(
         turn.session,
-        plan=turn.plan,
-        key=f"nhac/{secrets.token_hex(6)}",
+        plan=plan,
+        key=f"nhac/{request_key(turn)}",
         rule="nhac",
-        agencies=[agency],
-        text_for=lambda a: texts.NUDGE_TEXT.format(
-            coordinator=turn.coordinator_name, agency=a.name, number=turn.plan.number
+        units=[unit],
+        text_for=lambda u: texts.NUDGE_TEXT.format(
+            coordinator=turn.coordinator_name, agency=u.name, number=plan.number
         ),
         buttons=report_button(target) if target else (),
         now=turn.now,
@@ -45,9 +47,16 @@ def nudge(turn: Turn, agency: Agency) -> None:
     queued = outbox.enqueue_outbox(turn.session, messages)
     turn.result.outbox_queued += queued
     if queued == 0:
-        turn.say(texts.NUDGE_NOBODY.format(agency=agency.name, code=agency.code))
+        turn.say(texts.NUDGE_NOBODY.format(agency=unit.name, code=unit.code))
     else:
-        turn.say(texts.NUDGE_QUEUED.format(count=queued, agency=agency.name))
+        turn.say(texts.NUDGE_QUEUED.format(count=queued, agency=unit.name))
+
+
+def request_key(turn: Turn) -> str:
+    """What makes the outbox keys of a ping or a broadcast: the update that asked for it, so a
+    replayed update queues nothing twice (a random part only where the channel gives no id)."""
+    update_id = turn.event.update_id or secrets.token_hex(6)
+    return f"{turn.event.channel}:{turn.event.user_id}:{update_id}"
 
 
 @router.command(
@@ -56,6 +65,7 @@ def nudge(turn: Turn, agency: Agency) -> None:
     usage="/thongbao Nội dung",
     help="gửi thông báo tới tất cả cán bộ đầu mối",
     menu="Gửi thông báo tới các đầu mối",
+    plan=PlanScope.COORDINATED,
 )
 def broadcast(turn: Turn) -> None:
     """/thongbao TEXT: a message from the coordinator to every focal point."""
@@ -68,13 +78,13 @@ def broadcast(turn: Turn) -> None:
         turn.say(str(problem))
         return
     text = texts.BROADCAST_TEXT.format(coordinator=turn.coordinator_name, text=body)
-    messages = messages_to_agencies(
+    messages = messages_to_units(
         turn.session,
-        plan=turn.plan,
-        key=f"thong-bao/{secrets.token_hex(6)}",
+        plan=turn.current_plan,
+        key=f"thong-bao/{request_key(turn)}",
         rule="thong-bao",
-        agencies=plans.agencies(turn.session, plan_id=turn.plan_id),
-        text_for=lambda _agency: text,
+        units=plans.units(turn.session, plan_id=turn.plan_id),
+        text_for=lambda _unit: text,
         now=turn.now,
     )
     queued = outbox.enqueue_outbox(turn.session, messages)

@@ -15,12 +15,12 @@ from sqlmodel import Session
 from bot import texts
 from bot.dialog.events import DocumentReply
 from bot.dialog.router import Router
-from bot.dialog.types import Role, Turn
+from bot.dialog.types import PlanScope, Role, Turn
 from bot.export import XLSX_MIME, build_workbook
-from storage import people, read_models
-from storage.formats import fmt_date, fmt_datetime, percent
-from storage.models import Deadline, Plan, ReportStatus
-from storage.read_models import Cell, DeadlineStats, Overview, OverviewRow
+from storage import people, read_models, reports
+from storage.formats import fmt_datetime, percent
+from storage.models import Plan, ReportingPeriod, ReportStatus
+from storage.read_models import Cell, Overview, OverviewRow, PeriodStats
 
 STATUS_SYMBOLS: dict[ReportStatus, str] = {
     ReportStatus.NOT_STARTED: "⏸",
@@ -30,9 +30,10 @@ STATUS_SYMBOLS: dict[ReportStatus, str] = {
 }
 OVERDUE_SYMBOL = "❌"
 NOT_YET_SYMBOL = "⬜"
+NOT_OWED_SYMBOL = "➖"
 LEGEND = (
     "Ký hiệu: ✅ hoàn thành · 🔄 đang triển khai · ⏸ chưa triển khai · ⚠️ gặp vướng mắc · "
-    "❌ quá hạn chưa nộp · ⬜ chưa nộp (chưa đến hạn)"
+    "❌ quá hạn chưa nộp · ⬜ chưa nộp (chưa đến hạn) · ➖ không phải báo cáo kỳ này"
 )
 
 router = Router("overview")
@@ -43,10 +44,12 @@ router = Router("overview")
     role=Role.COORDINATOR,
     help="bảng tổng hợp đơn vị × kỳ báo cáo, tỷ lệ đã báo cáo",
     menu="Bảng tổng hợp báo cáo",
+    plan=PlanScope.COORDINATED,
 )
 def show_overview(turn: Turn) -> None:
-    """/tonghop: the agency × deadline matrix with each deadline's reporting rate."""
-    turn.say(overview_text(read_models.overview(turn.session, plan=turn.plan, now=turn.now)))
+    """/tonghop: the unit × period matrix with each period's reporting rate."""
+    data = read_models.overview(turn.session, plan=turn.current_plan, now=turn.now)
+    turn.say(overview_text(data))
 
 
 @router.command(
@@ -54,10 +57,11 @@ def show_overview(turn: Turn) -> None:
     role=Role.COORDINATOR,
     help="các đơn vị quá hạn chưa nộp và đơn vị gặp vướng mắc",
     menu="Đơn vị quá hạn, gặp vướng mắc",
+    plan=PlanScope.COORDINATED,
 )
 def show_overdue(turn: Turn) -> None:
-    """/quahan: agencies past a deadline without a report, and agencies reporting problems."""
-    data = read_models.overview(turn.session, plan=turn.plan, now=turn.now)
+    """/quahan: units past a due date without a report, and units reporting problems."""
+    data = read_models.overview(turn.session, plan=turn.current_plan, now=turn.now)
     past = [stats for stats in data.stats if turn.now >= stats.due_at]
     if past:
         lines = ["⏰ ĐƠN VỊ QUÁ HẠN CHƯA NỘP BÁO CÁO"]
@@ -67,70 +71,83 @@ def show_overdue(turn: Turn) -> None:
     else:
         upcoming = [s for s in data.stats if turn.now < s.due_at]
         next_due = (
-            f"{upcoming[0].deadline.title}, trước {fmt_date(upcoming[0].deadline.due_before)}"
+            f"{upcoming[0].period.title}, {upcoming[0].period.due_text}"
             if upcoming
             else "không còn"
         )
         lines = [texts.NOTHING_OVERDUE.format(next=next_due)]
-    lines += _blocked_lines(data, ZoneInfo(turn.plan.timezone))
+    lines += _blocked_lines(turn, data)
     turn.say("\n".join(lines))
 
 
 def _contacts(turn: Turn, data: Overview) -> dict[int, list[str]]:
-    """Name and phone of every focal point, by agency id."""
-    agency_ids = [row.agency.id for row in data.rows if row.agency.id]
+    """Name and phone of every focal point answering in the plan, by organisation id."""
+    organisation_ids = [row.unit.organisation_id for row in data.rows]
     contacts: dict[int, list[str]] = {}
-    for fp in people.focal_points_of(turn.session, agency_ids=agency_ids):
-        contacts.setdefault(fp.agency_id, []).append(f"{fp.full_name} {fp.phone}")
+    for fp in people.focal_points_of(
+        turn.session, organisation_ids=organisation_ids, plan_id=turn.plan_id
+    ):
+        contacts.setdefault(fp.organisation_id, []).append(f"{fp.full_name} {fp.phone}")
     return contacts
 
 
 def _overdue_lines(
-    stats: DeadlineStats, rows: list[OverviewRow], contacts: dict[int, list[str]]
+    stats: PeriodStats, rows: list[OverviewRow], contacts: dict[int, list[str]]
 ) -> list[str]:
-    deadline = stats.deadline
-    assert deadline.id is not None
-    late = [row for row in rows if row.cells[deadline.id].overdue]
-    lines = [
-        f"{deadline.title} (hạn trước {fmt_date(deadline.due_before)}) — "
-        f"{len(late)}/{stats.total} đơn vị:"
-    ]
+    period = stats.period
+    assert period.id is not None
+    late = [row for row in rows if row.cells[period.id].overdue]
+    lines = [f"{period.title} (hạn {period.due_text}) — {len(late)}/{stats.total} đơn vị:"]
     if not late:
         lines.append("• Tất cả đơn vị đã nộp. 👍")
     for row in late:
-        who = "; ".join(contacts.get(row.agency.id or 0, [])) or "chưa có đầu mối"
-        lines.append(f"• {row.agency.short_name} [{row.agency.code}]: {who}")
+        who = "; ".join(contacts.get(row.unit.organisation_id, [])) or "chưa có đầu mối"
+        lines.append(f"• {row.unit.short_name} [{row.unit.code}]: {who}")
     return lines
 
 
-def _blocked_lines(data: Overview, zone: ZoneInfo) -> list[str]:
+def _blocked_lines(turn: Turn, data: Overview) -> list[str]:
+    """Units whose latest report says they are stuck, with what they wrote."""
+    blocked = [
+        (row, period, cell.latest)
+        for row in data.rows
+        for period in data.periods
+        if (cell := row.cells[period.id or 0]).latest is not None
+        and ReportStatus(cell.latest.status) == ReportStatus.BLOCKED
+    ]
+    notes = reports.status_updates_by_id(
+        turn.session, [latest.status_update_id for _, _, latest in blocked if latest]
+    )
     lines = []
-    for row in data.rows:
-        for deadline in data.deadlines:
-            latest = row.cells[deadline.id or 0].latest
-            if latest is not None and ReportStatus(latest.status) == ReportStatus.BLOCKED:
-                lines.append(
-                    f"• {row.agency.short_name} — {deadline.title} "
-                    f"({fmt_datetime(latest.created_at, zone)}): {latest.note or ''}"
-                )
+    for row, period, latest in blocked:
+        assert latest is not None
+        update = notes.get(latest.status_update_id)
+        lines.append(
+            f"• {row.unit.short_name} — {period.title} "
+            f"({fmt_datetime(latest.reported_at, turn.zone)}): {update.note if update else ''}"
+        )
     return ["", "⚠️ ĐƠN VỊ BÁO GẶP VƯỚNG MẮC", *lines] if lines else []
 
 
 @router.command(
-    "xuat", role=Role.COORDINATOR, help="tải tệp Excel tổng hợp", menu="Tải tệp Excel tổng hợp"
+    "xuat",
+    role=Role.COORDINATOR,
+    help="tải tệp Excel tổng hợp",
+    menu="Tải tệp Excel tổng hợp",
+    plan=PlanScope.COORDINATED,
 )
 def export(turn: Turn) -> None:
     """/xuat: the Excel workbook of the whole plan."""
-    zone = ZoneInfo(turn.plan.timezone)
-    content = build_workbook(turn.session, plan=turn.plan, now=turn.now)
-    stamp = turn.now.astimezone(zone).strftime("%Y%m%d-%H%M")
+    plan = turn.current_plan
+    content = build_workbook(turn.session, plan=plan, now=turn.now)
+    stamp = turn.now.astimezone(turn.zone).strftime("%Y%m%d-%H%M")
     turn.reply(
         DocumentReply(
-            filename=f"tong-hop-{turn.plan.code}-{stamp}.xlsx",
+            filename=f"tong-hop-{plan.code}-{stamp}.xlsx",
             content=content,
             mime_type=XLSX_MIME,
             caption=texts.EXPORT_CAPTION.format(
-                number=turn.plan.number, time=fmt_datetime(turn.now, zone)
+                number=plan.number, time=fmt_datetime(turn.now, turn.zone)
             ),
         )
     )
@@ -140,15 +157,17 @@ def export(turn: Turn) -> None:
 
 
 def cell_symbol(cell: Cell) -> str:
+    if not cell.owed:
+        return NOT_OWED_SYMBOL
     if cell.latest is not None:
         return STATUS_SYMBOLS[ReportStatus(cell.latest.status)]
     return OVERDUE_SYMBOL if cell.overdue else NOT_YET_SYMBOL
 
 
-def _stats_line(index: int, stats: DeadlineStats, now: datetime) -> str:
-    deadline = stats.deadline
+def _stats_line(index: int, stats: PeriodStats, now: datetime) -> str:
+    period = stats.period
     line = (
-        f"Cột {index}: {deadline.title} (hạn trước {fmt_date(deadline.due_before)})"
+        f"Cột {index}: {period.title} (hạn {period.due_text})"
         f" — đã nộp {stats.reported}/{stats.total} ({percent(stats.reported, stats.total)})"
     )
     if now >= stats.due_at:
@@ -158,8 +177,8 @@ def _stats_line(index: int, stats: DeadlineStats, now: datetime) -> str:
     return line
 
 
-def _row_line(row: OverviewRow, deadlines: list[Deadline]) -> str:
-    cells = [row.cells[d.id] for d in deadlines if d.id is not None]
+def _row_line(row: OverviewRow, periods: list[ReportingPeriod]) -> str:
+    cells = [row.cells[p.id] for p in periods if p.id is not None]
     symbols = "".join(cell_symbol(cell) for cell in cells)
     details = [
         f"{cell.latest.progress}%"
@@ -169,11 +188,11 @@ def _row_line(row: OverviewRow, deadlines: list[Deadline]) -> str:
     suffix = f" ({', '.join(details)})" if details else ""
     if row.focal_point_count == 0:
         suffix += " · chưa có đầu mối"
-    return f"{symbols} {row.agency.short_name} [{row.agency.code}]{suffix}"
+    return f"{symbols} {row.unit.short_name} [{row.unit.code}]{suffix}"
 
 
 def overview_text(overview: Overview, *, title: str = "📊 TỔNG HỢP BÁO CÁO") -> str:
-    """The agency × deadline matrix with the reporting rate of each deadline."""
+    """The unit × period matrix with the reporting rate of each period."""
     zone = ZoneInfo(overview.plan.timezone)
     lines = [
         f"{title} — Kế hoạch số {overview.plan.number}",
@@ -182,21 +201,21 @@ def overview_text(overview: Overview, *, title: str = "📊 TỔNG HỢP BÁO C�
     ]
     lines += [_stats_line(i, s, overview.now) for i, s in enumerate(overview.stats, start=1)]
     lines.append("")
-    lines += [_row_line(row, overview.deadlines) for row in overview.rows]
+    lines += [_row_line(row, overview.periods) for row in overview.rows]
     lines += ["", LEGEND]
     return "\n".join(lines)
 
 
-def digest_text(overview: Overview, *, deadline: Deadline | None) -> str:
-    """The coordinator's digest: weekly, or on the day ``deadline`` falls due."""
+def digest_text(overview: Overview, *, period: ReportingPeriod | None) -> str:
+    """The coordinator's digest: weekly, or on the day ``period`` falls due."""
     title = "📬 BẢN TIN TỔNG HỢP HẰNG TUẦN"
-    if deadline is not None:
-        title = f"📬 BẢN TIN TỔNG HỢP: HẾT HẠN {deadline.title.upper()}"
+    if period is not None:
+        title = f"📬 BẢN TIN TỔNG HỢP: HẾT HẠN {period.title.upper()}"
     return overview_text(overview, title=title) + "\n" + texts.DIGEST_FOOTER
 
 
 def compose_digest(
-    session: Session, *, plan: Plan, now: datetime, deadline: Deadline | None
+    session: Session, *, plan: Plan, now: datetime, period: ReportingPeriod | None
 ) -> str:
     """The digest the scheduler sends the coordinators (see scheduler.reminders)."""
-    return digest_text(read_models.overview(session, plan=plan, now=now), deadline=deadline)
+    return digest_text(read_models.overview(session, plan=plan, now=now), period=period)

@@ -6,18 +6,17 @@ Also /ketnoi: a one-time code that adds an account on another channel to a focal
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from bot import texts
 from bot.dialog import validation
 from bot.dialog.conversation import Conversation, FlowState
 from bot.dialog.guide import help_for
+from bot.dialog.plan_membership import offers_to, period_lines
 from bot.dialog.router import Flow, Router
 from bot.dialog.types import Answer, Role, Turn
 from storage import invites, people, plans
-from storage.formats import fmt_date, fmt_datetime
-from storage.models import FocalPoint, Invite
+from storage.formats import fmt_datetime
+from storage.models import FocalPoint, Invite, MembershipState, PlanStatus, PlanUnit
 
 INVITE_CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 FLOW = "dang_ky"
@@ -84,19 +83,25 @@ def link_code(turn: Turn) -> None:
     turn.say(
         texts.LINK_CODE_CREATED.format(
             name=turn.member.focal_point.full_name,
-            agency=turn.member.agency.name,
+            agency=turn.member.organisation.name,
             code=created.code,
             how=how_to_use_code(turn, created.code),
-            expires=fmt_datetime(created.expires_at, ZoneInfo(turn.plan.timezone)),
+            expires=fmt_datetime(created.expires_at, turn.zone),
         )
     )
 
 
 def _use_link_code(turn: Turn, invite: Invite) -> None:
+    """A /ketnoi code adds an account on ANOTHER channel to the focal point who asked for it."""
     focal_point = turn.session.get(FocalPoint, invite.focal_point_id)
-    agency = plans.agency_by_id(turn.session, invite.agency_id)
+    agency = people.organisation_by_id(turn.session, invite.organisation_id)
+    asked_on = invite.created_by.split(":", 1)[0]
     if focal_point is None or not focal_point.active or agency is None:
         turn.say(texts.INVITE_NOT_FOUND.format(coordinator=turn.coordinator_name))
+        return
+    if asked_on == turn.event.channel:
+        channel = turn.settings.display_name(asked_on)
+        turn.say(texts.LINK_CODE_SAME_CHANNEL.format(channel=channel))
         return
     people.link_channel_account(
         turn.session,
@@ -123,17 +128,24 @@ def _invite_problem(turn: Turn, invite: Invite | None) -> str | None:
     if invite.used_at is not None:
         return texts.INVITE_USED
     if invite.expires_at <= turn.now:
-        zone = ZoneInfo(turn.plan.timezone)
         return texts.INVITE_EXPIRED.format(
-            expires=fmt_datetime(invite.expires_at, zone), coordinator=turn.coordinator_name
+            expires=fmt_datetime(invite.expires_at, turn.zone), coordinator=turn.coordinator_name
         )
     return None
 
 
+def _unit_invited(turn: Turn, invite: Invite) -> PlanUnit | None:
+    """The unit an invite is for, while its plan still names it (and is not a draft)."""
+    plan = plans.plan_by_id(turn.session, invite.plan_id) if invite.plan_id else None
+    if plan is None or plan.id is None or plan.status in (PlanStatus.DRAFT, PlanStatus.ARCHIVED):
+        return None
+    unit = plans.unit_of(turn.session, plan_id=plan.id, organisation_id=invite.organisation_id)
+    return unit if unit is not None and unit.active else None
+
+
 def _claimable(turn: Turn, invite: Invite) -> str | None:
     """Why this user cannot open the invite for registration, or None once it is theirs."""
-    agency = plans.agency_by_id(turn.session, invite.agency_id)
-    if agency is None or agency.plan_id != turn.plan_id or not agency.active:
+    if _unit_invited(turn, invite) is None:
         return texts.INVITE_NOT_FOUND.format(coordinator=turn.coordinator_name)
     claimed = invites.claim_invite(
         turn.session,
@@ -146,14 +158,20 @@ def _claimable(turn: Turn, invite: Invite) -> str | None:
 
 
 def start_with_code(turn: Turn, code: str) -> None:
-    """Open an invite: check it, bind it to this user and ask for their name."""
-    if turn.member is not None:
-        turn.say(texts.ALREADY_REGISTERED.format(agency=turn.member.agency.name))
-        return
+    """Open an invite: check it, bind it to this user and ask for their name (a focal point of
+    the invited organisation simply joins the invite's plan)."""
     invite = invites.invite_by_code(turn.session, code) if INVITE_CODE_PATTERN.match(code) else None
+    if invite is not None and invite.plan_id is not None:
+        turn.plan = plans.plan_by_id(turn.session, invite.plan_id)
     problem = _invite_problem(turn, invite)
+    if problem is None and invite is not None and turn.member is not None:
+        _member_opens(turn, invite)
+        return
     if problem is None and invite is not None and invite.focal_point_id is not None:
         _use_link_code(turn, invite)
+        return
+    if turn.member is not None:
+        turn.say(texts.ALREADY_REGISTERED.format(agency=turn.member.organisation.name))
         return
     if problem is None and invite is not None:
         problem = _claimable(turn, invite)
@@ -163,14 +181,46 @@ def start_with_code(turn: Turn, code: str) -> None:
     open_now = turn.conversation.state if turn.conversation is not None else None
     if isinstance(open_now, Registration) and open_now.invite_id != invite.id:
         turn.drop_conversation()  # a newer invite replaces the one open
-    agency = plans.agency_by_id(turn.session, invite.agency_id)
-    assert agency is not None
-    conversation = REGISTRATION.new(Registration(invite_id=invite.id))
+    unit = _unit_invited(turn, invite)
+    assert unit is not None and turn.plan is not None
+    state = Registration(invite_id=invite.id, plan_id=unit.plan_id)
+    conversation = REGISTRATION.new(state)
     welcome = texts.REGISTER_WELCOME.format(
-        coordinator=turn.coordinator_name, agency=agency.name, number=turn.plan.number
+        coordinator=turn.coordinator_name, agency=unit.name, number=turn.plan.number
     )
     turn.reply(conversation.ask(STEP_NAME, welcome))
     turn.save(conversation)
+
+
+def _member_opens(turn: Turn, invite: Invite) -> None:
+    """A focal point opens an invite: of their own organisation, they join its plan."""
+    assert turn.member is not None
+    unit = _unit_invited(turn, invite)
+    if invite.focal_point_id is not None or invite.organisation_id != turn.member.organisation_id:
+        turn.say(texts.ALREADY_REGISTERED.format(agency=turn.member.organisation.name))
+        return
+    if unit is None or turn.plan is None or turn.plan.id is None:
+        turn.say(texts.INVITE_NOT_FOUND.format(coordinator=turn.coordinator_name))
+        return
+    if turn.plan.id in turn.member.plan_ids:
+        turn.say(texts.ALREADY_JOINED.format(agency=unit.name, number=turn.plan.number))
+        return
+    people.decide_membership(
+        turn.session,
+        focal_point_id=turn.member.focal_point_id,
+        plan_id=turn.plan.id,
+        state=MembershipState.JOINED,
+        now=turn.now,
+    )
+    invite.used_at, invite.focal_point_id = turn.now, turn.member.focal_point_id
+    invite.claimed_channel, invite.claimed_user_id = turn.event.channel, turn.event.user_id
+    turn.session.add(invite)
+    lines = period_lines(turn.session, plan=turn.plan, unit=unit, now=turn.now)
+    turn.say(
+        texts.JOINED_BY_INVITE.format(
+            agency=unit.name, number=turn.plan.number, title=turn.plan.title, periods=lines
+        )
+    )
 
 
 # --- the registration conversation ---------------------------------------------------------
@@ -206,9 +256,9 @@ def _on_phone(turn: Turn, conversation: Step, answer: Answer) -> None:
     state = conversation.state
     state.phone = validation.phone(answer.text)
     invite = turn.session.get(Invite, state.invite_id)
-    agency = plans.agency_by_id(turn.session, invite.agency_id) if invite else None
+    unit = _unit_invited(turn, invite) if invite else None
     question = texts.CONFIRM_REGISTRATION.format(
-        agency=agency.name if agency else "?",
+        agency=unit.name if unit else "?",
         name=state.full_name,
         position=state.position,
         phone=state.phone,
@@ -233,7 +283,7 @@ def _on_confirm(turn: Turn, conversation: Step, answer: Answer) -> None:
 def _still_yours(turn: Turn, invite: Invite | None) -> str | None:
     """Why the invite cannot be used now (expired, used, taken by someone else), or None."""
     if turn.member is not None:
-        return texts.ALREADY_REGISTERED.format(agency=turn.member.agency.name)
+        return texts.ALREADY_REGISTERED.format(agency=turn.member.organisation.name)
     problem = _invite_problem(turn, invite)
     if problem is None and invite is not None:
         holder = (invite.claimed_channel, invite.claimed_user_id)
@@ -263,10 +313,14 @@ def _register(turn: Turn, state: Registration) -> None:
         now=turn.now,
     )
     turn.end_conversation()
-    agency = plans.agency_by_id(turn.session, invite.agency_id)
-    assert agency is not None
-    deadlines = deadline_lines(turn, now=turn.now)
-    turn.say(texts.REGISTERED.format(agency=agency.name, deadlines=deadlines))
+    unit = _unit_invited(turn, invite)
+    assert unit is not None and turn.plan is not None
+    deadlines = period_lines(turn.session, plan=turn.plan, unit=unit, now=turn.now)
+    turn.say(
+        texts.REGISTERED.format(agency=unit.name, number=turn.plan.number, deadlines=deadlines)
+    )
+    for offer in offers_to(turn, organisation_id=unit.organisation_id, except_plan_id=unit.plan_id):
+        turn.reply(offer)
 
 
 def _release_invite(turn: Turn, conversation: Step) -> None:
@@ -292,15 +346,3 @@ REGISTRATION = Flow(
     on_drop=_release_invite,
 )
 router.include_flow(REGISTRATION)
-
-
-def deadline_lines(turn: Turn, *, now: datetime) -> str:
-    zone = ZoneInfo(turn.plan.timezone)
-    lines = []
-    for deadline in plans.deadlines(turn.session, plan_id=turn.plan_id):
-        passed = plans.due_at(deadline.due_before, zone) <= now
-        lines.append(
-            f"• {deadline.title}: trước ngày {fmt_date(deadline.due_before)}"
-            + (" (đã qua hạn)" if passed else "")
-        )
-    return "\n".join(lines)

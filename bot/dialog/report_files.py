@@ -11,7 +11,7 @@ from bot.dialog.events import Button, ButtonRows, DocumentReply
 from bot.dialog.router import Router
 from bot.dialog.types import Turn
 from storage import plans, reports
-from storage.models import Deadline, StatusUpdate
+from storage.models import StatusUpdate
 
 FILE_ACTION = "tep"
 FILE_BUTTONS_LIMIT = 8  # «📎» buttons under one history
@@ -54,24 +54,28 @@ def _send_report_file(turn: Turn, update_id: int | None) -> bool:
     """False when there is no such file or it is not this user's to see (same answer for both,
     so numbers cannot be probed)."""
     update = reports.status_update_by_id(turn.session, update_id) if update_id else None
-    agency = plans.agency_by_id(turn.session, update.agency_id) if update else None
-    allowed = turn.is_coordinator or (
-        turn.member is not None and agency is not None and turn.member.agency.id == agency.id
-    )
-    if update is None or agency is None or agency.plan_id != turn.plan_id or not allowed:
+    if update is None or not update.file_id or not update.file_name:
         return False
-    if not update.file_id or not update.file_name:
+    allowed = turn.is_coordinator or (
+        turn.member is not None
+        and turn.member.organisation_id == update.organisation_id
+        and update.plan_id in turn.member.plan_ids
+    )
+    unit = plans.unit_of(
+        turn.session, plan_id=update.plan_id, organisation_id=update.organisation_id
+    )
+    if not allowed or unit is None:
         return False
     if update.file_channel != turn.event.channel:
         name = turn.settings.display_name(update.file_channel or "?")
         turn.say(texts.FILE_NOT_AVAILABLE.format(channel=name))
         return True
-    deadline = turn.session.get(Deadline, update.deadline_id)
+    period = plans.period_by_id(turn.session, update.period_id)
     turn.reply(
         DocumentReply(
             filename=update.file_name,
             file_id=update.file_id,
-            caption=f"{agency.short_name} — {deadline.title if deadline else ''}"[:1000],
+            caption=f"{unit.short_name} — {period.title if period else ''}"[:1000],
         )
     )
     return True

@@ -1,13 +1,12 @@
-"""A focal point reports: deadline, status, progress, note, optional file, confirm.
+"""A focal point reports: period, status, progress, the plan's indicators, note, optional file,
+confirm.
 
 Each report is appended as a new status update; nothing is ever overwritten.
 """
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from bot import texts
 from bot.dialog import validation
@@ -15,18 +14,20 @@ from bot.dialog.conversation import Conversation, FlowState, parse_action_payloa
 from bot.dialog.events import ButtonRows
 from bot.dialog.report_files import file_button
 from bot.dialog.router import Flow, Router
-from bot.dialog.types import Answer, Role, Turn
+from bot.dialog.types import Answer, PlanScope, Role, Turn
 from scheduler.outbox import outbox_message
 from scheduler.texts import REPORT_ACTION_NAME
 from storage import outbox, plans, reports
-from storage.formats import fmt_date, fmt_datetime
-from storage.models import Deadline, ReportStatus, StatusUpdate
+from storage.formats import fmt_datetime
+from storage.models import Indicator, ReportingPeriod, ReportStatus, StatusUpdate
+from storage.read_models import visible_periods
 
 FLOW = "bao_cao"
-STEP_DEADLINE, STEP_STATUS, STEP_PROGRESS = "han", "trang_thai", "tien_do"
-STEP_NOTE, STEP_FILE, STEP_CONFIRM = "ghi_chu", "tep", "xac_nhan"
+STEP_PERIOD, STEP_STATUS, STEP_PROGRESS = "han", "trang_thai", "tien_do"
+STEP_INDICATOR, STEP_NOTE, STEP_FILE, STEP_CONFIRM = "chi_tieu", "ghi_chu", "tep", "xac_nhan"
 SKIP, SEND, EDIT, CANCEL = "skip", "send", "edit", "cancel"
 PROGRESS_LEVELS = (0, 25, 50, 75, 100)
+PERIOD_CHOICES = 6  # the periods /baocao offers: the latest due, and the next one
 
 router = Router("reporting")
 
@@ -38,11 +39,13 @@ class AttachedFile(BaseModel):
 
 
 class Report(FlowState):
-    """The report being composed."""
+    """The report being composed (``plan_id`` is the plan it is for)."""
 
-    deadline: str | None = None  # the deadline's code
+    period_id: int | None = None
     status: ReportStatus | None = None
     progress: int | None = None
+    # indicator code → value (None: skipped); pydantic copies the default for every instance
+    indicators: dict[str, float | None] = Field(default_factory=dict)
     note: str | None = None
     file: AttachedFile | None = None
     file_before_note: bool = False  # a file came first, its note is still to be typed
@@ -56,24 +59,28 @@ Step = Conversation[Report]
     role=Role.FOCAL_POINT,
     help="gửi báo cáo, cập nhật tình hình thực hiện",
     menu="Gửi báo cáo, cập nhật tình hình",
+    plan=PlanScope.JOINED,
 )
 def start(turn: Turn) -> None:
-    """/baocao: pick the deadline this report is for."""
-    assert turn.member is not None and turn.member.agency.id is not None
-    deadlines = plans.deadlines(turn.session, plan_id=turn.plan_id)
-    if not deadlines:
+    """/baocao: pick the period this report is for."""
+    unit = turn.member_unit
+    owed = plans.owed_periods(plans.periods(turn.session, plan_id=turn.plan_id), unit)
+    shown = visible_periods(owed, now=turn.now, zone=turn.zone, limit=PERIOD_CHOICES)
+    if not shown:
         turn.say(texts.NO_DEADLINES)
         return
-    agency_id = turn.member.agency.id
-    options = []
-    for deadline in deadlines:
-        assert deadline.id is not None
-        done = agency_id in reports.agencies_reported(turn.session, deadline_id=deadline.id)
-        label = f"{deadline.title} (trước {fmt_date(deadline.due_before)})"
-        options.append((label + (" — đã nộp" if done else ""), deadline.code))
-    conversation = REPORT.new(Report())
-    question = texts.ASK_DEADLINE.format(agency=turn.member.agency.name)
-    turn.reply(conversation.ask(STEP_DEADLINE, question, options, per_row=1))
+    reported = {
+        row.period_id
+        for row in reports.latest_reports(turn.session, plan_id=turn.plan_id)
+        if row.organisation_id == unit.organisation_id
+    }
+    options = [
+        (f"{p.title} ({p.due_text})" + (" — đã nộp" if p.id in reported else ""), str(p.id))
+        for p in shown
+    ]
+    conversation = REPORT.new(Report(plan_id=turn.plan_id))
+    question = texts.ASK_DEADLINE.format(agency=unit.name, number=turn.current_plan.number)
+    turn.reply(conversation.ask(STEP_PERIOD, question, options, per_row=1))
     turn.save(conversation)
 
 
@@ -83,28 +90,47 @@ def start_from_button(turn: Turn) -> None:
     if turn.member is None:
         turn.say(texts.NOT_REGISTERED.format(coordinator=turn.coordinator_name))
         return
-    action = parse_action_payload(turn.event.payload or "")
-    deadline = (
-        plans.deadline_by_code(turn.session, plan_id=turn.plan_id, code=action[1])
-        if action
-        else None
-    )
-    if deadline is None:
+    period = _period_of_button(turn)
+    if period is None:
         turn.refuse_button(texts.FORGED_BUTTON)
         return
-    conversation = REPORT.new(Report(deadline=deadline.code))
-    _ask_status(turn, conversation, deadline)
+    conversation = REPORT.new(Report(plan_id=period.plan_id, period_id=period.id))
+    _ask_status(turn, conversation, period)
 
 
-def _deadline(turn: Turn, state: Report) -> Deadline | None:
-    if state.deadline is None:
+def _period_of_button(turn: Turn) -> ReportingPeriod | None:
+    """The period a «Báo cáo ngay» button names (``a.bc.<id>``; older buttons gave the code),
+    if the user answers for a unit that owes it."""
+    assert turn.member is not None
+    action = parse_action_payload(turn.event.payload or "")
+    argument = action[1] if action is not None else ""
+    period_id = validation.whole_number(argument)
+    candidates = []
+    if period_id is not None:
+        candidates = [plans.period_by_id(turn.session, period_id)]
+    else:
+        candidates = [
+            plans.period_by_code(turn.session, plan_id=plan_id, code=argument)
+            for plan_id in turn.member.plan_ids
+        ]
+    for period in candidates:
+        if period is not None and period.plan_id in turn.member.plan_ids:
+            turn.plan = plans.plan_by_id(turn.session, period.plan_id)
+            if turn.unit is not None and plans.owes(period, turn.unit):
+                return period
+    return None
+
+
+def _period(turn: Turn, state: Report) -> ReportingPeriod | None:
+    if state.period_id is None:
         return None
-    return plans.deadline_by_code(turn.session, plan_id=turn.plan_id, code=state.deadline)
+    period = plans.period_by_id(turn.session, state.period_id)
+    return period if period is not None and period.plan_id == state.plan_id else None
 
 
 def _screen(turn: Turn, conversation: Step, answer: Answer) -> bool:
-    """Who may go on, and what a step cannot take (a sticker, a deadline gone from the plan)."""
-    if turn.member is None:  # deactivated in the middle of a report
+    """Who may go on, and what a step cannot take (a sticker, a period gone from the plan)."""
+    if turn.member is None or turn.plan is None or turn.unit is None:  # left in the meantime
         turn.end_conversation()
         turn.say(texts.NOT_REGISTERED.format(coordinator=turn.coordinator_name))
         return False
@@ -117,33 +143,33 @@ def _screen(turn: Turn, conversation: Step, answer: Answer) -> bool:
         unsupported = texts.UNSUPPORTED_MESSAGE.format(kind=answer.unsupported, hint="")
         turn.say(unsupported + "\n" + expected)
         return False
-    if conversation.step != STEP_DEADLINE and _deadline(turn, conversation.state) is None:
+    if conversation.step != STEP_PERIOD and _period(turn, conversation.state) is None:
         turn.end_conversation()
         turn.say(texts.FORGED_BUTTON)
         return False
     return True
 
 
-def _current_deadline(turn: Turn, conversation: Step) -> Deadline:
-    deadline = _deadline(turn, conversation.state)
-    assert deadline is not None  # _screen made sure
-    return deadline
+def _current_period(turn: Turn, conversation: Step) -> ReportingPeriod:
+    period = _period(turn, conversation.state)
+    assert period is not None  # _screen made sure
+    return period
 
 
-def _on_deadline(turn: Turn, conversation: Step, answer: Answer) -> None:
-    chosen = answer.choice and plans.deadline_by_code(
-        turn.session, plan_id=turn.plan_id, code=answer.choice
-    )
-    if not chosen:
+def _on_period(turn: Turn, conversation: Step, answer: Answer) -> None:
+    period_id = validation.whole_number(answer.choice)
+    period = plans.period_by_id(turn.session, period_id) if period_id is not None else None
+    if period is None or period.plan_id != turn.plan_id or not plans.owes(period, turn.member_unit):
         turn.say(texts.ANSWER_WITH_BUTTON)
         return
-    conversation.state.deadline = chosen.code
-    _ask_status(turn, conversation, chosen)
+    conversation.state.period_id = period.id
+    _ask_status(turn, conversation, period)
 
 
-def _ask_status(turn: Turn, conversation: Step, deadline: Deadline) -> None:
+def _ask_status(turn: Turn, conversation: Step, period: ReportingPeriod) -> None:
+    conversation.state.indicators = {}
     options = [(status.label, status.value) for status in ReportStatus]
-    question = texts.ASK_STATUS.format(deadline=deadline.title)
+    question = texts.ASK_STATUS.format(deadline=period.title)
     turn.reply(conversation.ask(STEP_STATUS, question, options))
     turn.save(conversation)
 
@@ -156,7 +182,7 @@ def _on_status(turn: Turn, conversation: Step, answer: Answer) -> None:
     state.status = ReportStatus(answer.choice)
     state.progress = {ReportStatus.DONE: 100, ReportStatus.NOT_STARTED: 0}.get(state.status)
     if state.progress is not None:
-        _ask_note(turn, conversation)
+        _after_progress(turn, conversation)
         return
     levels = [(f"{level}%", str(level)) for level in PROGRESS_LEVELS]
     turn.reply(
@@ -168,7 +194,54 @@ def _on_status(turn: Turn, conversation: Step, answer: Answer) -> None:
 def _on_progress(turn: Turn, conversation: Step, answer: Answer) -> None:
     value = answer.choice if answer.choice is not None else answer.text
     conversation.state.progress = validation.progress(value)
-    _ask_note(turn, conversation)
+    _after_progress(turn, conversation)
+
+
+# --- the plan's indicators ---------------------------------------------------------------------
+
+
+def _indicators_to_ask(turn: Turn, conversation: Step) -> list[Indicator]:
+    period = _current_period(turn, conversation)
+    return [
+        indicator
+        for indicator in plans.indicators(turn.session, plan_id=turn.plan_id)
+        if plans.indicator_applies(indicator, turn.member_unit, period)
+    ]
+
+
+def _after_progress(turn: Turn, conversation: Step) -> None:
+    """The next indicator not answered yet, then the note."""
+    answered = conversation.state.indicators
+    pending = [i for i in _indicators_to_ask(turn, conversation) if i.code not in answered]
+    if not pending:
+        _ask_note(turn, conversation)
+        return
+    indicator = pending[0]
+    question = texts.ASK_INDICATOR.format(
+        name=indicator.name, target=target_text(indicator), unit=f" ({indicator.unit})"
+    )
+    turn.reply(conversation.ask(STEP_INDICATOR, question, [("Bỏ qua", SKIP)], numbered=False))
+    turn.save(conversation)
+
+
+def target_text(indicator: Indicator) -> str:
+    """ "mục tiêu: đạt ít nhất 30 %" as the plan sets it."""
+    bound = "ít nhất" if indicator.direction == "at-least" else "không quá"
+    return f"mục tiêu: {bound} {validation.number_text(indicator.target)} {indicator.unit}"
+
+
+def _on_indicator(turn: Turn, conversation: Step, answer: Answer) -> None:
+    answered = conversation.state.indicators
+    pending = [i for i in _indicators_to_ask(turn, conversation) if i.code not in answered]
+    if not pending:
+        _ask_note(turn, conversation)
+        return
+    value = None if answer.choice == SKIP else validation.indicator_value(answer.text)
+    conversation.state.indicators = {**answered, pending[0].code: value}
+    _after_progress(turn, conversation)
+
+
+# --- note, file, confirm -----------------------------------------------------------------------
 
 
 def _note_required(state: Report) -> bool:
@@ -244,16 +317,36 @@ def _attached(answer: Answer) -> AttachedFile:
 
 
 def summary(
-    *, deadline: Deadline, status: str, progress: int, note: str | None, file_name: str | None
+    *,
+    period: ReportingPeriod,
+    status: str,
+    progress: int,
+    note: str | None,
+    file_name: str | None,
+    indicator_lines: list[str] | None = None,
 ) -> str:
     lines = [
-        f"• Kỳ báo cáo: {deadline.title} (trước {fmt_date(deadline.due_before)})",
+        f"• Kỳ báo cáo: {period.title} ({period.due_text})",
         f"• Trạng thái: {ReportStatus(status).label}",
         f"• Tiến độ: {progress}%",
+        *(indicator_lines or []),
         f"• Ghi chú: {note}" if note else "• Ghi chú: (không có)",
         f"• Tệp: {file_name}" if file_name else "• Tệp: (không có)",
     ]
     return "\n".join(lines)
+
+
+def _indicator_lines(turn: Turn, values: dict[str, float | None]) -> list[str]:
+    by_code = {i.code: i for i in plans.indicators(turn.session, plan_id=turn.plan_id)}
+    return [
+        f"• {by_code[code].name}: {_value_text(value, by_code[code].unit)}"
+        for code, value in values.items()
+        if code in by_code
+    ]
+
+
+def _value_text(value: float | None, unit: str) -> str:
+    return f"{validation.number_text(value)} {unit}" if value is not None else "(chưa có số liệu)"
 
 
 def _ask_confirm(turn: Turn, conversation: Step) -> None:
@@ -261,11 +354,12 @@ def _ask_confirm(turn: Turn, conversation: Step) -> None:
     assert state.status is not None and state.progress is not None
     text = texts.CONFIRM_REPORT.format(
         summary=summary(
-            deadline=_current_deadline(turn, conversation),
+            period=_current_period(turn, conversation),
             status=state.status,
             progress=state.progress,
             note=state.note,
             file_name=state.file.name if state.file else None,
+            indicator_lines=_indicator_lines(turn, state.indicators),
         )
     )
     options = [("📨 Gửi báo cáo", SEND), ("✏️ Sửa lại", EDIT), ("✖️ Hủy", CANCEL)]
@@ -274,30 +368,28 @@ def _ask_confirm(turn: Turn, conversation: Step) -> None:
 
 
 def _on_confirm(turn: Turn, conversation: Step, answer: Answer) -> None:
-    deadline = _current_deadline(turn, conversation)
+    period = _current_period(turn, conversation)
     if answer.choice == CANCEL:
         turn.end_conversation()
         turn.say(texts.CANCELLED)
     elif answer.choice == EDIT:
-        _ask_status(turn, conversation, deadline)
+        _ask_status(turn, conversation, period)
     elif answer.choice != SEND:
         turn.say(texts.ANSWER_WITH_BUTTON)
     else:
-        update = save_report(turn, conversation.state, deadline)
+        update = save_report(turn, conversation.state, period)
         turn.end_conversation()
-        turn.say(_saved_text(turn, update, deadline))
+        turn.say(_saved_text(turn, update, period))
 
 
-def _saved_text(turn: Turn, update: StatusUpdate, deadline: Deadline) -> str:
-    assert turn.member is not None
-    zone = ZoneInfo(turn.plan.timezone)
+def _saved_text(turn: Turn, update: StatusUpdate, period: ReportingPeriod) -> str:
     saved = texts.REPORT_SAVED.format(
-        agency=turn.member.agency.name,
-        deadline=deadline.title,
-        time=fmt_datetime(update.created_at, zone),
+        agency=turn.member_unit.name,
+        deadline=period.title,
+        time=fmt_datetime(update.created_at, turn.zone),
     )
-    if update.created_at >= plans.due_at(deadline.due_before, zone):
-        saved += "\n" + texts.REPORT_LATE_NOTE.format(due=fmt_date(deadline.due_before))
+    if update.created_at >= plans.due_at(period.due_before, turn.zone):
+        saved += "\n" + texts.REPORT_LATE_NOTE.format(due=period.due_text)
     return saved
 
 
@@ -305,9 +397,10 @@ REPORT = Flow(
     FLOW,
     Report,
     {
-        STEP_DEADLINE: _on_deadline,
+        STEP_PERIOD: _on_period,
         STEP_STATUS: _on_status,
         STEP_PROGRESS: _on_progress,
+        STEP_INDICATOR: _on_indicator,
         STEP_NOTE: _on_note,
         STEP_FILE: _on_file,
         STEP_CONFIRM: _on_confirm,
@@ -317,17 +410,18 @@ REPORT = Flow(
 router.include_flow(REPORT)
 
 
-def save_report(turn: Turn, state: Report, deadline: Deadline) -> StatusUpdate:
+def save_report(turn: Turn, state: Report, period: ReportingPeriod) -> StatusUpdate:
     """Append the status update and tell the coordinators through the outbox."""
-    assert turn.member is not None and turn.member.agency.id is not None
-    assert deadline.id is not None and state.status is not None and state.progress is not None
+    assert turn.member is not None and period.id is not None
+    assert state.status is not None and state.progress is not None
     file = state.file
     update = reports.record_status_update(
         turn.session,
         StatusUpdate(
-            agency_id=turn.member.agency.id,
-            deadline_id=deadline.id,
-            focal_point_id=turn.member.focal_point.id,
+            plan_id=turn.plan_id,
+            organisation_id=turn.member.organisation_id,
+            period_id=period.id,
+            focal_point_id=turn.member.focal_point_id,
             channel=turn.event.channel,
             status=state.status,
             progress=state.progress,
@@ -339,21 +433,33 @@ def save_report(turn: Turn, state: Report, deadline: Deadline) -> StatusUpdate:
             created_at=turn.now,
         ),
     )
-    _tell_coordinators(turn, update, deadline)
+    assert update.id is not None
+    by_code = {i.code: i.id for i in plans.indicators(turn.session, plan_id=turn.plan_id)}
+    values: dict[int, float] = {}
+    for code, value in state.indicators.items():
+        indicator_id = by_code.get(code)
+        if value is not None and indicator_id is not None:
+            values[indicator_id] = value
+    reports.record_indicator_values(turn.session, status_update_id=update.id, values=values)
+    _tell_coordinators(turn, update, period, _indicator_lines(turn, state.indicators))
     return update
 
 
-def _tell_coordinators(turn: Turn, update: StatusUpdate, deadline: Deadline) -> None:
-    assert turn.member is not None and update.id is not None
+def _tell_coordinators(
+    turn: Turn, update: StatusUpdate, period: ReportingPeriod, indicator_lines: list[str]
+) -> None:
+    assert update.id is not None
+    plan = turn.current_plan
     notice = texts.REPORT_NOTICE_TO_COORDINATOR.format(
-        agency=turn.member.agency.name,
-        deadline=deadline.title,
+        agency=turn.member_unit.name,
+        deadline=f"{period.title} — Kế hoạch số {plan.number}",
         summary=summary(
-            deadline=deadline,
+            period=period,
             status=update.status,
             progress=update.progress,
             note=update.note,
             file_name=update.file_name,
+            indicator_lines=indicator_lines,
         ),
     )
     buttons: ButtonRows = ()
@@ -361,7 +467,7 @@ def _tell_coordinators(turn: Turn, update: StatusUpdate, deadline: Deadline) -> 
         buttons = ((file_button("📎 Mở tệp báo cáo", update.id),),)
     messages = [
         outbox_message(
-            key=f"{turn.plan.code}/bao-cao/{update.id}/{address.channel}:{address.chat_id}",
+            key=f"{plan.code}/bao-cao/{update.id}/{address.channel}:{address.chat_id}",
             channel=address.channel,
             chat_id=address.chat_id,
             rule="bao-cao",

@@ -18,7 +18,7 @@ from typing import Any, Generic
 from bot import texts
 from bot.dialog import validation
 from bot.dialog.conversation import Conversation, FlowState, S
-from bot.dialog.types import Answer, DialogSettings, Role, Turn
+from bot.dialog.types import Answer, DialogSettings, PlanScope, Role, Turn
 
 Handler = Callable[[Turn], None]
 StepHandler = Callable[[Turn, Conversation[S], Answer], None]
@@ -39,6 +39,7 @@ class Command:
     help: str | None = None
     menu: str | None = None
     shown: Callable[[DialogSettings], bool] = _always  # e.g. /ketnoi only with two chat apps
+    plan: PlanScope = PlanScope.NONE  # which plan it works on (the core picks or asks)
 
     @property
     def shown_as(self) -> str:
@@ -119,13 +120,14 @@ class Router:
         help: str | None = None,
         menu: str | None = None,
         shown: Callable[[DialogSettings], bool] = _always,
+        plan: PlanScope = PlanScope.NONE,
     ) -> Callable[[Handler], Handler]:
         """Register a command under ``names`` (the first one is shown in help and menus)."""
 
         def register(handler: Handler) -> Handler:
             first, *aliases = names
-            self.commands.append(Command(first, handler, role, usage, help, menu, shown))
-            self.commands += [Command(alias, handler, role) for alias in aliases]
+            self.commands.append(Command(first, handler, role, usage, help, menu, shown, plan))
+            self.commands += [Command(alias, handler, role, plan=plan) for alias in aliases]
             return handler
 
         return register

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -22,9 +23,9 @@ from bot.dialog.events import (
     IncomingEvent,
     TextReply,
 )
-from scheduler.reminders import CoordinatorAddress
-from storage import dialog_states
-from storage.models import Plan
+from scheduler.reminders import CoordinatorAddress, coordinator_name
+from storage import dialog_states, plans
+from storage.models import Plan, PlanUnit
 from storage.people import Membership
 
 if TYPE_CHECKING:
@@ -58,16 +59,24 @@ class ChannelProfile:
     links_accounts: bool = True  # /ketnoi may add an account of this channel to a focal point
 
 
+class PlanScope(enum.StrEnum):
+    """Which plan a command works on, when several are followed."""
+
+    NONE = "none"  # no plan: help, cancel, registration by code
+    COORDINATED = "coordinated"  # the coordinator's plans: the active ones, else the newest
+    JOINED = "joined"  # the focal point's plans: the active ones they answer in, else any
+
+
 @dataclass
 class DialogSettings:
     """What the core needs to know about the deployment."""
 
-    plan_code: str
     coordinators: frozenset[tuple[str, str]]  # (channel, user id)
     coordinator_addresses: tuple[CoordinatorAddress, ...]
     clock: Clock
     channels: Mapping[str, ChannelProfile]  # the channels this service runs, by name
     invite_ttl: timedelta = timedelta(days=7)
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))  # the service's
 
     def display_name(self, channel: str) -> str:
         profile = self.channels.get(channel)
@@ -96,24 +105,65 @@ class Answer:
 
 @dataclass
 class Turn:
-    """One event being handled: who, what plan, and the replies collected so far."""
+    """One event being handled: who, in which plan, and the replies collected so far.
+
+    ``plan`` is set by the core for a command, button or conversation that works on one plan.
+    """
 
     session: Session
     event: IncomingEvent
     settings: DialogSettings
     registry: Registry
-    plan: Plan
     now: datetime
     member: Membership | None
     is_coordinator: bool
     conversation: Conversation[Any] | None
-    coordinator_name: str
+    plan: Plan | None = None
     result: DialogResult = field(default_factory=DialogResult)
+    _units: dict[int, PlanUnit | None] = field(default_factory=dict, repr=False)
+    _coordinator_names: dict[int | None, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def current_plan(self) -> Plan:
+        """The plan the core chose for this command (it always chooses one where it must)."""
+        assert self.plan is not None, "a plan-scoped handler runs with a plan"
+        return self.plan
 
     @property
     def plan_id(self) -> int:
-        assert self.plan.id is not None
-        return self.plan.id
+        plan_id = self.current_plan.id
+        assert plan_id is not None
+        return plan_id
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The plan's time zone, or the service's outside any plan."""
+        return ZoneInfo(self.plan.timezone) if self.plan is not None else self.settings.zone
+
+    @property
+    def unit(self) -> PlanUnit | None:
+        """The member's organisation as the current plan names it."""
+        if self.member is None or self.plan is None:
+            return None
+        if self.plan_id not in self._units:
+            self._units[self.plan_id] = plans.unit_of(
+                self.session, plan_id=self.plan_id, organisation_id=self.member.organisation_id
+            )
+        return self._units[self.plan_id]
+
+    @property
+    def member_unit(self) -> PlanUnit:
+        unit = self.unit
+        assert unit is not None, "a focal point's command runs in a plan that names them"
+        return unit
+
+    @property
+    def coordinator_name(self) -> str:
+        """How messages name the coordinating unit ("Sở LĐTBXH")."""
+        key = self.plan.id if self.plan is not None else None
+        if key not in self._coordinator_names:
+            self._coordinator_names[key] = coordinator_name(self.session, plan=self.plan)
+        return self._coordinator_names[key]
 
     @property
     def file_hint(self) -> str:

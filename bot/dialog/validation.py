@@ -125,3 +125,30 @@ def fold(text: str) -> str:
     """Lower-case without diacritics, to match what users type against labels."""
     value = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d").lower())
     return " ".join("".join(ch for ch in value if unicodedata.category(ch) != "Mn").split())
+
+
+_NUMBER = re.compile(
+    r"(?:khoảng|khoang|đạt|dat|được|duoc|~)?\s*(\d{1,12}(?:[.,]\d{1,6})?)\s*"
+    r"(?:%|phần trăm|phan tram)?\s*[.!]?"
+)
+INDICATOR_MAX = 10**12
+
+
+def indicator_value(text: str | None) -> float:
+    """A number as people write it: 32, 32,5 (Vietnamese decimal comma), 32.5, 32%, khoảng 32."""
+    value = unicodedata.normalize("NFKC", clean_text(text)).lower()
+    match = _NUMBER.fullmatch(value)
+    if match is None:
+        raise InputError(
+            "Vui lòng gõ một con số (ví dụ 32 hoặc 32,5), hoặc chọn «Bỏ qua» nếu chưa có số liệu."
+        )
+    number = float(match.group(1).replace(",", "."))
+    if number > INDICATOR_MAX:
+        raise InputError("Con số quá lớn. Vui lòng kiểm tra lại.")
+    return number
+
+
+def number_text(value: float) -> str:
+    """32.5 → "32,5"; 30.0 → "30" (Vietnamese decimal comma, no trailing zeros)."""
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")

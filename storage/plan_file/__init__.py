@@ -34,14 +34,20 @@ from storage.plan_file.reader import parse_plan, read_plan_file
 from storage.plan_file.recurrence import CampaignRunSpec, PeriodSpec
 from storage.plan_file.source import PlanFileError, PlanProblem
 from storage.plan_file.spec import PlanSpec
-from storage.plan_file.values import OFFICE_DAY_END, OFFICE_DAY_START, WEEKDAYS, parse_date
-
-# bot/cli.py still imports the former private name; drop this once it imports parse_date.
-_parse_date = parse_date
+from storage.plan_file.values import (
+    AGENCY_CODE_PATTERN,
+    OFFICE_DAY_END,
+    OFFICE_DAY_START,
+    SLUG_PATTERN,
+    WEEKDAYS,
+    parse_date,
+)
 
 __all__ = [
+    "AGENCY_CODE_PATTERN",
     "OFFICE_DAY_END",
     "OFFICE_DAY_START",
+    "SLUG_PATTERN",
     "WEEKDAYS",
     "AfterSpec",
     "CalendarSpec",

@@ -1,0 +1,163 @@
+"""People outlive a plan: a focal point of an organisation is asked, with one tap, whether they
+answer for it in a new plan that names it too.
+
+The question goes out through the outbox when a plan becomes active (the composition root calls
+:func:`offer_plan` after loading the plans) and in the reply that ends a registration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from bot import texts
+from bot.dialog.conversation import action_button, parse_action_payload
+from bot.dialog.events import ButtonRows, TextReply
+from bot.dialog.router import Router
+from bot.dialog.types import Turn
+from bot.dialog.validation import whole_number
+from scheduler.outbox import outbox_message
+from scheduler.reminders import coordinator_name, outbox_key
+from storage import outbox, people, plans
+from storage.formats import fmt_date
+from storage.models import MembershipState, OutboxMessage, Plan, PlanStatus, PlanUnit
+
+JOIN, DECLINE = "tg", "tc"  # button actions: a.tg.<plan id>, a.tc.<plan id>
+OFFER_RULE = "moi-ke-hoach"
+
+router = Router("plan_membership")
+
+
+def period_lines(session: Session, *, plan: Plan, unit: PlanUnit, now: datetime) -> str:
+    """The periods the unit owes in the plan, one line each, as the plan words their dates."""
+    assert plan.id is not None
+    zone = ZoneInfo(plan.timezone)
+    lines = [
+        f"• {period.title}: {period.due_text}"
+        + (" (đã qua hạn)" if plans.due_at(period.due_before, zone) <= now else "")
+        for period in plans.owed_periods(plans.periods(session, plan_id=plan.id), unit)
+    ]
+    return "\n".join(lines) or "• (chưa có kỳ báo cáo nào)"
+
+
+def offer_buttons(plan: Plan) -> ButtonRows:
+    plan_id = str(plan.id)
+    return (
+        (action_button(texts.PLAN_OFFER_YES, JOIN, plan_id),),
+        (action_button(texts.PLAN_OFFER_NO, DECLINE, plan_id),),
+    )
+
+
+def offer_text(session: Session, *, plan: Plan, unit: PlanUnit) -> str:
+    return texts.PLAN_OFFER.format(
+        coordinator=coordinator_name(session, plan=plan),
+        agency=unit.name,
+        number=plan.number,
+        title=plan.title,
+        issuer=plan.issuer,
+        issued=fmt_date(plan.issued_on),
+    )
+
+
+def offers_to(turn: Turn, *, organisation_id: int, except_plan_id: int | None) -> list[TextReply]:
+    """Questions for a focal point just registered: the other active plans naming their
+    organisation that they have not answered about."""
+    assert turn.member is None or turn.member.focal_point.id is not None
+    replies = []
+    for plan, unit in plans.plans_naming(
+        turn.session, organisation_id=organisation_id, statuses=[PlanStatus.ACTIVE]
+    ):
+        if plan.id == except_plan_id:
+            continue
+        text = offer_text(turn.session, plan=plan, unit=unit)
+        replies.append(TextReply(text=text, buttons=offer_buttons(plan), numbered=False))
+    return replies
+
+
+def offer_plan(session: Session, *, plan: Plan, now: datetime) -> int:
+    """Queue the question to every focal point of the plan's organisations who was never asked
+    (once per person and account: the outbox key says so); returns how many were queued."""
+    assert plan.id is not None
+    if plan.status != PlanStatus.ACTIVE:
+        return 0
+    undecided = people.undecided_focal_points(session, plan_id=plan.id)
+    units = {u.organisation_id: u for u in plans.units(session, plan_id=plan.id)}
+    messages: list[OutboxMessage] = []
+    for focal_point in undecided:
+        unit = units[focal_point.organisation_id]
+        text = offer_text(session, plan=plan, unit=unit)
+        messages += [
+            outbox_message(
+                key=outbox_key(plan, f"{OFFER_RULE}/{focal_point.id}", a.channel, a.user_id),
+                channel=a.channel,
+                chat_id=a.chat_id,
+                focal_point_id=focal_point.id,
+                rule=OFFER_RULE,
+                text=text,
+                buttons=offer_buttons(plan),
+                now=now,
+            )
+            for a in people.accounts_of(session, focal_point_ids=[focal_point.id or 0])
+        ]
+    return outbox.enqueue_outbox(session, messages)
+
+
+def _offered(turn: Turn) -> tuple[Plan, PlanUnit] | None:
+    """The active plan a pressed offer button names, if it names the user's organisation."""
+    action = parse_action_payload(turn.event.payload or "")
+    plan_id = whole_number(action[1]) if action is not None else None
+    plan = plans.plan_by_id(turn.session, plan_id) if plan_id else None
+    if plan is None or plan.id is None or turn.member is None:
+        return None
+    unit = plans.unit_of(turn.session, plan_id=plan.id, organisation_id=turn.member.organisation_id)
+    if plan.status != PlanStatus.ACTIVE or unit is None or not unit.active:
+        return None
+    return plan, unit
+
+
+@router.action(JOIN)
+def join(turn: Turn) -> None:
+    """«Có, tôi là đầu mối»: the focal point answers for their organisation in the plan."""
+    offered = _offered(turn)
+    if offered is None or turn.member is None:
+        turn.refuse_button(texts.PLAN_OFFER_GONE)
+        return
+    plan, unit = offered
+    assert plan.id is not None
+    people.decide_membership(
+        turn.session,
+        focal_point_id=turn.member.focal_point_id,
+        plan_id=plan.id,
+        state=MembershipState.JOINED,
+        now=turn.now,
+    )
+    lines = period_lines(turn.session, plan=plan, unit=unit, now=turn.now)
+    turn.say(texts.PLAN_JOINED.format(agency=unit.name, number=plan.number, periods=lines))
+
+
+@router.action(DECLINE)
+def decline(turn: Turn) -> None:
+    """«Không»: someone else answers for the organisation in that plan; no reminders for it."""
+    offered = _offered(turn)
+    if offered is None or turn.member is None:
+        turn.refuse_button(texts.PLAN_OFFER_GONE)
+        return
+    plan, _ = offered
+    assert plan.id is not None
+    people.decide_membership(
+        turn.session,
+        focal_point_id=turn.member.focal_point_id,
+        plan_id=plan.id,
+        state=MembershipState.DECLINED,
+        now=turn.now,
+    )
+    turn.plan = plan
+    turn.say(texts.PLAN_DECLINED.format(number=plan.number, coordinator=turn.coordinator_name))
+
+
+def offer_every_plan(session: Session, *, followed: Sequence[Plan], now: datetime) -> int:
+    """At start-up: ask about every active plan (what was asked before is not asked again)."""
+    return sum(offer_plan(session, plan=plan, now=now) for plan in followed)
