@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from storage import migrate
 from storage.database import Database
 from storage.models import Plan
-from storage.plan_file import PlanSpec, read_plan_file
+from storage.plan_file import PlanSpec, PlanStatus, read_plan_file
 from storage.plan_loader import load_plan
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,9 +83,22 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         drop_postgres_schema(TEST_DATABASE_URL, schema)
 
 
+def active_seed_spec() -> PlanSpec:
+    """The seed plan as it ran in 2021: active (the shipped file says it has ended)."""
+    return read_plan_file(SEED_PLAN_FILE).model_copy(update={"status": PlanStatus.ACTIVE})
+
+
+def active_seed_file(directory: Path) -> Path:
+    """A copy of the seed plan file marked active, in ``directory`` (for a whole service)."""
+    text = SEED_PLAN_FILE.read_text(encoding="utf-8").replace("status: ended", "status: active")
+    target = directory / SEED_PLAN_FILE.name
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
 @pytest.fixture(scope="session")
 def seed_spec() -> PlanSpec:
-    return read_plan_file(SEED_PLAN_FILE)
+    return active_seed_spec()
 
 
 @pytest.fixture

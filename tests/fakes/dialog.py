@@ -30,14 +30,12 @@ def profiles(
 
 def dialog_core(
     *,
-    plan_code: str,
     clock: Callable[[], datetime],
     coordinators: Sequence[CoordinatorAddress] = (),
     channels: Sequence[str] = ("telegram", "zalo"),
 ) -> DialogCore:
     return DialogCore(
         DialogSettings(
-            plan_code=plan_code,
             coordinators=frozenset((a.channel, a.chat_id) for a in coordinators),
             coordinator_addresses=tuple(coordinators),
             clock=clock,

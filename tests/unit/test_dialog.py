@@ -34,7 +34,6 @@ def clock() -> FakeClock:
 @pytest.fixture
 def core(seed_plan: Plan, clock: FakeClock) -> DialogCore:
     return dialog_core(
-        plan_code=seed_plan.code,
         clock=clock,
         coordinators=[CoordinatorAddress("telegram", COORDINATOR_ID)],
     )
@@ -255,7 +254,6 @@ def test_invites_mention_only_the_channels_the_service_runs(
     database: Database, seed_plan: Plan, clock: FakeClock
 ) -> None:
     telegram_only = dialog_core(
-        plan_code=seed_plan.code,
         clock=clock,
         coordinators=[CoordinatorAddress("telegram", COORDINATOR_ID)],
         channels=["telegram"],
