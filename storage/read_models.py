@@ -73,10 +73,13 @@ class Overview:
 def visible_periods(
     all_periods: Sequence[ReportingPeriod], *, now: datetime, zone: ZoneInfo, limit: int
 ) -> list[ReportingPeriod]:
-    """The periods worth a column: the last ``limit`` of those due by the next one to come."""
+    """The periods worth a column, at most ``limit`` of them, in due order: the next one to
+    come, the latest ones past, then (room left) the ones after the next."""
     upcoming = [p for p in all_periods if due_at(p.due_before, zone) > now]
-    cut = len(all_periods) - len(upcoming) + (1 if upcoming else 0)
-    return list(all_periods[:cut][-limit:])
+    past = [p for p in all_periods if due_at(p.due_before, zone) <= now]
+    chosen = upcoming[:1] + (past[-(limit - 1) :] if limit > 1 else [])
+    chosen += upcoming[1 : 1 + max(limit - len(chosen), 0)]
+    return [p for p in all_periods if p in chosen]
 
 
 def overview(

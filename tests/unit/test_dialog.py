@@ -125,7 +125,7 @@ def test_focal_point_registers_with_name_position_and_phone(
     assert "trước ngày 10/06/2021" in chat.text()
     member = database.run_sync(people.membership, channel="telegram", user_id="2001")
     assert member is not None
-    assert member.agency.code == "SYT"
+    assert member.organisation.code == "SYT"
     assert member.focal_point.full_name == "Nguyễn Thị Hoa"
     assert member.focal_point.phone == "0912345678"
 
@@ -277,7 +277,7 @@ def test_a_report_is_appended_as_a_status_update_and_the_coordinator_is_told(
 ) -> None:
     chat = register(database, core, coordinator, user_id="2001")
     chat.send("/baocao")
-    assert "Báo cáo sơ kết 6 tháng (trước 10/06/2021)" in [label for label, _ in chat.buttons()]
+    assert "Báo cáo sơ kết 6 tháng (trước ngày 10/06/2021)" in [label for label, _ in chat.buttons()]
     chat.press("sơ kết")
     chat.press("Đang triển khai")
     chat.send("60%")
@@ -289,8 +289,10 @@ def test_a_report_is_appended_as_a_status_update_and_the_coordinator_is_told(
 
     report(chat, status="Hoàn thành", note=None)
     member = database.run_sync(people.membership, channel="telegram", user_id="2001")
-    assert member is not None and member.agency.id is not None
-    history = database.run_sync(reports.status_history, agency_id=member.agency.id)
+    assert member is not None
+    history = database.run_sync(
+        reports.status_history, organisation_id=member.organisation_id, plan_id=seed_plan.id
+    )
     assert [u.status for u in history] == [ReportStatus.DONE, ReportStatus.IN_PROGRESS]
     first = history[1]
     assert first.progress == 60
@@ -486,10 +488,10 @@ def test_a_unit_dropped_from_the_plan_can_no_longer_report(
 
     def drop_agency(session: Session) -> None:
         assert seed_plan.id is not None
-        agency = plans.agency_by_code(session, plan_id=seed_plan.id, code="SYT")
-        assert agency is not None
-        agency.active = False
-        session.add(agency)
+        unit = plans.unit_by_code(session, plan_id=seed_plan.id, code="SYT")
+        assert unit is not None
+        unit.active = False
+        session.add(unit)
 
     database.run_sync(drop_agency)
     chat.send("/baocao")
@@ -651,7 +653,7 @@ def test_overdue_lists_who_has_not_reported_with_contacts_and_who_reports_proble
     clock.set(datetime(2021, 6, 11, 2, 0, tzinfo=UTC))
     coordinator.send("/quahan")
     text = coordinator.text()
-    assert "Báo cáo sơ kết 6 tháng (hạn trước 10/06/2021) — 20/21 đơn vị" in text
+    assert "Báo cáo sơ kết 6 tháng (hạn trước ngày 10/06/2021) — 20/21 đơn vị" in text
     assert "Sở Tư pháp [STP]: Lê Văn Bảo 0912345678" in text
     assert "Công an tỉnh [CAT]: chưa có đầu mối" in text
     assert "Sở Y tế [SYT]:" not in text
@@ -697,7 +699,7 @@ def test_export_is_an_excel_workbook_where_typed_text_stays_text(
     [document] = coordinator.documents()
     assert document.filename.endswith(".xlsx") and document.content is not None
     workbook = load_workbook(io.BytesIO(document.content))
-    assert workbook.sheetnames == ["Tổng hợp", "Lịch sử báo cáo", "Đầu mối", "Nhiệm vụ"]
+    assert workbook.sheetnames == ["Tổng hợp", "Lịch sử báo cáo", "Đầu mối", "Nhiệm vụ", "Biểu đồ"]
     history = workbook["Lịch sử báo cáo"]
     note_cell = history.cell(row=2, column=7)
     assert note_cell.value == '=HYPERLINK("http://x","bấm") 🎉'

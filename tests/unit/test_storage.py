@@ -22,20 +22,23 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlmodel import Session, SQLModel, col, select
 
-from storage import dialog_states, invites, migrate, outbox, plans, read_models, reports
+from storage import dialog_states, invites, migrate, outbox, people, plans, read_models, reports
 from storage.database import SQLITE_BUSY_TIMEOUT_MS, Database
 from storage.lock import ADVISORY_LOCK_KEY, ServiceLock, ServiceLockHeld, acquire_service_lock
 from storage.models import (
-    Agency,
     Campaign,
-    Deadline,
     DialogState,
     FocalPoint,
     Invite,
+    LatestReport,
+    MembershipState,
+    Organisation,
     OutboxMessage,
     OutboxState,
     Plan,
     PlanSection,
+    PlanUnit,
+    ReportingPeriod,
     ReportStatus,
     StatusUpdate,
     Task,
@@ -53,7 +56,14 @@ LOADED_AT = datetime(2021, 3, 8, 1, 0, tzinfo=UTC)  # what the seed_plan fixture
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 # The seed plan's first report is late from 10/06/2021 00:00 in Thái Bình (UTC+7).
 FIRST_DUE_AT = datetime(2021, 6, 9, 17, 0, tzinfo=UTC)
-PLAN_TABLES: tuple[type[SQLModel], ...] = (Plan, PlanSection, Agency, Task, Deadline, Campaign)
+PLAN_TABLES: tuple[type[SQLModel], ...] = (
+    Plan,
+    PlanSection,
+    PlanUnit,
+    Task,
+    ReportingPeriod,
+    Campaign,
+)
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -102,22 +112,21 @@ def _plan_snapshot(database: Database) -> dict[str, list[tuple[Any, ...]]]:
     }
 
 
-def _reporting_agencies(database: Database, plan: Plan) -> list[Agency]:
+def _reporting_agencies(database: Database, plan: Plan) -> list[PlanUnit]:
     assert plan.id is not None
-    return database.run_sync(plans.agencies, plan_id=plan.id, reporting_only=True)
+    return database.run_sync(plans.units, plan_id=plan.id, reporting_only=True)
 
 
-def _deadline(database: Database, plan: Plan, code: str) -> Deadline:
+def _deadline(database: Database, plan: Plan, code: str) -> ReportingPeriod:
     assert plan.id is not None
-    found = database.run_sync(plans.deadline_by_code, plan_id=plan.id, code=code)
+    found = database.run_sync(plans.period_by_code, plan_id=plan.id, code=code)
     assert found is not None
     return found
 
 
-def _add_focal_point(database: Database, agency: Agency, *, active: bool = True) -> FocalPoint:
-    assert agency.id is not None
+def _add_focal_point(database: Database, agency: PlanUnit, *, active: bool = True) -> FocalPoint:
     focal_point = FocalPoint(
-        agency_id=agency.id,
+        organisation_id=agency.organisation_id,
         full_name="Nguyễn Thị Hoa",
         position="Chuyên viên",
         phone="0912345678",
@@ -128,6 +137,14 @@ def _add_focal_point(database: Database, agency: Agency, *, active: bool = True)
     def add(session: Session) -> FocalPoint:
         session.add(focal_point)
         session.flush()
+        assert focal_point.id is not None
+        people.decide_membership(
+            session,
+            focal_point_id=focal_point.id,
+            plan_id=agency.plan_id,
+            state=MembershipState.JOINED,
+            now=LOADED_AT,
+        )
         return focal_point
 
     return database.run_sync(add)
@@ -135,23 +152,28 @@ def _add_focal_point(database: Database, agency: Agency, *, active: bool = True)
 
 def _report(
     database: Database,
-    agency: Agency,
-    deadline: Deadline,
+    agency: PlanUnit,
+    deadline: ReportingPeriod,
     *,
     at: datetime,
     status: ReportStatus = ReportStatus.IN_PROGRESS,
     progress: int = 50,
 ) -> StatusUpdate:
-    assert agency.id is not None and deadline.id is not None
+    assert deadline.id is not None
     update = StatusUpdate(
-        agency_id=agency.id,
-        deadline_id=deadline.id,
+        plan_id=agency.plan_id,
+        organisation_id=agency.organisation_id,
+        period_id=deadline.id,
         channel="telegram",
         status=status,
         progress=progress,
         created_at=at,
     )
     return database.run_sync(reports.record_status_update, update)
+
+
+def _unit_by_id(session: Session, unit_id: int) -> PlanUnit | None:
+    return session.get(PlanUnit, unit_id)
 
 
 def _message(key: str, *, text: str = "Nhắc báo cáo") -> OutboxMessage:
@@ -170,7 +192,7 @@ def _new_invite(database: Database, plan: Plan) -> Invite:
     agency = _reporting_agencies(database, plan)[0]
     return database.run_sync(
         invites.create_invite,
-        agency=agency,
+        unit=agency,
         created_by="coordinator",
         now=LOADED_AT,
         ttl=timedelta(days=7),
@@ -275,6 +297,81 @@ def test_a_database_of_the_first_release_upgrades_with_its_data(
     assert _schema_differences(database) == []
 
 
+SECOND_RELEASE_ROWS = [
+    "INSERT INTO plans (id, code, number, title, issuer, province, issued_on, timezone, "
+    "source_file, loaded_at) VALUES (1, 'kh-cu', '40/KH-UBND', 'Kế hoạch năm 2021', 'UBND tỉnh', "
+    "'Thái Bình', '2021-03-08', 'Asia/Ho_Chi_Minh', 'plans/kh.yaml', '2021-03-08 01:00:00')",
+    "INSERT INTO agencies (id, plan_id, code, name, short_name, section, kind, position, "
+    "is_coordinator, added_by_coordinator, active) VALUES "
+    "(1, 1, 'SLDTBXH', 'Sở Lao động', 'Sở LĐTBXH', 'IV.1', 'department', 1, true, false, true), "
+    "(2, 1, 'SYT', 'Sở Y tế', 'SYT', 'IV.6', 'department', 2, false, false, true), "
+    "(3, 1, 'DVMOI', 'Đơn vị mới', 'Đơn vị mới', 'IV.14', 'other', 3, false, true, true)",
+    "INSERT INTO deadlines (id, plan_id, code, title, due_before) VALUES "
+    "(1, 1, 'so-ket', 'Báo cáo sơ kết', '2021-06-10'), "
+    "(2, 1, 'tong-ket', 'Tổng kết', '2021-12-10')",
+    "INSERT INTO focal_points (id, agency_id, full_name, position, phone, registered_at, active) "
+    "VALUES (1, 2, 'Nguyễn Thị Hoa', 'Chuyên viên', '0912345678', '2021-05-01 01:00:00', true), "
+    "(2, 3, 'Lê Văn Bảo', 'Phó phòng', '0987654321', '2021-05-02 01:00:00', true)",
+    "INSERT INTO channel_accounts (id, focal_point_id, channel, user_id, chat_id, display_name, "
+    "created_at) VALUES (1, 1, 'telegram', '2001', '2001', 'Hoa', '2021-05-01 01:00:00'), "
+    "(2, 1, 'zalo', 'z1', 'z1', 'Hoa', '2021-05-03 01:00:00')",
+    "INSERT INTO invites (id, agency_id, code, created_by, created_at, expires_at, used_at, "
+    "focal_point_id) VALUES (1, 2, 'AAAAAAAAAAAAAAAAAAAAAA', 'telegram:1', '2021-04-30 01:00:00', "
+    "'2021-05-07 01:00:00', '2021-05-01 01:00:00', 1), (2, 3, 'BBBBBBBBBBBBBBBBBBBBBB', "
+    "'telegram:1', '2021-05-01 01:00:00', '2021-05-08 01:00:00', NULL, NULL)",
+    "INSERT INTO status_updates (id, agency_id, deadline_id, focal_point_id, channel, status, "
+    "progress, note, created_at) VALUES "
+    "(1, 2, 1, 1, 'telegram', 'dang_trien_khai', 40, 'Đang làm', '2021-05-10 01:00:00.000000'), "
+    "(2, 2, 1, 1, 'zalo', 'hoan_thanh', 100, NULL, '2021-06-01 01:00:00.000000'), "
+    "(3, 3, 2, 2, 'telegram', 'vuong_mac', 20, 'Thiếu kinh phí', '2021-11-01 01:00:00.000000')",
+    "INSERT INTO outbox (id, key, channel, chat_id, focal_point_id, rule, text, state, attempts, "
+    "pieces_sent, next_attempt_at, created_at) VALUES "
+    "(1, 'kh-cu/truoc-han:tong-ket:5/telegram:2001', "
+    "'telegram', '2001', 1, 'truoc-han', 'Nhắc việc', 'pending', 0, 0, '2021-12-03 01:30:00', "
+    "'2021-12-03 01:30:00')",
+]
+
+
+def test_a_database_of_the_second_release_upgrades_with_every_row(database: Database) -> None:
+    """0002 (one plan, agencies, deadlines) → head (organisations, plan units, periods): every
+    focal point, account, invite, report and queued message is kept and means the same."""
+    migrate.downgrade(database, "0002")
+    with database.engine.begin() as connection:
+        for statement in SECOND_RELEASE_ROWS:
+            connection.execute(sa.text(statement))
+    migrate.upgrade(database)
+    assert _schema_differences(database) == []
+    assert [(o.code, o.name) for o in database.run_sync(_all, Organisation)] == [
+        ("SLDTBXH", "Sở Lao động"), ("SYT", "Sở Y tế"), ("DVMOI", "Đơn vị mới")
+    ]  # fmt: skip
+    member = database.run_sync(people.membership, channel="zalo", user_id="z1")
+    assert member is not None and member.organisation.code == "SYT" and member.plan_ids == (1,)
+    assert member.focal_point.full_name == "Nguyễn Thị Hoa"
+    latest = {(r.organisation_id, r.period_id): r for r in database.run_sync(_all, LatestReport)}
+    syt = latest[(member.organisation_id, 1)]
+    assert (syt.status_update_id, syt.progress, syt.reports) == (2, 100, 2)
+    assert syt.first_reported_at == datetime(2021, 5, 10, 1, 0, tzinfo=UTC)
+    updates = database.run_sync(_all, StatusUpdate)
+    assert [(u.id, u.plan_id, u.period_id, u.progress, u.note) for u in updates] == [
+        (1, 1, 1, 40, "Đang làm"), (2, 1, 1, 100, None), (3, 1, 2, 20, "Thiếu kinh phí")
+    ]  # fmt: skip
+    periods = database.run_sync(_all, ReportingPeriod)
+    assert [(p.code, p.due_text) for p in periods] == [
+        ("so-ket", "trước ngày 10/06/2021"), ("tong-ket", "trước ngày 10/12/2021")
+    ]  # fmt: skip
+    open_invite = database.run_sync(invites.invite_by_code, "BBBBBBBBBBBBBBBBBBBBBB")
+    assert open_invite is not None and open_invite.plan_id == 1 and open_invite.used_at is None
+    queued = database.run_sync(outbox.outbox_by_key, "kh-cu/truoc-han:tong-ket:5/telegram:2001")
+    assert queued is not None and queued.state is OutboxState.PENDING
+    added = database.run_sync(plans.unit_by_code, plan_id=1, code="DVMOI")
+    assert added is not None and added.added_by_coordinator
+
+
+def _all(session: Session, model: type[SQLModel]) -> list[Any]:
+    primary = list(model.__table__.primary_key.columns)  # type: ignore[attr-defined]
+    return list(session.exec(select(model).order_by(*primary)))
+
+
 def test_the_schema_comparison_notices_a_missing_index(database: Database) -> None:
     with database.engine.begin() as connection:
         connection.execute(sa.text("DROP INDEX ix_outbox_state"))
@@ -308,8 +405,9 @@ def test_every_sqlite_connection_uses_wal_a_busy_timeout_and_foreign_keys(
 
 
 def test_sqlite_refuses_a_row_pointing_at_a_missing_parent(sqlite_database: Database) -> None:
-    orphan = Agency(
+    orphan = PlanUnit(
         plan_id=999,
+        organisation_id=999,
         code="MOCOI",
         name="Không có kế hoạch",
         short_name="X",
@@ -322,7 +420,7 @@ def test_sqlite_refuses_a_row_pointing_at_a_missing_parent(sqlite_database: Data
 
     with pytest.raises(sa.exc.IntegrityError):
         sqlite_database.run_sync(add)
-    assert _count(sqlite_database, Agency) == 0
+    assert _count(sqlite_database, PlanUnit) == 0
 
 
 # --- loading a plan ----------------------------------------------------------------------------
@@ -332,9 +430,10 @@ def test_loading_the_seed_plan_creates_every_part_of_it(
     database: Database, seed_plan: Plan, seed_spec: PlanSpec
 ) -> None:
     assert _count(database, Plan) == 1
-    assert _count(database, Agency) == len(list(seed_spec.units()))
-    assert _count(database, Deadline) == len(seed_spec.deadlines) == 2
-    assert _count(database, Campaign) == len(seed_spec.campaigns) == 1
+    assert _count(database, PlanUnit) == len(list(seed_spec.units()))
+    assert _count(database, Organisation) == len(list(seed_spec.units()))
+    assert _count(database, ReportingPeriod) == len(seed_spec.reporting_periods()) == 2
+    assert _count(database, Campaign) == len(seed_spec.campaign_runs()) == 1
     assert _count(database, PlanSection) == len(seed_spec.cross_cutting) + len(
         seed_spec.responsibilities
     )
@@ -342,7 +441,7 @@ def test_loading_the_seed_plan_creates_every_part_of_it(
         len(item.tasks) for item in seed_spec.responsibilities
     )
     assert seed_plan.id is not None
-    coordinator = database.run_sync(plans.coordinator_agency, plan_id=seed_plan.id)
+    coordinator = database.run_sync(plans.coordinator_unit, plan_id=seed_plan.id)
     assert coordinator is not None and coordinator.code == seed_spec.coordinator
     assert [
         section.section for section in database.run_sync(plans.open_sections, plan_id=seed_plan.id)
@@ -372,7 +471,7 @@ def test_reloading_the_plan_keeps_focal_points_reports_and_units_the_coordinator
     )
     open_section = database.run_sync(plans.open_sections, plan_id=seed_plan.id)[0]
     added = database.run_sync(
-        plans.add_agency_to_open_section,
+        plans.add_unit_to_open_section,
         plan_id=seed_plan.id,
         section=open_section.section,
         kind=open_section.kind,
@@ -383,14 +482,22 @@ def test_reloading_the_plan_keeps_focal_points_reports_and_units_the_coordinator
     database.run_sync(load_plan, seed_spec, source_file=str(SEED_PLAN_FILE), now=LOADED_AT)
 
     assert _rows(database, FocalPoint) == [
-        (focal_point.id, agency.id, "Nguyễn Thị Hoa", "Chuyên viên", "0912345678", LOADED_AT, True)
+        (
+            focal_point.id,
+            agency.organisation_id,
+            "Nguyễn Thị Hoa",
+            "Chuyên viên",
+            "0912345678",
+            LOADED_AT,
+            True,
+        )
     ]
     kept = database.run_sync(reports.status_update_by_id, update.id or 0)
-    assert kept is not None and kept.agency_id == agency.id
-    reloaded_added = database.run_sync(plans.agency_by_id, added.id or 0)
+    assert kept is not None and kept.organisation_id == agency.organisation_id
+    reloaded_added = database.run_sync(_unit_by_id, added.id or 0)
     assert reloaded_added is not None
     assert reloaded_added.active and reloaded_added.added_by_coordinator
-    assert _count(database, Agency) == len(list(seed_spec.units())) + 1
+    assert _count(database, PlanUnit) == len(list(seed_spec.units())) + 1
 
 
 def test_a_unit_dropped_from_the_file_is_deactivated_and_a_reported_deadline_is_kept(
@@ -398,7 +505,7 @@ def test_a_unit_dropped_from_the_file_is_deactivated_and_a_reported_deadline_is_
 ) -> None:
     assert seed_plan.id is not None
     dropped_unit = seed_spec.responsibilities[-1].units[-1]
-    agency = database.run_sync(plans.agency_by_code, plan_id=seed_plan.id, code=dropped_unit.code)
+    agency = database.run_sync(plans.unit_by_code, plan_id=seed_plan.id, code=dropped_unit.code)
     assert agency is not None
     _add_focal_point(database, agency)
     year_end = _deadline(database, seed_plan, "tong-ket-nam")
@@ -417,22 +524,22 @@ def test_a_unit_dropped_from_the_file_is_deactivated_and_a_reported_deadline_is_
     )
     database.run_sync(load_plan, edited, source_file=str(SEED_PLAN_FILE), now=LOADED_AT)
 
-    gone = database.run_sync(plans.agency_by_id, agency.id or 0)
+    gone = database.run_sync(_unit_by_id, agency.id or 0)
     assert gone is not None and not gone.active
     assert dropped_unit.code not in {
-        a.code for a in database.run_sync(plans.agencies, plan_id=seed_plan.id)
+        a.code for a in database.run_sync(plans.units, plan_id=seed_plan.id)
     }
     assert _count(database, FocalPoint) == 1
     assert _count(database, StatusUpdate) == 1
-    assert [d.code for d in database.run_sync(plans.deadlines, plan_id=seed_plan.id)] == [
+    assert [d.code for d in database.run_sync(plans.periods, plan_id=seed_plan.id)] == [
         "tong-ket-nam"
     ]
 
     database.run_sync(load_plan, seed_spec, source_file=str(SEED_PLAN_FILE), now=LOADED_AT)
-    back = database.run_sync(plans.agency_by_id, agency.id or 0)
+    back = database.run_sync(_unit_by_id, agency.id or 0)
     assert back is not None and back.active
-    assert _count(database, Agency) == len(list(seed_spec.units()))
-    assert _count(database, Deadline) == len(seed_spec.deadlines)
+    assert _count(database, PlanUnit) == len(list(seed_spec.units()))
+    assert _count(database, ReportingPeriod) == len(seed_spec.reporting_periods())
 
 
 # --- timestamps --------------------------------------------------------------------------------
@@ -514,7 +621,7 @@ def test_the_overview_counts_reports_on_time_late_and_overdue_per_deadline(
     year_end = _deadline(database, seed_plan, "tong-ket-nam")
 
     def deactivate(session: Session) -> None:
-        agency = session.get(Agency, inactive.id)
+        agency = session.get(PlanUnit, inactive.id)
         assert agency is not None
         agency.active = False
         session.add(agency)
@@ -540,9 +647,9 @@ def test_the_overview_counts_reports_on_time_late_and_overdue_per_deadline(
     result = database.run_sync(read_models.overview, plan=seed_plan, now=now)
 
     total = len(reporting) - 1
-    assert [row.agency.id for row in result.rows] == [a.id for a in reporting if a is not inactive]
-    assert [d.code for d in result.deadlines] == ["so-ket-6-thang", "tong-ket-nam"]
-    by_code = {stats.deadline.code: stats for stats in result.stats}
+    assert [row.unit.id for row in result.rows] == [a.id for a in reporting if a is not inactive]
+    assert [d.code for d in result.periods] == ["so-ket-6-thang", "tong-ket-nam"]
+    by_code = {stats.period.code: stats for stats in result.stats}
     mid = by_code["so-ket-6-thang"]
     assert mid.due_at == FIRST_DUE_AT
     assert (mid.total, mid.reported, mid.on_time, mid.late, mid.overdue) == (
@@ -562,7 +669,7 @@ def test_the_overview_counts_reports_on_time_late_and_overdue_per_deadline(
         total - 1,
     )
 
-    rows = {row.agency.id: row for row in result.rows}
+    rows = {row.unit.id: row for row in result.rows}
     assert mid_year.id is not None and year_end.id is not None
     first_cell = rows[first.id].cells[mid_year.id]
     assert first_cell.latest is not None and first_cell.latest.status is ReportStatus.DONE
@@ -672,6 +779,12 @@ def test_invite_codes_are_unique_letters_and_digits() -> None:
 # --- status updates ----------------------------------------------------------------------------
 
 
+def _latest(database: Database, plan: Plan) -> dict[tuple[int, int], LatestReport]:
+    assert plan.id is not None
+    rows = database.run_sync(reports.latest_reports, plan_id=plan.id)
+    return {(row.organisation_id, row.period_id): row for row in rows}
+
+
 def test_status_updates_are_appended_and_the_newest_one_is_the_state(
     database: Database, seed_plan: Plan
 ) -> None:
@@ -689,17 +802,38 @@ def test_status_updates_are_appended_and_the_newest_one_is_the_state(
     )
 
     assert _count(database, StatusUpdate) == 2
-    latest = database.run_sync(reports.latest_status_updates, plan_id=seed_plan.id)
-    assert agency.id is not None and mid_year.id is not None
-    assert latest[(agency.id, mid_year.id)].id == newer.id
-    assert latest[(agency.id, mid_year.id)].status is ReportStatus.BLOCKED
-    history = database.run_sync(reports.status_history, agency_id=agency.id)
+    latest = _latest(database, seed_plan)
+    assert mid_year.id is not None
+    cell = latest[(agency.organisation_id, mid_year.id)]
+    assert cell.status_update_id == newer.id and cell.status is ReportStatus.BLOCKED
+    assert cell.progress == 30 and cell.reports == 2
+    assert cell.first_reported_at == datetime(2021, 5, 1, tzinfo=UTC)
+    history = database.run_sync(reports.status_history, organisation_id=agency.organisation_id)
     assert [u.id for u in history] == [newer.id, older.id]
     first_kept = database.run_sync(reports.status_update_by_id, older.id or 0)
     assert first_kept is not None
     assert (first_kept.status, first_kept.progress) == (ReportStatus.IN_PROGRESS, 50)
-    first = database.run_sync(reports.first_report_times, plan_id=seed_plan.id)
-    assert first == {(agency.id, mid_year.id): datetime(2021, 5, 1, tzinfo=UTC)}
+
+
+def test_an_older_report_arriving_late_does_not_replace_the_latest(
+    database: Database, seed_plan: Plan
+) -> None:
+    """The read model keeps the newest by time, whatever order the rows go in."""
+    agency = _reporting_agencies(database, seed_plan)[0]
+    mid_year = _deadline(database, seed_plan, "so-ket-6-thang")
+    newer = _report(database, agency, mid_year, at=datetime(2021, 5, 20, tzinfo=UTC))
+    _report(
+        database,
+        agency,
+        mid_year,
+        at=datetime(2021, 5, 1, tzinfo=UTC),
+        status=ReportStatus.DONE,
+        progress=100,
+    )
+    assert mid_year.id is not None
+    cell = _latest(database, seed_plan)[(agency.organisation_id, mid_year.id)]
+    assert cell.status_update_id == newer.id and cell.progress == 50
+    assert cell.first_reported_at == datetime(2021, 5, 1, tzinfo=UTC)
 
 
 def test_of_two_updates_made_at_the_same_instant_the_later_row_wins(
@@ -711,14 +845,55 @@ def test_of_two_updates_made_at_the_same_instant_the_later_row_wins(
     at = datetime(2021, 5, 1, tzinfo=UTC)
     _report(database, agency, mid_year, at=at)
     second = _report(database, agency, mid_year, at=at, status=ReportStatus.DONE, progress=100)
-    latest = database.run_sync(reports.latest_status_updates, plan_id=seed_plan.id)
-    assert agency.id is not None and mid_year.id is not None
-    assert latest[(agency.id, mid_year.id)].id == second.id
-    history = database.run_sync(reports.status_history, agency_id=agency.id, limit=1)
+    assert mid_year.id is not None
+    latest = _latest(database, seed_plan)
+    assert latest[(agency.organisation_id, mid_year.id)].status_update_id == second.id
+    history = database.run_sync(
+        reports.status_history, organisation_id=agency.organisation_id, limit=1
+    )
     assert [u.id for u in history] == [second.id]
 
 
-def test_agencies_reported_and_updated_since_look_at_the_right_rows(
+def test_a_report_must_name_a_unit_and_a_period_of_its_own_plan(
+    database: Database, seed_plan: Plan, seed_spec: PlanSpec
+) -> None:
+    """Enforced by the database (composite keys), not only by the code."""
+    other = seed_spec.model_copy(update={"code": "ke-hoach-khac", "number": "99/KH-UBND"})
+    other_plan = database.run_sync(load_plan, other, source_file="x.yaml", now=LOADED_AT)
+    agency = _reporting_agencies(database, seed_plan)[0]
+    their_period = _deadline(database, other_plan, "so-ket-6-thang")
+    mixed = StatusUpdate(
+        plan_id=agency.plan_id,  # this plan, with the other plan's period
+        organisation_id=agency.organisation_id,
+        period_id=their_period.id or 0,
+        channel="telegram",
+        status=ReportStatus.DONE,
+        progress=100,
+        created_at=LOADED_AT,
+    )
+    with pytest.raises(sa.exc.IntegrityError):
+        database.run_sync(reports.record_status_update, mixed)
+    stranger = database.run_sync(_new_organisation, "NGOAI")
+    outsider = mixed.model_copy(
+        update={
+            "period_id": _deadline(database, seed_plan, "so-ket-6-thang").id,
+            "organisation_id": stranger,
+        }
+    )
+    with pytest.raises(sa.exc.IntegrityError):
+        database.run_sync(reports.record_status_update, outsider)
+    assert _count(database, StatusUpdate) == 0
+
+
+def _new_organisation(session: Session, code: str) -> int:
+    organisation = Organisation(code=code, name="Đơn vị ngoài kế hoạch", short_name=code, kind="x")
+    session.add(organisation)
+    session.flush()
+    assert organisation.id is not None
+    return organisation.id
+
+
+def test_reported_and_updated_since_look_at_the_right_rows(
     database: Database, seed_plan: Plan
 ) -> None:
     assert seed_plan.id is not None
@@ -727,11 +902,13 @@ def test_agencies_reported_and_updated_since_look_at_the_right_rows(
     year_end = _deadline(database, seed_plan, "tong-ket-nam")
     _report(database, first, mid_year, at=datetime(2021, 5, 1, tzinfo=UTC))
     _report(database, second, year_end, at=datetime(2021, 11, 1, tzinfo=UTC))
-    assert database.run_sync(reports.agencies_reported, deadline_id=mid_year.id or 0) == {first.id}
+    assert database.run_sync(
+        reports.reported_organisations, plan_id=seed_plan.id, period_id=mid_year.id or 0
+    ) == {first.organisation_id}
     since = datetime(2021, 11, 1, 7, 0, tzinfo=VIETNAM)  # 00:00 UTC, the second report itself
-    assert database.run_sync(reports.agencies_updated_since, plan_id=seed_plan.id, since=since) == {
-        second.id
-    }
+    assert database.run_sync(
+        reports.organisations_updated_since, plan_id=seed_plan.id, since=since
+    ) == {second.organisation_id}
 
 
 # --- the single-instance lock ------------------------------------------------------------------
