@@ -181,3 +181,26 @@ FILE_NOT_FOUND = (
     "danh sách báo cáo kèm tệp."
 )
 FILE_NOT_AVAILABLE = "Tệp này được gửi qua {channel}; hãy mở bằng {channel}."
+
+# --- importing a plan from its document ---------------------------------------------------------
+
+IMPORT_HOW = (
+    "📥 Gửi cho bot văn bản kế hoạch (tệp .docx, .pdf có lớp chữ, hoặc .txt; tối đa 20 MB). "
+    "Bot đọc văn bản và gửi lại tệp kế hoạch nháp (status: draft) cùng danh sách những điểm cần "
+    "xem lại: mã đơn vị, danh sách xã, phường, hạn báo cáo chưa rõ. Sửa tệp nháp, đổi status "
+    "thành active, lưu vào thư mục kế hoạch của bot rồi khởi động lại bot để bắt đầu nhắc việc."
+)
+IMPORT_NOT_FETCHED = (
+    "Bot chưa nhận được nội dung tệp này nên chưa đọc được kế hoạch.{hint}\n"
+    "Hãy gửi tệp .docx, .pdf hoặc .txt (tối đa 20 MB) qua Telegram, hoặc dùng lệnh "
+    "nhacviec import-plan trên máy chủ."
+)
+IMPORT_REFUSED = "Không đọc được kế hoạch từ tệp này: {reason}"
+IMPORT_DONE = (
+    "📄 {summary}\n\nCần xem lại:\n{review}\n\n"
+    "Tệp nháp {file} gửi kèm dưới đây (status: draft, chưa nhắc việc). Sửa theo danh sách trên, "
+    "đổi status thành active, lưu vào thư mục kế hoạch của bot rồi khởi động lại bot."
+)
+IMPORT_NOTHING_TO_REVIEW = "(không có)"
+IMPORT_MORE_IN_FILE = "… và {count} mục nữa (xem ở đầu tệp nháp)."
+IMPORT_CAPTION = "Kế hoạch nháp đọc từ {file}"

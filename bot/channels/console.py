@@ -54,12 +54,17 @@ def console_profile() -> ChannelProfile:
     )
 
 
+FETCHED_UP_TO = 20 * 1024 * 1024  # the bytes of a file this small travel with it (a plan document)
+
+
 def file_attachment(path_text: str) -> Attachment | None:
     """A local file as an attachment (its path is its id on this channel)."""
     path = Path(path_text).expanduser()
     if not path.is_file():
         return None
-    return Attachment(str(path.resolve()), path.name, None, path.stat().st_size)
+    size = path.stat().st_size
+    content = path.read_bytes() if size <= FETCHED_UP_TO else None
+    return Attachment(str(path.resolve()), path.name, None, size, content=content)
 
 
 class ConsoleChannel:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from http import HTTPStatus
@@ -76,6 +77,7 @@ from scheduler.messenger import (
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
+FETCHED_UP_TO = 20 * 1024 * 1024  # getFile serves files up to 20 MB
 TOKEN_VARIABLE = "TELEGRAM_BOT_TOKEN"
 API_VARIABLE = "TELEGRAM_API_BASE_URL"
 TEXT_LIMIT = 4096
@@ -355,10 +357,30 @@ class TelegramChannel:
         event = event_from_message(message)
         if event is None:
             return
+        event = await self._with_content(event)
         result = await self._on_event(event)  # raising here: nothing saved, _on_error tells
         if result.outbox_queued:
             self._on_outbox_queued()
         await self._reply(message.chat_id, result.replies)
+
+    async def _with_content(self, event: IncomingEvent) -> IncomingEvent:
+        """A document a coordinator sends travels with its bytes (the dialog reads plans from
+        them); within getFile's 20 MB. A failed download leaves the event as it was."""
+        attachment = event.attachment
+        if (
+            attachment is None
+            or not event.user_id.isdigit()
+            or int(event.user_id) not in self.coordinator_chat_ids
+            or (attachment.size or 0) > FETCHED_UP_TO
+        ):
+            return event
+        try:
+            file = await self.application.bot.get_file(attachment.file_id)
+            content = bytes(await file.download_as_bytearray())
+        except TelegramError as exc:
+            log.warning("could not fetch a coordinator's file: %s", exc)
+            return event
+        return replace(event, attachment=replace(attachment, content=content))
 
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Hand a pressed button to the dialog core; answer it and drop the used keyboard."""

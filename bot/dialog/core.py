@@ -162,6 +162,10 @@ class DialogCore:
                 return
         conversation = turn.conversation
         flow = self.registry.flows.get(conversation.flow) if conversation else None
+        if conversation is None and event.attachment is not None:
+            for file_handler in self.registry.files:
+                if file_handler.accepts(event.attachment) and file_handler.handle(turn):
+                    return
         if conversation is not None and flow is not None:
             answer = Answer(
                 choice=conversation.choice_from_text(text) if text else None,

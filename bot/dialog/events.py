@@ -39,6 +39,9 @@ class Attachment:
     file_name: str | None = None
     mime_type: str | None = None
     size: int | None = None
+    # The file's bytes, when the channel fetched them (a plan document a coordinator sends);
+    # a report's file is kept by its handle only.
+    content: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from typing import Any, Generic
 from bot import texts
 from bot.dialog import validation
 from bot.dialog.conversation import Conversation, FlowState, S
+from bot.dialog.events import Attachment
 from bot.dialog.types import Answer, DialogSettings, PlanScope, Role, Turn
 
 Handler = Callable[[Turn], None]
@@ -56,6 +57,15 @@ class MessageHandler:
 
     matches: Callable[[str], bool]
     handle: Callable[[Turn, str], bool]
+
+
+@dataclass(frozen=True)
+class FileHandler:
+    """A file sent outside any conversation that a feature takes (a plan's document);
+    ``handle`` returns False to leave it to the usual answer."""
+
+    accepts: Callable[[Attachment], bool]
+    handle: Callable[[Turn], bool]
 
 
 class Flow(Generic[S]):
@@ -110,6 +120,7 @@ class Router:
     actions: dict[str, Handler] = field(default_factory=dict)
     flows: list[Flow[Any]] = field(default_factory=list)
     messages: list[MessageHandler] = field(default_factory=list)
+    files: list[FileHandler] = field(default_factory=list)
     fallback: Handler | None = None  # a message nothing else takes (the help)
 
     def command(
@@ -148,6 +159,13 @@ class Router:
 
         return register
 
+    def file(self, accepts: Callable[[Attachment], bool]) -> Callable[..., Any]:
+        def register(handler: Callable[[Turn], bool]) -> Callable[[Turn], bool]:
+            self.files.append(FileHandler(accepts, handler))
+            return handler
+
+        return register
+
     def include_flow(self, flow: Flow[Any]) -> None:
         self.flows.append(flow)
 
@@ -160,6 +178,7 @@ class Registry:
     actions: dict[str, Handler] = field(default_factory=dict)
     flows: dict[str, Flow[Any]] = field(default_factory=dict)
     messages: list[MessageHandler] = field(default_factory=list)
+    files: list[FileHandler] = field(default_factory=list)
     fallback: Handler | None = None
 
     def include(self, router: Router) -> None:
@@ -175,6 +194,7 @@ class Registry:
         for flow in router.flows:
             self._add(self.flows, flow.name, flow, router)
         self.messages += router.messages
+        self.files += router.files
 
     @staticmethod
     def _add(table: dict[str, Any], name: str, item: Any, router: Router) -> None:
