@@ -332,6 +332,19 @@ def reminder_schedules(
     )
 
 
+def dialog_settings(
+    settings: Settings, addresses: Sequence[CoordinatorAddress], channels: Channels, clock: Clock
+) -> DialogSettings:
+    return DialogSettings(
+        coordinators=frozenset((a.channel, a.chat_id) for a in addresses),
+        coordinator_addresses=tuple(addresses),
+        clock=clock,
+        channels=channels.profiles,
+        invite_ttl=settings.invite_ttl,
+        zone=settings.timezone,
+    )
+
+
 def build_service(
     settings: Settings,
     *,
@@ -359,17 +372,7 @@ def build_service(
         settings, routers, on_event=on_event, wake_sender=wake_sender, poll_timeout=poll_timeout
     )
     addresses = coordinator_addresses(settings, console=channels.console is not None)
-    core = DialogCore(
-        DialogSettings(
-            coordinators=frozenset((a.channel, a.chat_id) for a in addresses),
-            coordinator_addresses=tuple(addresses),
-            clock=clock,
-            channels=channels.profiles,
-            invite_ttl=settings.invite_ttl,
-            zone=settings.timezone,
-        ),
-        routers,
-    )
+    core = DialogCore(dialog_settings(settings, addresses, channels, clock), routers)
     sender = OutboxSender(
         database,
         channels.messengers,

@@ -121,41 +121,37 @@ def _offered(turn: Turn) -> tuple[Plan, PlanUnit] | None:
 @router.action(JOIN)
 def join(turn: Turn) -> None:
     """«Có, tôi là đầu mối»: the focal point answers for their organisation in the plan."""
-    offered = _offered(turn)
-    if offered is None or turn.member is None:
-        turn.refuse_button(texts.PLAN_OFFER_GONE)
-        return
-    plan, unit = offered
-    assert plan.id is not None
-    people.decide_membership(
-        turn.session,
-        focal_point_id=turn.member.focal_point_id,
-        plan_id=plan.id,
-        state=MembershipState.JOINED,
-        now=turn.now,
-    )
-    lines = period_lines(turn.session, plan=plan, unit=unit, now=turn.now)
-    turn.say(texts.PLAN_JOINED.format(agency=unit.name, number=plan.number, periods=lines))
+    decided = _decide(turn, MembershipState.JOINED)
+    if decided is not None:
+        plan, unit = decided
+        lines = period_lines(turn.session, plan=plan, unit=unit, now=turn.now)
+        turn.say(texts.PLAN_JOINED.format(agency=unit.name, number=plan.number, periods=lines))
 
 
 @router.action(DECLINE)
 def decline(turn: Turn) -> None:
     """«Không»: someone else answers for the organisation in that plan; no reminders for it."""
+    decided = _decide(turn, MembershipState.DECLINED)
+    if decided is not None:
+        turn.plan = decided[0]
+        number = decided[0].number
+        turn.say(texts.PLAN_DECLINED.format(number=number, coordinator=turn.coordinator_name))
+
+
+def _decide(turn: Turn, state: MembershipState) -> tuple[Plan, PlanUnit] | None:
+    """Record the answer to an offer button; None (and a notice) when it no longer applies."""
     offered = _offered(turn)
-    if offered is None or turn.member is None:
+    if offered is None or turn.member is None or offered[0].id is None:
         turn.refuse_button(texts.PLAN_OFFER_GONE)
-        return
-    plan, _ = offered
-    assert plan.id is not None
+        return None
     people.decide_membership(
         turn.session,
         focal_point_id=turn.member.focal_point_id,
-        plan_id=plan.id,
-        state=MembershipState.DECLINED,
+        plan_id=offered[0].id,
+        state=state,
         now=turn.now,
     )
-    turn.plan = plan
-    turn.say(texts.PLAN_DECLINED.format(number=plan.number, coordinator=turn.coordinator_name))
+    return offered
 
 
 def offer_every_plan(session: Session, *, followed: Sequence[Plan], now: datetime) -> int:
