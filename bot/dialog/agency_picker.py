@@ -56,6 +56,7 @@ def agency_command(
 
 class PickAgency(FlowState):
     purpose: str
+    plan_id: int
 
 
 def act_on_agency(turn: Turn, purpose: str) -> None:

@@ -51,8 +51,11 @@ class DialogCore:
 
     def handle(self, session: Session, event: IncomingEvent) -> DialogResult:
         """Handle one event; everything it changes is committed together by the caller."""
-        turn = self._turn(session, event)
+        turn, lost = self._turn(session, event)
         people.mark_user_reachable(session, channel=event.channel, user_id=event.user_id)
+        if lost and self._answers_a_conversation(event):
+            turn.refuse_button(texts.CONVERSATION_LOST)
+            return turn.result
         if turn.conversation is not None and self._expired(turn):
             turn.drop_conversation()
             if self._answers_a_conversation(event):  # a command or an action goes on
@@ -66,7 +69,8 @@ class DialogCore:
             self._on_message(turn)
         return turn.result
 
-    def _turn(self, session: Session, event: IncomingEvent) -> Turn:
+    def _turn(self, session: Session, event: IncomingEvent) -> tuple[Turn, bool]:
+        """The turn, and whether a conversation the user had could not be read any more."""
         turn = Turn(
             session=session,
             event=event,
@@ -86,7 +90,8 @@ class DialogCore:
             )
         except ConversationUnreadable:  # written by an older version: start afresh
             dialog_states.clear_dialog_state(session, channel=event.channel, user_id=event.user_id)
-        return turn
+            return turn, True
+        return turn, False
 
     @staticmethod
     def _expired(turn: Turn) -> bool:

@@ -17,7 +17,7 @@ from bot import texts
 from bot.dialog.conversation import action_button, parse_action_payload
 from bot.dialog.events import ButtonRows, TextReply
 from bot.dialog.router import Router
-from bot.dialog.types import Turn
+from bot.dialog.types import Role, Turn
 from bot.dialog.validation import whole_number
 from scheduler.outbox import outbox_message
 from scheduler.reminders import coordinator_name, outbox_key
@@ -26,29 +26,42 @@ from storage.formats import fmt_date
 from storage.models import MembershipState, OutboxMessage, Plan, PlanStatus, PlanUnit
 
 JOIN, DECLINE = "tg", "tc"  # button actions: a.tg.<plan id>, a.tc.<plan id>
+JOIN_COMMAND, DECLINE_COMMAND = "thamgia", "khongthamgia"  # their typed forms
 OFFER_RULE = "moi-ke-hoach"
 
 router = Router("plan_membership")
 
 
+PERIODS_LISTED = 4
+
+
 def period_lines(session: Session, *, plan: Plan, unit: PlanUnit, now: datetime) -> str:
-    """The periods the unit owes in the plan, one line each, as the plan words their dates."""
+    """The next periods the unit owes in the plan (a multi-year plan has dozens: the next few,
+    and how many follow), one line each, as the plan words their dates; for a plan whose
+    periods have all passed, the last ones."""
     assert plan.id is not None
     zone = ZoneInfo(plan.timezone)
+    owed = plans.owed_periods(plans.periods(session, plan_id=plan.id), unit)
+    upcoming = [p for p in owed if plans.due_at(p.due_before, zone) > now]
+    shown = upcoming[:PERIODS_LISTED] or owed[-PERIODS_LISTED:]
     lines = [
         f"• {period.title}: {period.due_text}"
         + (" (đã qua hạn)" if plans.due_at(period.due_before, zone) <= now else "")
-        for period in plans.owed_periods(plans.periods(session, plan_id=plan.id), unit)
+        for period in shown
     ]
+    if len(upcoming) > len(shown):
+        lines.append(f"• … và {len(upcoming) - len(shown)} kỳ báo cáo sau đó (xem /tinhhinh)")
     return "\n".join(lines) or "• (chưa có kỳ báo cáo nào)"
 
 
 def offer_buttons(plan: Plan) -> ButtonRows:
-    plan_id = str(plan.id)
-    return (
-        (action_button(texts.PLAN_OFFER_YES, JOIN, plan_id),),
-        (action_button(texts.PLAN_OFFER_NO, DECLINE, plan_id),),
+    """«Có» / «Không»; where there are no buttons, the commands to type instead."""
+    plan_id, number = str(plan.id), plan.number
+    join = action_button(texts.PLAN_OFFER_YES, JOIN, plan_id, typed=f"/{JOIN_COMMAND} {number}")
+    decline = action_button(
+        texts.PLAN_OFFER_NO, DECLINE, plan_id, typed=f"/{DECLINE_COMMAND} {number}"
     )
+    return ((join,), (decline,))
 
 
 def offer_text(session: Session, *, plan: Plan, unit: PlanUnit) -> str:
@@ -106,10 +119,15 @@ def offer_plan(session: Session, *, plan: Plan, now: datetime) -> int:
 
 
 def _offered(turn: Turn) -> tuple[Plan, PlanUnit] | None:
-    """The active plan a pressed offer button names, if it names the user's organisation."""
-    action = parse_action_payload(turn.event.payload or "")
-    plan_id = whole_number(action[1]) if action is not None else None
-    plan = plans.plan_by_id(turn.session, plan_id) if plan_id else None
+    """The active plan an offer button (or its typed command) names, if it names the user's
+    organisation."""
+    plan: Plan | None = None
+    if turn.event.payload is not None:
+        action = parse_action_payload(turn.event.payload)
+        plan_id = whole_number(action[1]) if action is not None else None
+        plan = plans.plan_by_id(turn.session, plan_id) if plan_id else None
+    elif turn.event.args:
+        plan = plans.find_plan(turn.session, turn.event.args[0])
     if plan is None or plan.id is None or turn.member is None:
         return None
     unit = plans.unit_of(turn.session, plan_id=plan.id, organisation_id=turn.member.organisation_id)
@@ -118,6 +136,7 @@ def _offered(turn: Turn) -> tuple[Plan, PlanUnit] | None:
     return plan, unit
 
 
+@router.command(JOIN_COMMAND, role=Role.FOCAL_POINT)
 @router.action(JOIN)
 def join(turn: Turn) -> None:
     """«Có, tôi là đầu mối»: the focal point answers for their organisation in the plan."""
@@ -128,6 +147,7 @@ def join(turn: Turn) -> None:
         turn.say(texts.PLAN_JOINED.format(agency=unit.name, number=plan.number, periods=lines))
 
 
+@router.command(DECLINE_COMMAND, role=Role.FOCAL_POINT)
 @router.action(DECLINE)
 def decline(turn: Turn) -> None:
     """«Không»: someone else answers for the organisation in that plan; no reminders for it."""

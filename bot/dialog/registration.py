@@ -229,7 +229,12 @@ Step = Conversation[Registration]
 
 
 def _screen(turn: Turn, conversation: Step, answer: Answer) -> bool:
-    """Every step wants typed text or a button, not a file or a sticker."""
+    """Every step wants typed text or a button, not a file or a sticker. (A registration the
+    one-plan releases left open works in its invite's plan.)"""
+    if turn.plan is None:
+        invite = turn.session.get(Invite, conversation.state.invite_id)
+        if invite is not None and invite.plan_id is not None:
+            turn.plan = plans.plan_by_id(turn.session, invite.plan_id)
     if answer.unsupported is None and answer.attachment is None:
         return True
     kind = answer.unsupported or "tệp"

@@ -41,6 +41,8 @@ class AttachedFile(BaseModel):
 class Report(FlowState):
     """The report being composed (``plan_id`` is the plan it is for)."""
 
+    plan_id: int  # a report left half-done by the one-plan releases has none: it is dropped
+
     period_id: int | None = None
     status: ReportStatus | None = None
     progress: int | None = None

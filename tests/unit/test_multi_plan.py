@@ -15,10 +15,12 @@ from sqlmodel import Session, col, select
 
 from bot.dialog.core import DialogCore
 from bot.dialog.plan_membership import offer_plan
+from bot.texts import CONVERSATION_LOST
 from scheduler.reminders import CoordinatorAddress
 from storage import people, plans
 from storage.database import Database
 from storage.models import (
+    DialogState,
     IndicatorValue,
     MembershipState,
     OutboxMessage,
@@ -260,3 +262,44 @@ def _last_value(session: Session) -> IndicatorValue:
 
 def _memberships(session: Session) -> set[tuple[int, MembershipState]]:
     return {(m.plan_id, MembershipState(m.state)) for m in session.exec(select(PlanMembership))}
+
+
+def test_where_there_are_no_buttons_the_offer_is_answered_by_a_typed_command(
+    database: Database, core: DialogCore, coordinator: CoreChat, seed_plan: Plan
+) -> None:
+    health = register(database, core, invite_code(coordinator, "/moi SYT"), "2001")
+    new = second_plan(database, seed_plan)
+    [offer] = offers(database, new)
+    assert offer.buttons is not None and "/thamgia 99/KH-UBND" in offer.buttons
+    health.send("/thamgia 99/KH-UBND")
+    assert "bạn là cán bộ đầu mối của Sở Y tế trong Kế hoạch số 99/KH-UBND" in health.text()
+    member = database.run_sync(people.membership, channel="telegram", user_id="2001")
+    assert member is not None and new.id in member.plan_ids
+
+
+def test_a_conversation_left_open_by_the_one_plan_release_is_dropped_with_a_clear_word(
+    database: Database, core: DialogCore, coordinator: CoreChat, clock: FakeClock
+) -> None:
+    """Its state has no plan: the answer to its question changes nothing and says so."""
+    health = register(database, core, invite_code(coordinator, "/moi SYT"), "2001")
+
+    def left_open(session: Session) -> None:
+        session.add(
+            DialogState(
+                channel="telegram",
+                user_id="2001",
+                chat_id="2001",
+                flow="bao_cao",
+                step="xac_nhan",
+                token="abcd1234",
+                data='{"deadline": "so-ket-6-thang", "status": "hoan_thanh", "progress": 100, '
+                '"options": ["send", "edit", "cancel"], "labels": {}}',
+                updated_at=clock(),
+            )
+        )
+
+    database.run_sync(left_open)
+    health.send("1")
+    assert health.text() == CONVERSATION_LOST
+    health.send("1")  # afterwards an ordinary message again
+    assert "Các lệnh" in health.text()
