@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+import storage.login_links  # noqa: F401  (registers its table, as migrations/env.py does)
 from storage import migrate
 from storage.database import Database
 from storage.models import Plan

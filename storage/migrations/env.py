@@ -7,6 +7,7 @@ from typing import Any
 from alembic import context
 from sqlmodel import SQLModel
 
+import storage.login_links  # the dashboard's table (into storage.models after the merge)
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from storage.database import create_database_engine
 
