@@ -145,7 +145,7 @@ class Dashboard:
 
     def _signed_in(self, session: Session) -> web.Response:
         """After a login: the session cookie, and on to the overview."""
-        response = web.HTTPSeeOther(location="./", headers=SECURITY_HEADERS)
+        response = web.Response(status=303, headers={**SECURITY_HEADERS, "Location": "./"})
         response.set_cookie(
             COOKIE,
             session.cookie,
