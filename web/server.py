@@ -3,7 +3,7 @@ coordinators' dashboard, on every address it is asked to listen on.
 
 The composition root builds the application with what is switched on, then starts it::
 
-    app = build_web_app(dashboard=dashboard, routes=zalo_webhook_routes(zalo, path))
+    app = build_web_app(dashboard=dashboard, routes=zalo.webhook_routes(channel, path))
     server = await start_web(app, [Listen(host, port, "WEB_LISTEN")])
     ...
     await server.stop()
