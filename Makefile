@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: install run test lint reformat typecheck unit bench schedule check-plan docs-examples clean
+.PHONY: install run test lint reformat typecheck unit bench schedule check-plan docs-examples docs-screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,7 @@ unit: install
 ## Speed targets (not part of `make test`: timings depend on the machine).
 bench: install
 	$(BIN)/python benchmarks/bench_core.py
+	$(BIN)/python benchmarks/bench_dashboard.py
 
 ## The reminder calendar of the plan: `make schedule ARGS="--all"`.
 schedule: install
@@ -55,6 +56,11 @@ check-plan: install
 ## The pictures in docs/ (charts, the report's first page), from the seed plan and test reports.
 docs-examples: install
 	$(BIN)/python -m tests.fixtures.docs_examples docs
+
+## Screenshots of the dashboard in docs/ (needs Debian's chromium, which .ci/run installs).
+docs-screenshots: install
+	DASHBOARD_SCREENSHOTS=docs $(BIN)/python -m pytest tests/e2e/test_dashboard_browser.py \
+		-k "sqlite and (overview or agency_page)" -q
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -137,6 +137,12 @@ def _https_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _public_https_url(value: str) -> str:
+    if not _http_url(value).startswith("https://"):
+        raise ValueError("cần địa chỉ https://… (Telegram chỉ mở Web App qua https)")
+    return value.rstrip("/")
+
+
 def _id_list(value: object) -> object:
     """``111, 222;333`` as the items; anything but a string is left to the field's type."""
     if not isinstance(value, str):
@@ -214,6 +220,7 @@ WebhookSecret = Annotated[
 ]
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 HttpsUrl = Annotated[str, AfterValidator(_https_url)]
+PublicHttpsUrl = Annotated[str, AfterValidator(_public_https_url)]
 TelegramIds = Annotated[frozenset[int], BeforeValidator(_telegram_ids)]
 ZaloIds = Annotated[frozenset[str], BeforeValidator(_id_list), AfterValidator(_zalo_ids)]
 ListenAddress = Annotated[tuple[str, int], BeforeValidator(_listen)]
@@ -254,6 +261,8 @@ class Settings(BaseSettings):
     zalo_webhook_url: HttpsUrl | None = None  # no webhook: long polling
     zalo_webhook_secret: WebhookSecret | None = None
     zalo_webhook_listen: ListenAddress = ("0.0.0.0", 8080)
+    web_listen: ListenAddress | None = None  # the coordinators' dashboard: off by default
+    web_public_url: PublicHttpsUrl | None = None  # its address behind the HTTPS proxy
     invite_ttl: Days = Field(timedelta(days=7), validation_alias="INVITE_TTL_DAYS")
     log_level: LogLevel = "INFO"
 
@@ -293,6 +302,13 @@ class Settings(BaseSettings):
         if self.plan_file is not None:
             return [self.plan_file]
         return sorted(self.plans_dir.glob("*.yaml"))
+
+    @field_validator("web_public_url")
+    @classmethod
+    def _public_url_with_dashboard(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("web_listen") is not None:
+            raise ValueError("bắt buộc khi đặt WEB_LISTEN (địa chỉ https:// của bảng điều khiển)")
+        return value
 
     @classmethod
     def for_tests(cls, **values: Any) -> Settings:

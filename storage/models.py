@@ -477,3 +477,14 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class UsedLogin(SQLModel, table=True):
+    """A login credential (a link's id, a hash of ``initData``) that has been used."""
+
+    __tablename__ = "used_logins"
+
+    key: str = Field(primary_key=True, max_length=80)
+    used_at: datetime = Field(sa_type=UTCDateTime)
+    # Past this the credential is refused anyway (expired), so the row may go.
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)

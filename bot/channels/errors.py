@@ -75,7 +75,7 @@ class WebhookRefused(ChannelStartError):
 class ListenFailed(ChannelStartError):
     """The local webhook server could not listen where it was told to."""
 
-    def __init__(self, variable: str, host: str, port: int, detail: str) -> None:
-        super().__init__(
-            variable, f"không mở được {host}:{port} để nhận webhook ({one_line(detail)})"
-        )
+    def __init__(
+        self, variable: str, host: str, port: int, detail: str, *, purpose: str = "nhận webhook"
+    ) -> None:
+        super().__init__(variable, f"không mở được {host}:{port} để {purpose} ({one_line(detail)})")

@@ -25,6 +25,7 @@ from telegram import (
     InputFile,
     Message,
     Update,
+    WebAppInfo,
 )
 from telegram.error import (
     BadRequest,
@@ -57,6 +58,7 @@ from bot.channels.retry import retrying
 from bot.channels.text import longest_prefix, split_text
 from bot.dialog.events import (
     Attachment,
+    Button,
     ButtonRows,
     DialogResult,
     DocumentReply,
@@ -117,9 +119,16 @@ def telegram_profile(username: Callable[[], str | None]) -> ChannelProfile:
 def keyboard(rows: ButtonRows) -> InlineKeyboardMarkup | None:
     if not rows:
         return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(text=b.label, callback_data=b.payload) for b in row] for row in rows]
-    )
+    return InlineKeyboardMarkup([[inline_button(b) for b in row] for row in rows])
+
+
+def inline_button(button: Button) -> InlineKeyboardButton:
+    """A neutral button as Telegram's: a callback, a link, or a Web App opened in the chat."""
+    if button.url is None:
+        return InlineKeyboardButton(text=button.label, callback_data=button.payload)
+    if button.web_app:
+        return InlineKeyboardButton(text=button.label, web_app=WebAppInfo(url=button.url))
+    return InlineKeyboardButton(text=button.label, url=button.url)
 
 
 def event_from_message(message: Message) -> IncomingEvent | None:

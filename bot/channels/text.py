@@ -67,14 +67,16 @@ def render_options(buttons: ButtonRows, *, numbered: bool) -> list[str]:
     """Buttons for a channel without buttons.
 
     Answers to a question become numbered lines. Otherwise a button with a typed alternative
-    says what to type, and the rest are listed as a hint of the values one can type.
+    says what to type, and the rest are listed as a hint of the values one can type. A link
+    button is written out as its label and address (the user opens it).
     """
-    options = [button for row in buttons for button in row]
-    if not options:
-        return []
+    everything = [button for row in buttons for button in row]
+    options = [button for button in everything if button.url is None]
+    links = [f"  • {b.label}: {b.url}" for b in everything if b.url is not None]
     if numbered:
-        return [f"  {index}. {button.label}" for index, button in enumerate(options, start=1)]
-    lines = [f"  • {b.label}: gõ {b.typed}" for b in options if b.typed]
+        numbers = enumerate(options, start=1)
+        return [f"  {index}. {button.label}" for index, button in numbers] + links
+    lines = [f"  • {b.label}: gõ {b.typed}" for b in options if b.typed] + links
     hints = [b.label for b in options if not b.typed]
     if hints:
         lines.append("  (" + " · ".join(hints) + ")")

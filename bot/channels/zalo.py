@@ -31,7 +31,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -39,7 +39,6 @@ from bot.channels.errors import (
     ApiServerError,
     ApiUnreachable,
     ChannelStartError,
-    ListenFailed,
     NotABotApi,
     TokenRefused,
     WebhookRefused,
@@ -63,6 +62,9 @@ from scheduler.messenger import (
     RecipientUnreachable,
     TransientDeliveryError,
 )
+
+if TYPE_CHECKING:
+    from aiohttp.web import AbstractRouteDef
 
 log = logging.getLogger(__name__)
 
@@ -526,27 +528,29 @@ def webhook_path(url: str) -> str:
     return httpx.URL(url).path or "/"
 
 
-async def serve_webhook(
-    channel: ZaloChannel, *, host: str, port: int, path: str
-) -> Callable[[], Awaitable[None]]:
-    """Serve Zalo's webhook POSTs on host:port/path; returns a function that stops serving.
-
-    Raises :class:`ListenFailed` when it cannot listen there.
-    """
+def webhook_routes(channel: ZaloChannel, path: str) -> list[AbstractRouteDef]:
+    """The route Zalo posts updates to, for the service's one HTTP application
+    (:func:`web.server.build_web_app`)."""
     from aiohttp import web
 
     async def receive(request: web.Request) -> web.Response:
         status = await channel.handle_webhook(request.headers, await request.read())
         return web.Response(status=status, text="ok" if status == 200 else "refused")
 
-    app = web.Application(client_max_size=1024 * 1024)
-    app.router.add_post(path, receive)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, host, port).start()
-    except OSError as exc:  # the port is taken, the address is not this machine's …
-        await runner.cleanup()
-        raise ListenFailed(LISTEN_VARIABLE, host, port, exc.strerror or str(exc)) from None
+    return [web.post(path, receive)]
+
+
+async def serve_webhook(
+    channel: ZaloChannel, *, host: str, port: int, path: str
+) -> Callable[[], Awaitable[None]]:
+    """Serve Zalo's webhook POSTs on host:port/path; returns a function that stops serving.
+
+    Raises :class:`ListenFailed` when it cannot listen there. With the dashboard on, the
+    composition root adds :func:`webhook_routes` to the dashboard's application instead.
+    """
+    from web.server import Listen, build_web_app, start_web
+
+    app = build_web_app(routes=webhook_routes(channel, path))
+    server = await start_web(app, [Listen(host, port, LISTEN_VARIABLE, "nhận webhook")])
     log.info("Zalo webhook listening on %s:%d%s", host, port, path)
-    return runner.cleanup
+    return server.stop

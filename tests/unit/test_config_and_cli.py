@@ -141,6 +141,8 @@ def test_settings_for_tests_read_neither_the_environment_nor_a_dot_env(
         ("ZALO_WEBHOOK_URL", "http://example.org/hook", "https://"),
         ("ZALO_WEBHOOK_SECRET", "short", "từ 8 đến 256"),
         ("ZALO_WEBHOOK_LISTEN", "8080", "máy:cổng"),
+        ("WEB_LISTEN", "localhost", "máy:cổng"),
+        ("WEB_PUBLIC_URL", "http://bdk.example.vn", "https://"),
     ],
 )
 def test_a_bad_value_names_the_variable(
@@ -157,6 +159,17 @@ def test_a_webhook_needs_its_secret(load: Load) -> None:
         load(ZALO_WEBHOOK_URL="https://example.org/hook")
     assert caught.value.variable == "ZALO_WEBHOOK_SECRET"
     assert caught.value.message == "bắt buộc khi đặt ZALO_WEBHOOK_URL"
+
+
+def test_the_dashboard_needs_its_public_address(load: Load) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(WEB_LISTEN="127.0.0.1:8090")
+    assert caught.value.variable == "WEB_PUBLIC_URL"
+    assert caught.value.message.startswith("bắt buộc khi đặt WEB_LISTEN")
+    settings = load(WEB_LISTEN="127.0.0.1:8090", WEB_PUBLIC_URL="https://bdk.example.vn/nv/")
+    assert settings.web_listen == ("127.0.0.1", 8090)
+    assert settings.web_public_url == "https://bdk.example.vn/nv"
+    assert Settings.for_tests(plan_file=SEED_PLAN_FILE).web_listen is None  # off by default
 
 
 def test_a_malformed_token_is_not_repeated(load: Load) -> None:

@@ -277,7 +277,9 @@ def test_a_report_is_appended_as_a_status_update_and_the_coordinator_is_told(
 ) -> None:
     chat = register(database, core, coordinator, user_id="2001")
     chat.send("/baocao")
-    assert "Báo cáo sơ kết 6 tháng (trước ngày 10/06/2021)" in [label for label, _ in chat.buttons()]
+    assert "Báo cáo sơ kết 6 tháng (trước ngày 10/06/2021)" in [
+        label for label, _ in chat.buttons()
+    ]
     chat.press("sơ kết")
     chat.press("Đang triển khai")
     chat.send("60%")
