@@ -14,15 +14,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from pathlib import Path
 
+from aiohttp.web import AbstractRouteDef
 from sqlmodel import Session
 
 from bot.channels.console import COORDINATOR_USER, ConsoleChannel
 from bot.channels.telegram import TelegramChannel
-from bot.channels.zalo import ZaloChannel, serve_webhook, webhook_path
+from bot.channels.zalo import ZaloChannel, webhook_path, webhook_routes
 from bot.config import Settings, revealed
 from bot.dialog import (
     agencies,
     agency_picker,
+    dashboard,
     focal_point,
     guide,
     messaging,
@@ -38,7 +40,7 @@ from bot.dialog.core import DialogCore
 from bot.dialog.events import DialogResult, IncomingEvent
 from bot.dialog.plan_membership import OFFER_RULE, offer_every_plan
 from bot.dialog.router import Router, menu
-from bot.dialog.types import ChannelProfile, DialogSettings, Role
+from bot.dialog.types import ChannelProfile, DashboardAccess, DialogSettings, Role
 from scheduler.calendar import CalendarOverrides, WorkingCalendar, read_calendar_file
 from scheduler.jobs import PlanSchedule, ReminderRuntime, ReminderScheduler, plan_schedules
 from scheduler.messenger import Messenger
@@ -56,6 +58,12 @@ from storage.lock import ServiceLock, acquire_service_lock
 from storage.models import OutboxMessage
 from storage.plan_file import PlanFileError, PlanProblem, PlanSpec, read_plan_file
 from storage.plan_loader import archive_plans_not_in, load_plan
+from web.auth import Authenticator, signing_key
+from web.buttons import DashboardLinks
+from web.dashboard import Dashboard
+from web.files import FileSource, LocalFiles, TelegramFiles, UrlFiles
+from web.server import Listen, WebServer, build_web_app, start_web
+from web.storage_data import DatabaseUsedLogins, StorageDashboardData
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +86,7 @@ def dialog_routers() -> list[Router]:
         agencies.router,
         messaging.router,
         plan_import.router,
+        dashboard.router,
         agency_picker.router,
         plan_choice.router,
         plan_membership.router,
@@ -162,7 +171,8 @@ class Service:
     reminders: ReminderScheduler
     lock: ServiceLock
     channels: Channels = field(default_factory=Channels)
-    _stop_webhook: Callable[[], Awaitable[None]] | None = None
+    dashboard: Dashboard | None = None  # the web dashboard, when WEB_LISTEN is set
+    web: WebServer | None = None  # the one HTTP server (dashboard, Zalo webhook), once started
 
     @property
     def telegram(self) -> TelegramChannel | None:
@@ -180,7 +190,10 @@ class Service:
         if self.telegram is not None:
             await self.telegram.start()
         if self.zalo is not None:
-            await self._start_zalo(self.zalo)
+            await self.zalo.start(poll=self.settings.zalo_webhook_url is None)
+        await self._start_web()
+        if self.zalo is not None and self.settings.zalo_webhook_url is not None:
+            await self.zalo.register_webhook(self.settings.zalo_webhook_url)
         self.sender.start()
         await self.reminders.start()
         log.info(
@@ -197,21 +210,26 @@ class Service:
                     spec.code,
                 )
 
-    async def _start_zalo(self, zalo: ZaloChannel) -> None:
+    async def _start_web(self) -> None:
+        """One HTTP server for what is on: the dashboard, the Zalo webhook."""
+        listen: list[Listen] = []
+        routes: list[AbstractRouteDef] = []
+        if self.dashboard is not None and self.settings.web_listen is not None:
+            listen.append(Listen(*self.settings.web_listen, "WEB_LISTEN"))
         webhook_url = self.settings.zalo_webhook_url
-        await zalo.start(poll=webhook_url is None)
-        if webhook_url is not None:
+        if self.zalo is not None and webhook_url is not None:
+            routes = webhook_routes(self.zalo, webhook_path(webhook_url))
             host, port = self.settings.zalo_webhook_listen
-            self._stop_webhook = await serve_webhook(
-                zalo, host=host, port=port, path=webhook_path(webhook_url)
-            )
-            await zalo.register_webhook(webhook_url)
+            listen.append(Listen(host, port, "ZALO_WEBHOOK_LISTEN", "nhận webhook"))
+        if listen:
+            app = build_web_app(dashboard=self.dashboard, routes=routes)
+            self.web = await start_web(app, listen)
 
     async def stop(self) -> None:
         await self.reminders.shutdown()
         await self.sender.stop()
-        if self._stop_webhook is not None:
-            await self._stop_webhook()
+        if self.web is not None:
+            await self.web.stop()
         if self.zalo is not None:
             await self.zalo.stop()
         if self.telegram is not None:
@@ -333,7 +351,11 @@ def reminder_schedules(
 
 
 def dialog_settings(
-    settings: Settings, addresses: Sequence[CoordinatorAddress], channels: Channels, clock: Clock
+    settings: Settings,
+    addresses: Sequence[CoordinatorAddress],
+    channels: Channels,
+    clock: Clock,
+    dashboard: DashboardAccess | None,
 ) -> DialogSettings:
     return DialogSettings(
         coordinators=frozenset((a.channel, a.chat_id) for a in addresses),
@@ -341,8 +363,38 @@ def dialog_settings(
         clock=clock,
         channels=channels.profiles,
         invite_ttl=settings.invite_ttl,
+        dashboard=dashboard,
         zone=settings.timezone,
     )
+
+
+def build_dashboard(
+    settings: Settings,
+    database: Database,
+    addresses: Sequence[CoordinatorAddress],
+    channels: Channels,
+    clock: Clock,
+) -> Dashboard | None:
+    """The coordinators' web dashboard, when WEB_LISTEN (and WEB_PUBLIC_URL) say so."""
+    if settings.web_listen is None or settings.web_public_url is None:
+        return None
+    telegram_token = revealed(settings.telegram_bot_token)
+    auth = Authenticator(
+        key=signing_key([telegram_token or "", revealed(settings.zalo_bot_token) or ""]),
+        coordinators=frozenset((a.channel, a.chat_id) for a in addresses),
+        used=DatabaseUsedLogins(database),
+        public_url=settings.web_public_url,
+        telegram_token=telegram_token,
+        clock=clock,
+    )
+    files: dict[str, FileSource] = {}
+    if channels.telegram is not None:
+        files["telegram"] = TelegramFiles(channels.telegram.application.bot)
+    if channels.zalo is not None:
+        files["zalo"] = UrlFiles()
+    if channels.console is not None:  # a file a console user sent is a path on this machine
+        files["console"] = LocalFiles(Path.cwd())
+    return Dashboard(data=StorageDashboardData(database), auth=auth, files=files, clock=clock)
 
 
 def build_service(
@@ -372,7 +424,9 @@ def build_service(
         settings, routers, on_event=on_event, wake_sender=wake_sender, poll_timeout=poll_timeout
     )
     addresses = coordinator_addresses(settings, console=channels.console is not None)
-    core = DialogCore(dialog_settings(settings, addresses, channels, clock), routers)
+    web_dashboard = build_dashboard(settings, database, addresses, channels, clock)
+    links = DashboardLinks(web_dashboard.auth) if web_dashboard is not None else None
+    core = DialogCore(dialog_settings(settings, addresses, channels, clock, links), routers)
     sender = OutboxSender(
         database,
         channels.messengers,
@@ -402,6 +456,7 @@ def build_service(
         reminders=ReminderScheduler(runtime),
         lock=lock,
         channels=channels,
+        dashboard=web_dashboard,
     )
 
 

@@ -174,6 +174,10 @@ NUDGE_NOBODY = "{agency} chưa có cán bộ đầu mối nào nhận được t
 BROADCAST_USAGE = "Cách dùng: /thongbao Nội dung thông báo (tối đa {max} ký tự)."
 BROADCAST_TEXT = "📢 Thông báo của {coordinator}:\n{text}"
 BROADCAST_QUEUED = "Đã gửi thông báo tới {count} tài khoản cán bộ đầu mối."
+DASHBOARD_OFF = (
+    "Bảng điều khiển trên web chưa được bật. Người quản trị bật nó bằng WEB_LISTEN và "
+    "WEB_PUBLIC_URL (xem README)."
+)
 DIGEST_FOOTER = "Gõ /quahan để xem danh sách đơn vị quá hạn, /xuat để tải tệp Excel."
 EXPORT_CAPTION = "Tệp tổng hợp Kế hoạch số {number} (số liệu lúc {time})."
 FILE_NOT_FOUND = (

@@ -24,3 +24,16 @@ def login_link_text(auth: Authenticator, *, channel: str, user_id: str) -> str:
     """The answer to /dashboard: a fresh single-use login link for this coordinator."""
     minutes = int(auth.link_ttl.total_seconds() // 60)
     return LOGIN_LINK_TEXT.format(minutes=minutes, link=auth.login_link(channel, user_id))
+
+
+class DashboardLinks:
+    """What the dialog asks of the dashboard (bot.dialog.types.DashboardAccess)."""
+
+    def __init__(self, auth: Authenticator) -> None:
+        self._auth = auth
+
+    def login_text(self, *, channel: str, user_id: str) -> str:
+        return login_link_text(self._auth, channel=channel, user_id=user_id)
+
+    def button(self) -> Button:
+        return dashboard_button(self._auth)

@@ -106,6 +106,10 @@ class Dashboard:
         self._clock = clock
         self._cookie_path = urlsplit(auth.public_url).path or "/"
 
+    @property
+    def auth(self) -> Authenticator:
+        return self._auth
+
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/", self._coordinator_only(self.overview))
         app.router.add_get("/don-vi", self._coordinator_only(self.agency))

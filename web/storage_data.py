@@ -1,8 +1,9 @@
-"""The dashboard's data (:class:`web.data.DashboardData`) over today's storage API.
+"""The dashboard's data (:class:`web.data.DashboardData`) over the storage API.
 
-The only module of ``web`` that knows the tables: a new data model replaces this file. Plans
-have deadlines (the reporting periods) and agencies (the units); the overview is
-:func:`storage.read_models.overview`. Format 1 plans have no indicators, so none are shown.
+The only module of ``web`` that knows the tables. The overview is
+:func:`storage.read_models.overview` (every period of the plan, one row per unit, the latest
+report per cell from the latest-report read model); an agency's page reads its latest reports
+and at most :data:`HISTORY_SHOWN` history rows; indicators are read from the latest reports.
 """
 
 from __future__ import annotations
@@ -11,20 +12,40 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.export import build_workbook
-from documents.model import ChartUnit, PeriodCounts, StateMatrix
+from documents.model import (
+    ChartUnit,
+    Direction,
+    Indicator,
+    PeriodCounts,
+    ReportingState,
+    StateMatrix,
+)
 from storage import login_links, people, plans, read_models, reports
 from storage.database import Database
-from storage.formats import fmt_date
-from storage.models import Agency, Deadline, FocalPoint, Plan, ReportStatus, StatusUpdate
+from storage.models import (
+    FocalPoint,
+    LatestReport,
+    Plan,
+    PlanStatus,
+    PlanUnit,
+    ReportingPeriod,
+    ReportStatus,
+    StatusUpdate,
+)
+from storage.models import (
+    Indicator as PlanIndicator,
+)
+from storage.read_models import PeriodStats
 from web.data import (
     AgencyDetail,
     Cell,
     ChartsInput,
     FocalPointInfo,
     HistoryEntry,
+    IndicatorLine,
     Overview,
     OverviewRow,
     Period,
@@ -104,29 +125,33 @@ def _summary(plan: Plan) -> PlanSummary:
     )
 
 
-def _period(deadline: Deadline) -> Period:
+HISTORY_SHOWN = 50
+
+
+def _period(period: ReportingPeriod) -> Period:
     return Period(
-        code=deadline.code,
-        title=deadline.title,
-        due_before=deadline.due_before,
-        due_text=f"trước ngày {fmt_date(deadline.due_before)}",
+        code=period.code,
+        title=period.title,
+        due_before=period.due_before,
+        due_text=period.due_text,
     )
 
 
-def _unit(agency: Agency) -> Unit:
+def _unit(unit: PlanUnit) -> Unit:
     return Unit(
-        code=agency.code,
-        name=agency.name,
-        short_name=agency.short_name,
-        kind=agency.kind,
-        section=agency.section,
+        code=unit.code,
+        name=unit.name,
+        short_name=unit.short_name,
+        kind=unit.kind,
+        section=unit.section,
     )
 
 
-def _cell(
-    latest: StatusUpdate | None, first: datetime | None, *, due_at: datetime, now: datetime
-) -> Cell:
+def _cell(latest: LatestReport | None, *, owed: bool, due_at: datetime, now: datetime) -> Cell:
+    first = latest.first_reported_at if latest is not None else None
     state = state_of(first_reported_at=first, due_at=due_at, now=now)
+    if not owed:  # a period this unit does not owe never shows as missing
+        state = state if latest is not None else ReportingState.NOT_DUE
     if latest is None:
         return Cell(state=state)
     status = ReportStatus(latest.status)
@@ -136,79 +161,116 @@ def _cell(
         status_label=status.label,
         progress=latest.progress,
         first_reported_at=first,
-        reported_at=latest.created_at,
+        reported_at=latest.reported_at,
     )
 
 
 def _plans(session: Session) -> list[PlanSummary]:
-    rows = session.exec(select(Plan).order_by(col(Plan.loaded_at).desc(), col(Plan.id).desc()))
-    return [_summary(plan) for plan in rows]
+    """Active plans first (newest issued first), then the ones that ran; no drafts."""
+    shown = [PlanStatus.ACTIVE, PlanStatus.ENDED, PlanStatus.ARCHIVED]
+    ordered = sorted(plans.plans_in(session, shown), key=lambda p: p.status != PlanStatus.ACTIVE)
+    return [_summary(plan) for plan in ordered]
+
+
+def _indicators(session: Session, plan_id: int) -> tuple[Indicator, ...]:
+    return tuple(_indicator(row) for row in plans.indicators(session, plan_id=plan_id))
+
+
+def _indicator(row: PlanIndicator) -> Indicator:
+    return Indicator(
+        code=row.code,
+        name=row.name,
+        unit=row.unit,
+        target=row.target,
+        direction=Direction(row.direction),
+    )
 
 
 def _overview(session: Session, plan_code: str, now: datetime) -> Overview | None:
     plan = plans.plan_by_code(session, plan_code)
-    if plan is None:
+    if plan is None or plan.id is None or plan.status == PlanStatus.DRAFT:
         return None
-    data = read_models.overview(session, plan=plan, now=now)
-    zone = ZoneInfo(plan.timezone)
-    dues = [(_id(d.id), plans.due_at(d.due_before, zone)) for d in data.deadlines]
+    data = read_models.overview(session, plan=plan, now=now, limit=None)
     rows = tuple(
         OverviewRow(
-            unit=_unit(row.agency),
+            unit=_unit(row.unit),
             focal_points=row.focal_point_count,
-            cells=tuple(
-                _cell(
-                    row.cells[deadline_id].latest,
-                    row.cells[deadline_id].first_reported_at,
-                    due_at=due,
-                    now=now,
-                )
-                for deadline_id, due in dues
-            ),
+            cells=tuple(_overview_cell(row.cells[_id(s.period.id)], s, now) for s in data.stats),
         )
         for row in data.rows
     )
     return Overview(
         plan=_summary(plan),
         as_of=now,
-        periods=tuple(_period(d) for d in data.deadlines),
+        periods=tuple(_period(p) for p in data.periods),
         rows=rows,
+        indicators=_indicators(session, plan.id),
     )
+
+
+def _overview_cell(cell: read_models.Cell, stats: PeriodStats, now: datetime) -> Cell:
+    return _cell(cell.latest, owed=cell.owed, due_at=stats.due_at, now=now)
 
 
 def _agency(session: Session, plan_code: str, unit_code: str, now: datetime) -> AgencyDetail | None:
     plan = plans.plan_by_code(session, plan_code)
-    if plan is None or plan.id is None:
+    if plan is None or plan.id is None or plan.status == PlanStatus.DRAFT:
         return None
-    agency = plans.agency_by_code(session, plan_id=plan.id, code=unit_code)
-    if agency is None or agency.id is None:
+    unit = plans.unit_by_code(session, plan_id=plan.id, code=unit_code)
+    if unit is None:
         return None
-    deadlines = plans.deadlines(session, plan_id=plan.id)
-    history = reports.status_history(session, agency_id=agency.id)  # newest first
-    latest: dict[int, StatusUpdate] = {}
-    first: dict[int, datetime] = {}
-    for update in history:
-        latest.setdefault(update.deadline_id, update)
-        first[update.deadline_id] = update.created_at  # the oldest comes last
+    periods = plans.periods(session, plan_id=plan.id)
+    latest = {
+        row.period_id: row
+        for row in reports.latest_reports(session, plan_id=plan.id)
+        if row.organisation_id == unit.organisation_id
+    }
     zone = ZoneInfo(plan.timezone)
     cells = tuple(
         _cell(
-            latest.get(_id(d.id)),
-            first.get(_id(d.id)),
-            due_at=plans.due_at(d.due_before, zone),
+            latest.get(_id(p.id)),
+            owed=plans.owes(p, unit),
+            due_at=plans.due_at(p.due_before, zone),
             now=now,
         )
-        for d in deadlines
+        for p in periods
     )
-    focal_points = people.focal_points_of(session, agency_ids=[agency.id])
+    history = reports.status_history(
+        session, organisation_id=unit.organisation_id, plan_id=plan.id, limit=HISTORY_SHOWN
+    )
+    focal_points = people.focal_points_of(
+        session, organisation_ids=[unit.organisation_id], plan_id=plan.id
+    )
     return AgencyDetail(
         plan=_summary(plan),
         as_of=now,
-        unit=_unit(agency),
-        periods=tuple(_period(d) for d in deadlines),
+        unit=_unit(unit),
+        periods=tuple(_period(p) for p in periods),
         cells=cells,
         focal_points=_focal_points(session, focal_points),
-        history=_history(history, deadlines, {fp.id: fp.full_name for fp in focal_points}),
+        history=_history(history, periods, {fp.id: fp.full_name for fp in focal_points}),
+        indicators=_indicator_lines(session, plan.id, unit, periods),
+    )
+
+
+def _indicator_lines(
+    session: Session, plan_id: int, unit: PlanUnit, periods: Sequence[ReportingPeriod]
+) -> tuple[IndicatorLine, ...]:
+    """Each indicator the unit reports, per period it is asked in, with the value it gave."""
+    values = {
+        (row.indicator_id, row.period_id): row.value
+        for row in reports.latest_indicator_values(session, plan_id=plan_id)
+        if row.organisation_id == unit.organisation_id
+    }
+    return tuple(
+        IndicatorLine(
+            indicator=_indicator(indicator),
+            period_title=period.title,
+            value=values.get((indicator.id, period.id)),
+        )
+        for indicator in plans.indicators(session, plan_id=plan_id)
+        for period in periods
+        if plans.indicator_applies(indicator, unit, period) and (indicator.id, period.id) in values
     )
 
 
@@ -232,14 +294,14 @@ def _focal_points(
 
 def _history(
     history: Sequence[StatusUpdate],
-    deadlines: Sequence[Deadline],
+    periods: Sequence[ReportingPeriod],
     names: dict[int | None, str],
 ) -> tuple[HistoryEntry, ...]:
-    titles = {d.id: d.title for d in deadlines}
+    titles = {p.id: p.title for p in periods}
     return tuple(
         HistoryEntry(
             update_id=_id(update.id),
-            period_title=titles.get(update.deadline_id, ""),
+            period_title=titles.get(update.period_id, ""),
             status_label=ReportStatus(update.status).label,
             progress=update.progress,
             note=update.note,
@@ -256,8 +318,7 @@ def _report_file(session: Session, status_update_id: int) -> ReportFile | None:
     update = reports.status_update_by_id(session, status_update_id)
     if update is None or not update.file_id or not update.file_channel:
         return None
-    agency = plans.agency_by_id(session, update.agency_id)
-    plan = session.get(Plan, agency.plan_id) if agency is not None else None
+    plan = session.get(Plan, update.plan_id)
     if plan is None:
         return None
     return ReportFile(

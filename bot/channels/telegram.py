@@ -113,7 +113,9 @@ def telegram_profile(username: Callable[[], str | None]) -> ChannelProfile:
             return f"Trên Telegram: mở đường link https://t.me/{name}?start={code}\n"
         return f"Trên Telegram: gửi cho bot lệnh /start {code}\n"
 
-    return ChannelProfile(name=CHANNEL, display_name="Telegram", how_to_use_code=how_to_use_code)
+    return ChannelProfile(
+        name=CHANNEL, display_name="Telegram", how_to_use_code=how_to_use_code, web_apps=True
+    )
 
 
 def keyboard(rows: ButtonRows) -> InlineKeyboardMarkup | None:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot import texts
+from bot.dialog.dashboard import dashboard_buttons
 from bot.dialog.events import DocumentReply
 from bot.dialog.router import Router
 from bot.dialog.types import PlanScope, Role, Turn
@@ -49,7 +50,7 @@ router = Router("overview")
 def show_overview(turn: Turn) -> None:
     """/tonghop: the unit × period matrix with each period's reporting rate."""
     data = read_models.overview(turn.session, plan=turn.current_plan, now=turn.now)
-    turn.say(overview_text(data))
+    turn.say(overview_text(data), dashboard_buttons(turn), numbered=False)
 
 
 @router.command(

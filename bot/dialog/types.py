@@ -10,13 +10,14 @@ import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from bot.dialog.events import (
     Attachment,
+    Button,
     ButtonRows,
     DialogResult,
     DocumentReply,
@@ -57,6 +58,19 @@ class ChannelProfile:
     how_to_use_code: Callable[[str], str]
     file_hint: str = ""  # said where a file is asked for: what this channel can carry
     links_accounts: bool = True  # /ketnoi may add an account of this channel to a focal point
+    web_apps: bool = False  # it opens a web page inside the chat (Telegram's Web Apps)
+
+
+class DashboardAccess(Protocol):
+    """How the chat leads a coordinator to the web dashboard (web.buttons implements it)."""
+
+    def login_text(self, *, channel: str, user_id: str) -> str:
+        """A fresh single-use login link, in a sentence."""
+        ...
+
+    def button(self) -> Button:
+        """The button that opens the dashboard inside a chat app that can (a Web App)."""
+        ...
 
 
 class PlanScope(enum.StrEnum):
@@ -76,6 +90,7 @@ class DialogSettings:
     clock: Clock
     channels: Mapping[str, ChannelProfile]  # the channels this service runs, by name
     invite_ttl: timedelta = timedelta(days=7)
+    dashboard: DashboardAccess | None = None  # None: the web dashboard is off
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))  # the service's
 
     def display_name(self, channel: str) -> str:

@@ -10,7 +10,7 @@ from bot.channels.console import console_profile
 from bot.channels.telegram import telegram_profile
 from bot.channels.zalo import zalo_profile
 from bot.dialog.core import DialogCore
-from bot.dialog.types import ChannelProfile, DialogSettings
+from bot.dialog.types import ChannelProfile, DashboardAccess, DialogSettings
 from scheduler.reminders import CoordinatorAddress
 
 TELEGRAM_USERNAME = "nhacviec_bot"
@@ -33,6 +33,7 @@ def dialog_core(
     clock: Callable[[], datetime],
     coordinators: Sequence[CoordinatorAddress] = (),
     channels: Sequence[str] = ("telegram", "zalo"),
+    dashboard: DashboardAccess | None = None,
 ) -> DialogCore:
     return DialogCore(
         DialogSettings(
@@ -40,6 +41,7 @@ def dialog_core(
             coordinator_addresses=tuple(coordinators),
             clock=clock,
             channels=profiles(channels),
+            dashboard=dashboard,
         ),
         dialog_routers(),
     )
