@@ -427,16 +427,13 @@ def build_service(
     web_dashboard = build_dashboard(settings, database, addresses, channels, clock)
     links = DashboardLinks(web_dashboard.auth) if web_dashboard is not None else None
     core = DialogCore(dialog_settings(settings, addresses, channels, clock, links), routers)
+    hold = office_hours(specs, office.working_calendar(settings.timezone))
     sender = OutboxSender(
         database,
         channels.messengers,
         clock=clock,
         retry_policy=retry_policy,
-        hold=(
-            office_hours(specs, office.working_calendar(settings.timezone))
-            if hold_outside_office_hours
-            else None
-        ),
+        hold=hold if hold_outside_office_hours else None,
     )
     senders.append(sender)
     runtime = ReminderRuntime(
