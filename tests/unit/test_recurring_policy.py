@@ -413,7 +413,7 @@ def test_the_closing_reminder_asks_for_the_result_report_in_whole_sentences(
     database.run_sync(
         add_focal_point,
         plan=plan,
-        agency_code="SYT",
+        unit_code="SYT",
         name="Nguyễn Thị Hoa",
         accounts=[Account("telegram", "7001"), Account("zalo", "z-hoa")],
         now=REGISTERED_AT,
@@ -431,11 +431,10 @@ def test_the_closing_reminder_asks_for_the_result_report_in_whole_sentences(
         assert message.text == "\n".join(
             [
                 "🏁 KẾT THÚC ĐỢT CAO ĐIỂM PHÒNG, CHỐNG BẠO LỰC TRÊN CƠ SỞ GIỚI",
-                "Đợt cao điểm phòng, chống bạo lực trên cơ sở giới kết thúc ngày 16/11/2026; gửi "
-                "báo cáo kết quả trước ngày 21/11/2026.",
+                "Đợt cao điểm phòng, chống bạo lực trên cơ sở giới kết thúc ngày 16/11/2026.",
                 "Đề nghị Sở Y tế tổng hợp kết quả các hoạt động đã triển khai và gửi Báo cáo kết "
-                "quả đợt cao điểm theo Kế hoạch số 3/KH-UBND qua Sở Nội vụ: bấm «Báo cáo ngay» "
-                "hoặc gõ /baocao.",
+                "quả đợt cao điểm theo Kế hoạch số 3/KH-UBND qua Sở Nội vụ trước ngày 21/11/2026: "
+                "bấm «Báo cáo ngay» hoặc gõ /baocao.",
             ]
         )
     assert texts.REPORT_ACTION in str(messages[0].buttons)
