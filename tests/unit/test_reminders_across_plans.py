@@ -63,7 +63,7 @@ responsibilities:
     units: [{{code: CAT, name: Công an tỉnh, short_name: Công an tỉnh}}]
     tasks: [Phòng, chống xâm hại trẻ em.]
 reports:
-  - code: sau-thang
+  - code: so-ket-6-thang
     title: Báo cáo sơ kết 6 tháng công tác trẻ em
     due: 10/06/2021
   - code: y-te
@@ -71,9 +71,9 @@ reports:
     due: 10/06/2021
     units: [SYT]
 """
-# Thu 03/06/2021, 08:30: five working days before 10/06 in both plans.
-SEED_REMINDER = "truoc-han:so-ket-6-thang:5"
-CHILDREN_REMINDER = "truoc-han:sau-thang:5"
+# Thu 03/06/2021, 08:30: five working days before 10/06 in both plans, whose six-month
+# reports have the same code (so the same occurrence key) and are different periods.
+SIX_MONTH_REMINDER = "truoc-han:so-ket-6-thang:5"
 HEALTH_ONLY_REMINDER = "truoc-han:y-te:5"  # the period only Sở Y tế owes
 HOA, NAM, LAN, HUNG = (
     ("telegram", "7001"),
@@ -123,9 +123,9 @@ def reached(messages: Sequence[OutboxMessage], code: str) -> set[tuple[str, str]
         # Hoa joined the children's plan; Nam (never asked) and Lan (declined) did not.
         pytest.param(CHILDREN, HEALTH_ONLY_REMINDER, {HOA}, id="health-only-period"),
         # Công an tỉnh owes this one: Hùng joined the children's plan.
-        pytest.param(CHILDREN, CHILDREN_REMINDER, {HOA, HUNG}, id="every-unit-period"),
+        pytest.param(CHILDREN, SIX_MONTH_REMINDER, {HOA, HUNG}, id="every-unit-period"),
         # The seed plan: Nam and Lan joined it; Hoa and Hùng answer only in the other.
-        pytest.param(SEED, SEED_REMINDER, {NAM, LAN}, id="seed-plan"),
+        pytest.param(SEED, SIX_MONTH_REMINDER, {NAM, LAN}, id="seed-plan"),
     ],
 )
 def test_a_reminder_reaches_only_units_that_owe_it_and_focal_points_who_joined_its_plan(
@@ -173,17 +173,17 @@ async def test_two_active_plans_each_remind_only_their_own_non_reporters(
             session, plan=seed_plan, unit_code="SYT", period_code="so-ket-6-thang", at=reported
         )
         add_status_update(
-            session, plan=children_plan, unit_code="CAT", period_code="sau-thang", at=reported
+            session, plan=children_plan, unit_code="CAT", period_code="so-ket-6-thang", at=reported
         )
 
     database.run_sync(arrange)
     clock = FakeClock(at(date(2021, 6, 3), 8, 30))
     both = schedules(seed_spec, children_spec)
     async with service(database, both, clock) as reminders:
-        assert local_jobs(reminders, SEED)[SEED_REMINDER] == clock()
-        assert local_jobs(reminders, CHILDREN)[CHILDREN_REMINDER] == clock()
-        await fire_job(reminders, SEED_REMINDER, SEED)
-        await fire_job(reminders, CHILDREN_REMINDER, CHILDREN)
+        assert local_jobs(reminders, SEED)[SIX_MONTH_REMINDER] == clock()
+        assert local_jobs(reminders, CHILDREN)[SIX_MONTH_REMINDER] == clock()
+        await fire_job(reminders, SIX_MONTH_REMINDER, SEED)
+        await fire_job(reminders, SIX_MONTH_REMINDER, CHILDREN)
     messages = outbox(database)
     assert reached(messages, SEED) == {HUNG}
     assert reached(messages, CHILDREN) == {HOA}
@@ -203,7 +203,7 @@ async def test_a_plan_that_is_no_longer_active_loses_its_jobs_at_the_next_start(
     specs = [seed_spec, children_spec]
     async with service(database, reminder_schedules(specs, CalendarOverrides(), None), clock) as r:
         seed_jobs = local_jobs(r, SEED)
-        assert CHILDREN_REMINDER in local_jobs(r, CHILDREN)
+        assert SIX_MONTH_REMINDER in local_jobs(r, CHILDREN)
     changed = children_spec.model_copy(update={"status": status})
     database.run_sync(load_plan, changed, source_file="tre-em.yaml", now=REGISTERED_AT)
     specs = [seed_spec, changed]
