@@ -249,11 +249,11 @@ class ReminderScheduler:
 
         Every occurrence without a run record gets (or keeps) a job at the time the catch-up
         rule gives — its own time when upcoming — or is dropped; jobs of plans no longer
-        followed, and of occurrences a plan no longer has, are removed.
+        followed, and of occurrences a plan no longer has, are removed. A drop of an occurrence
+        that had a job (the service was down when it came due) is logged with its reason; those
+        never planned (due before the plan was followed) are only counted.
         """
         done = self.runtime.database.run_sync(runs_by_plan, codes=self.runtime.plans)
-        # A drop of a reminder that had a job (the service was down when it came due) is logged
-        # with its reason; those never planned (due before the plan was followed) are counted.
         stored = {job.id for job in self.scheduler.get_jobs()}
         kept: list[ReminderOccurrence] = []
         wanted: set[str] = set()
@@ -331,7 +331,8 @@ class ReminderScheduler:
 
         def fire_again() -> None:
             with self._retries_lock:
-                if self._retries.get(key, (None,))[0] is timer:
+                current = self._retries.get(key)
+                if current is not None and current[0] is timer:
                     del self._retries[key]
             fire_reminder(plan_code, occurrence_key)
 

@@ -11,13 +11,14 @@ from sqlalchemy.engine import Engine
 
 
 class DatabaseOutage:
-    """While entered, every statement sent through ``engine`` (or only those naming one of
-    ``tables``) fails with the ``OperationalError`` a lost connection gives, before it reaches
-    the server; ``refused`` counts them. The engine works again on leaving."""
+    """While entered, every statement sent through ``engine`` (or only those containing one of
+    the ``only`` fragments of SQL, such as a table's name) fails with the ``OperationalError`` a
+    lost connection gives, before it reaches the server; ``refused`` counts them. The engine
+    works again on leaving."""
 
-    def __init__(self, engine: Engine, *, tables: Iterable[str] = ()) -> None:
+    def __init__(self, engine: Engine, *, only: Iterable[str] = ()) -> None:
         self.engine = engine
-        self.tables = tuple(tables)
+        self.only = tuple(only)
         self.refused = 0
 
     def __enter__(self) -> DatabaseOutage:
@@ -41,7 +42,7 @@ class DatabaseOutage:
         context: Any,
         executemany: bool,
     ) -> None:
-        if self.tables and not any(table in statement for table in self.tables):
+        if self.only and not any(fragment in statement for fragment in self.only):
             return
         self.refused += 1
         raise sa.exc.OperationalError(
