@@ -177,7 +177,15 @@ def fire_reminder(plan_code: str, occurrence_key: str) -> None:
     if decision.at is None or decision.at > now:
         # Dropped, or moved: a new job under the same id. APScheduler removes the job being run
         # while holding its job-store lock, which add_job waits for, so the new one stays.
-        reminders.apply(schedule, occurrence, decision)
+        try:
+            reminders.apply(schedule, occurrence, decision)
+        except Exception:
+            # The database is down. A move is kept by a timer of this process; a drop is only
+            # not recorded yet (without its run record the next start drops it again).
+            if decision.at is not None:
+                reminders.retry_later(schedule, occurrence, decision.at)
+            else:
+                log.warning("reminder %s/%s: could not record its drop", plan_code, occurrence_key)
         return
     future = None
     try:
@@ -214,7 +222,10 @@ class ReminderScheduler:
             },
             timezone="UTC",
         )
-        self._retries: list[threading.Timer] = []
+        # Retries kept by this process while the job store cannot be written: job id → the
+        # timer and when it fires.
+        self._retries: dict[str, tuple[threading.Timer, datetime]] = {}
+        self._retries_lock = threading.Lock()
 
     async def start(self, *, paused: bool = False) -> None:
         """Register the runtime with the running loop, then start APScheduler and sync jobs.
@@ -238,9 +249,12 @@ class ReminderScheduler:
 
         Every occurrence without a run record gets (or keeps) a job at the time the catch-up
         rule gives — its own time when upcoming — or is dropped; jobs of plans no longer
-        followed, and of occurrences a plan no longer has, are removed.
+        followed, and of occurrences a plan no longer has, are removed. A drop of an occurrence
+        that had a job (the service was down when it came due) is logged with its reason; those
+        never planned (due before the plan was followed) are only counted.
         """
         done = self.runtime.database.run_sync(runs_by_plan, codes=self.runtime.plans)
+        stored = {job.id for job in self.scheduler.get_jobs()}
         kept: list[ReminderOccurrence] = []
         wanted: set[str] = set()
         for code, schedule in self.runtime.plans.items():
@@ -250,7 +264,8 @@ class ReminderScheduler:
                     continue
                 decision = schedule.catch_up(occurrence, now)
                 dropped += decision.action == CatchUpAction.DROPPED
-                if self.apply(schedule, occurrence, decision, quiet=True):
+                quiet = job_id(code, occurrence.key) not in stored
+                if self.apply(schedule, occurrence, decision, quiet=quiet):
                     kept.append(occurrence)
                     wanted.add(job_id(code, occurrence.key))
             if dropped:
@@ -307,15 +322,39 @@ class ReminderScheduler:
         try:
             self.schedule(schedule.code, occurrence, at)
         except Exception:
-            delay = max((at - self.runtime.clock()).total_seconds(), 1.0)
-            timer = threading.Timer(delay, fire_reminder, args=[schedule.code, occurrence.key])
-            timer.daemon = True
-            self._retries.append(timer)
-            timer.start()
+            self._retry_by_timer(schedule.code, occurrence.key, at)
+
+    def _retry_by_timer(self, plan_code: str, occurrence_key: str, at: datetime) -> None:
+        """One timer per occurrence (a newer retry replaces it), forgotten once it fires."""
+        key = job_id(plan_code, occurrence_key)
+        delay = max((at - self.runtime.clock()).total_seconds(), 1.0)
+
+        def fire_again() -> None:
+            with self._retries_lock:
+                current = self._retries.get(key)
+                if current is not None and current[0] is timer:
+                    del self._retries[key]
+            fire_reminder(plan_code, occurrence_key)
+
+        timer = threading.Timer(delay, fire_again)
+        timer.daemon = True
+        with self._retries_lock:
+            earlier = self._retries.pop(key, None)
+            self._retries[key] = (timer, at)
+        if earlier is not None:
+            earlier[0].cancel()
+        timer.start()
+
+    def pending_retries(self) -> dict[str, datetime]:
+        """Job id → when this process tries it again (the job store could not be written)."""
+        with self._retries_lock:
+            return {key: at for key, (_, at) in self._retries.items()}
 
     def _shutdown(self) -> None:
-        for timer in self._retries:
-            timer.cancel()
+        with self._retries_lock:
+            for timer, _ in self._retries.values():
+                timer.cancel()
+            self._retries.clear()
         # Detach the job store first: on shutdown APScheduler's loop wakes once more with its
         # executors already stopped, fails to submit every job due by then and deletes it from
         # the store (a paused scheduler too). Detached, the store keeps them for the next start,

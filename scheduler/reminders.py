@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -204,41 +205,80 @@ def _campaign_reminders(
     session: Session, *, plan: Plan, occurrence: ReminderOccurrence, now: datetime
 ) -> list[OutboxMessage]:
     """The kickoff goes to every unit (the coordinator's too: it leads the Action Month, IV.1
-    of the seed); a weekly check-in to units with no status update for a week."""
+    of the seed); a weekly check-in to units with no status update for a week, reminding each
+    of the next period it owes."""
     assert plan.id is not None
     campaign = plans.campaign_by_code(session, plan_id=plan.id, code=occurrence.subject or "")
     if campaign is None:
         return []
-    open_period = plans.next_open_period(session, plan=plan, now=now)
-    text_for: Callable[[PlanUnit], str]
     if occurrence.kind == ReminderKind.CAMPAIGN_KICKOFF:
-        targets = plans.units(session, plan_id=plan.id)
-
-        def text_for(unit: PlanUnit) -> str:
-            return texts.campaign_kickoff_text(plan=plan, unit=unit, campaign=campaign)
-    else:
-        recent = reports.organisations_updated_since(
-            session, plan_id=plan.id, since=now - CHECKIN_WINDOW
+        return _by_owed_period(
+            session,
+            plan=plan,
+            occurrence=occurrence,
+            units=plans.units(session, plan_id=plan.id),
+            text_for=lambda unit, _: texts.campaign_kickoff_text(
+                plan=plan, unit=unit, campaign=campaign
+            ),
+            now=now,
         )
-        reporting = plans.units(session, plan_id=plan.id, reporting_only=True)
-        targets = [unit for unit in reporting if unit.organisation_id not in recent]
-        week = occurrence.week or 1
-
-        def text_for(unit: PlanUnit) -> str:
-            return texts.campaign_checkin_text(
-                plan=plan, unit=unit, campaign=campaign, week=week, period=open_period
-            )
-
-    return messages_to_units(
+    recent = reports.organisations_updated_since(
+        session, plan_id=plan.id, since=now - CHECKIN_WINDOW
+    )
+    reporting = plans.units(session, plan_id=plan.id, reporting_only=True)
+    week = occurrence.week or 1
+    return _by_owed_period(
         session,
         plan=plan,
-        key=occurrence.key,
-        rule=occurrence.kind.value,
-        units=targets,
-        text_for=text_for,
-        buttons=texts.report_button(open_period) if open_period is not None else (),
+        occurrence=occurrence,
+        units=[unit for unit in reporting if unit.organisation_id not in recent],
+        text_for=lambda unit, period: texts.campaign_checkin_text(
+            plan=plan, unit=unit, campaign=campaign, week=week, period=period
+        ),
         now=now,
     )
+
+
+def _by_owed_period(
+    session: Session,
+    *,
+    plan: Plan,
+    occurrence: ReminderOccurrence,
+    units: Sequence[PlanUnit],
+    text_for: Callable[[PlanUnit, ReportingPeriod | None], str],
+    now: datetime,
+) -> list[OutboxMessage]:
+    """:func:`messages_to_units` where each unit's text and «Báo cáo ngay» button name the next
+    period that unit owes (a period may be owed by some units only; the coordinator owes
+    none)."""
+    assert plan.id is not None
+    zone = ZoneInfo(plan.timezone)
+    upcoming = [
+        period
+        for period in plans.periods(session, plan_id=plan.id)
+        if plans.due_at(period.due_before, zone) > now
+    ]
+    groups: dict[int | None, tuple[ReportingPeriod | None, list[PlanUnit]]] = {}
+    for unit in units:
+        owed = next((period for period in upcoming if plans.owes(period, unit)), None)
+        groups.setdefault(owed.id if owed else None, (owed, []))[1].append(unit)
+    messages: list[OutboxMessage] = []
+    for period, members in groups.values():
+
+        def text(unit: PlanUnit, period: ReportingPeriod | None = period) -> str:
+            return text_for(unit, period)
+
+        messages += messages_to_units(
+            session,
+            plan=plan,
+            key=occurrence.key,
+            rule=occurrence.kind.value,
+            units=members,
+            text_for=text,
+            buttons=texts.report_button(period) if period is not None else (),
+            now=now,
+        )
+    return messages
 
 
 def fire_occurrence(

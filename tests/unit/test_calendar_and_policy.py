@@ -443,17 +443,18 @@ def add_focal_point(
     session: Session,
     *,
     plan: Plan,
-    agency_code: str,
+    unit_code: str,
     name: str,
     accounts: Sequence[Account],
     now: datetime,
 ) -> int:
-    """Register a focal point on its first account, then link the others; returns its id."""
+    """Register a focal point of the unit's organisation through an invite of ``plan`` (which
+    they so join) on its first account, then link the others; returns its id."""
     assert plan.id is not None and accounts
-    agency = plans.agency_by_code(session, plan_id=plan.id, code=agency_code)
-    assert agency is not None
+    unit = plans.unit_by_code(session, plan_id=plan.id, code=unit_code)
+    assert unit is not None
     invite = invites.create_invite(
-        session, agency=agency, created_by="test", now=now, ttl=timedelta(days=7)
+        session, unit=unit, created_by="test", now=now, ttl=timedelta(days=7)
     )
     first, *others = accounts
     focal_point = people.register_focal_point(
@@ -486,18 +487,19 @@ def add_focal_point(
 
 
 def add_status_update(
-    session: Session, *, plan: Plan, agency_code: str, deadline_code: str, at: datetime
+    session: Session, *, plan: Plan, unit_code: str, period_code: str, at: datetime
 ) -> None:
     assert plan.id is not None
-    agency = plans.agency_by_code(session, plan_id=plan.id, code=agency_code)
-    deadline = plans.deadline_by_code(session, plan_id=plan.id, code=deadline_code)
-    assert agency is not None and agency.id is not None
-    assert deadline is not None and deadline.id is not None
+    unit = plans.unit_by_code(session, plan_id=plan.id, code=unit_code)
+    period = plans.period_by_code(session, plan_id=plan.id, code=period_code)
+    assert unit is not None
+    assert period is not None and period.id is not None
     reports.record_status_update(
         session,
         StatusUpdate(
-            agency_id=agency.id,
-            deadline_id=deadline.id,
+            plan_id=plan.id,
+            organisation_id=unit.organisation_id,
+            period_id=period.id,
             channel="telegram",
             status=ReportStatus.IN_PROGRESS,
             progress=50,
@@ -530,17 +532,17 @@ REGISTERED_AT = datetime(2021, 5, 3, 2, 0, tzinfo=UTC)
     "key",
     [f"truoc-han:{SIX_MONTH}:2", f"qua-han:{SIX_MONTH}:1", f"qua-han:{SIX_MONTH}:10"],
 )
-def test_a_deadline_reminder_reaches_every_open_account_of_agencies_that_have_not_reported(
+def test_a_deadline_reminder_reaches_every_open_account_of_units_that_have_not_reported(
     database: Database, seed_plan: Plan, occurrences: list[ReminderOccurrence], key: str
 ) -> None:
     planned = occurrence(occurrences, key)
 
     def arrange(session: Session) -> None:
-        def add(agency_code: str, name: str, *accounts: Account) -> int:
+        def add(unit_code: str, name: str, *accounts: Account) -> int:
             return add_focal_point(
                 session,
                 plan=seed_plan,
-                agency_code=agency_code,
+                unit_code=unit_code,
                 name=name,
                 accounts=accounts,
                 now=REGISTERED_AT,
@@ -554,8 +556,8 @@ def test_a_deadline_reminder_reaches_every_open_account_of_agencies_that_have_no
         add_status_update(
             session,
             plan=seed_plan,
-            agency_code="STP",
-            deadline_code=SIX_MONTH,
+            unit_code="STP",
+            period_code=SIX_MONTH,
             at=datetime(2021, 5, 20, 3, 0, tzinfo=UTC),
         )
         # Công an tỉnh blocked the bot on Telegram; Zalo still reaches them.
@@ -568,8 +570,8 @@ def test_a_deadline_reminder_reaches_every_open_account_of_agencies_that_have_no
         add_status_update(
             session,
             plan=seed_plan,
-            agency_code="HLHPN",
-            deadline_code=ANNUAL,
+            unit_code="HLHPN",
+            period_code=ANNUAL,
             at=datetime(2021, 5, 20, 3, 0, tzinfo=UTC),
         )
         # The coordinator (Sở LĐTBXH) receives the reports; it is never reminded to send one.
@@ -591,7 +593,7 @@ def test_a_deadline_reminder_reaches_every_open_account_of_agencies_that_have_no
     assert {m.rule for m in messages} == {planned.kind.value}
 
 
-def test_a_deadline_reminder_reaches_nobody_once_every_agency_has_reported(
+def test_a_deadline_reminder_reaches_nobody_once_every_unit_has_reported(
     database: Database, seed_plan: Plan, occurrences: list[ReminderOccurrence]
 ) -> None:
     planned = occurrence(occurrences, f"truoc-han:{SIX_MONTH}:1")
@@ -601,17 +603,17 @@ def test_a_deadline_reminder_reaches_nobody_once_every_agency_has_reported(
         add_focal_point(
             session,
             plan=seed_plan,
-            agency_code="SYT",
+            unit_code="SYT",
             name="Nguyễn Thị Hoa",
             accounts=[Account("telegram", "7001"), Account("zalo", "z-hoa")],
             now=REGISTERED_AT,
         )
-        for agency in plans.agencies(session, plan_id=seed_plan.id, reporting_only=True):
+        for unit in plans.units(session, plan_id=seed_plan.id, reporting_only=True):
             add_status_update(
                 session,
                 plan=seed_plan,
-                agency_code=agency.code,
-                deadline_code=SIX_MONTH,
+                unit_code=unit.code,
+                period_code=SIX_MONTH,
                 at=datetime(2021, 6, 1, 3, 0, tzinfo=UTC),
             )
 
@@ -619,7 +621,7 @@ def test_a_deadline_reminder_reaches_nobody_once_every_agency_has_reported(
     assert fire(database, seed_plan, planned) == []
 
 
-def test_a_reminder_reaches_an_agency_without_focal_points_nowhere(
+def test_a_reminder_reaches_a_unit_without_focal_points_nowhere(
     database: Database, seed_plan: Plan, occurrences: list[ReminderOccurrence]
 ) -> None:
     assert fire(database, seed_plan, occurrence(occurrences, f"qua-han:{SIX_MONTH}:3")) == []
@@ -634,7 +636,7 @@ def test_a_reminder_reaches_an_agency_without_focal_points_nowhere(
         pytest.param(timedelta(days=30), True, id="30-days-ago"),
     ],
 )
-def test_a_weekly_check_in_skips_agencies_that_updated_within_the_last_seven_days(
+def test_a_weekly_check_in_skips_units_that_updated_within_the_last_seven_days(
     database: Database,
     seed_plan: Plan,
     occurrences: list[ReminderOccurrence],
@@ -652,7 +654,7 @@ def test_a_weekly_check_in_skips_agencies_that_updated_within_the_last_seven_day
             add_focal_point(
                 session,
                 plan=seed_plan,
-                agency_code=code,
+                unit_code=code,
                 name=name,
                 accounts=[Account("telegram", user), Account("zalo", f"z-{user}")],
                 now=REGISTERED_AT,
@@ -660,8 +662,8 @@ def test_a_weekly_check_in_skips_agencies_that_updated_within_the_last_seven_day
         add_status_update(
             session,
             plan=seed_plan,
-            agency_code="SYT",
-            deadline_code=ANNUAL,
+            unit_code="SYT",
+            period_code=ANNUAL,
             at=planned.fire_at - updated_ago,
         )
 
@@ -683,7 +685,7 @@ def test_firing_the_same_reminder_twice_gives_the_same_outbox_keys(
     database.run_sync(
         add_focal_point,
         plan=seed_plan,
-        agency_code="SYT",
+        unit_code="SYT",
         name="Nguyễn Thị Hoa",
         accounts=[Account("telegram", "7001"), Account("zalo", "z-hoa")],
         now=REGISTERED_AT,
@@ -701,12 +703,12 @@ def test_firing_the_same_reminder_twice_gives_the_same_outbox_keys(
 
 
 def texts_for(
-    database: Database, plan: Plan, planned: ReminderOccurrence, agency_code: str = "SYT"
+    database: Database, plan: Plan, planned: ReminderOccurrence, unit_code: str = "SYT"
 ) -> list[str]:
     database.run_sync(
         add_focal_point,
         plan=plan,
-        agency_code=agency_code,
+        unit_code=unit_code,
         name="Nguyễn Thị Hoa",
         accounts=[Account("telegram", "7001"), Account("zalo", "z-hoa")],
         now=REGISTERED_AT,
@@ -817,13 +819,13 @@ def test_a_deadline_reminder_reads_as_whole_vietnamese_sentences(
 ACTION_MONTH_TITLE = "Tháng hành động vì bình đẳng giới và phòng, chống bạo lực trên cơ sở giới"
 
 
-def kickoff(agency: str, starts: str, ends: str) -> str:
+def kickoff(unit: str, starts: str, ends: str) -> str:
     return "\n".join(
         [
             "📣 THÁNG HÀNH ĐỘNG VÌ BÌNH ĐẲNG GIỚI VÀ PHÒNG, CHỐNG BẠO LỰC TRÊN CƠ SỞ GIỚI",
             f"Từ ngày {starts} đến ngày {ends}, các cơ quan, đơn vị triển khai "
             f"{ACTION_MONTH_TITLE} theo mục II.2 Kế hoạch số 40/KH-UBND.",
-            f"Đề nghị {agency} tổ chức các hoạt động hưởng ứng và cập nhật tiến độ hằng tuần. "
+            f"Đề nghị {unit} tổ chức các hoạt động hưởng ứng và cập nhật tiến độ hằng tuần. "
             "Gõ /nhiemvu để xem nhiệm vụ của đơn vị, /baocao để cập nhật tình hình thực hiện.",
         ]
     )
@@ -853,14 +855,15 @@ def test_a_launch_moved_past_a_weekend_names_the_campaign_dates_not_today(
     launch = occurrence(reminder_calendar(spec, calendar), f"phat-dong:{ACTION_MONTH}")
     assert launch.fire_at == local(date(2025, 11, 17))
     assert seed_plan.id is not None
-    agency = database.run_sync(plans.agency_by_code, plan_id=seed_plan.id, code="CAT")
-    assert agency is not None
+    unit = database.run_sync(plans.unit_by_code, plan_id=seed_plan.id, code="CAT")
+    assert unit is not None
     text = texts.campaign_kickoff_text(
         plan=seed_plan,
-        agency=agency,
+        unit=unit,
         campaign=Campaign(
             plan_id=seed_plan.id,
             code=campaign.code,
+            series=campaign.code,
             section=campaign.section,
             title=campaign.title,
             starts_on=campaign.starts_on,
@@ -888,22 +891,29 @@ def test_a_weekly_check_in_reads_as_whole_vietnamese_sentences(
         )
 
 
+ANNUAL_COLUMN = "Cột 2: Báo cáo tổng kết năm (hạn trước ngày 10/12/2021) — đã nộp 0/21 (0%)"
+
+
 @pytest.mark.parametrize(
-    ("key", "title", "as_of", "column"),
+    ("key", "title", "as_of", "columns"),
     [
         pytest.param(
             f"tong-hop:{SIX_MONTH}",
             "📬 BẢN TIN TỔNG HỢP: HẾT HẠN BÁO CÁO SƠ KẾT 6 THÁNG — Kế hoạch số 40/KH-UBND",
             "(số liệu lúc 16:30 10/06/2021)",
-            "Cột 1: Báo cáo sơ kết 6 tháng (hạn trước 10/06/2021) — đã nộp 0/21 (0%); "
-            "đúng hạn 0, trễ hạn 0, quá hạn chưa nộp 21",
+            [
+                "Cột 1: Báo cáo sơ kết 6 tháng (hạn trước ngày 10/06/2021) — đã nộp 0/21 (0%); "
+                "đúng hạn 0, trễ hạn 0, quá hạn chưa nộp 21",
+                ANNUAL_COLUMN,
+            ],
             id="deadline-day",
         ),
+        # Before the first deadline only the next period to come has a column.
         pytest.param(
             "tong-hop:2021-05-10",
             "📬 BẢN TIN TỔNG HỢP HẰNG TUẦN — Kế hoạch số 40/KH-UBND",
             "(số liệu lúc 16:30 10/05/2021)",
-            "Cột 1: Báo cáo sơ kết 6 tháng (hạn trước 10/06/2021) — đã nộp 0/21 (0%)",
+            ["Cột 1: Báo cáo sơ kết 6 tháng (hạn trước ngày 10/06/2021) — đã nộp 0/21 (0%)"],
             id="weekly",
         ),
     ],
@@ -915,15 +925,14 @@ def test_the_coordinators_digest_reads_as_whole_vietnamese_lines(
     key: str,
     title: str,
     as_of: str,
-    column: str,
+    columns: list[str],
 ) -> None:
     [message] = fire(database, seed_plan, occurrence(occurrences, key))
     assert (message.channel, message.chat_id) == ("telegram", COORDINATOR_CHAT.chat_id)
     lines = message.text.split("\n")
     assert_vietnamese(message.text)
     assert lines[:3] == [title, as_of, ""]
-    assert lines[3] == column
-    assert lines[4] == ("Cột 2: Báo cáo tổng kết năm (hạn trước 10/12/2021) — đã nộp 0/21 (0%)")
+    assert lines[3 : 4 + len(columns)] == [*columns, ""]
     assert lines[-2] == LEGEND
     assert lines[-1] == "Gõ /quahan để xem danh sách đơn vị quá hạn, /xuat để tải tệp Excel."
 

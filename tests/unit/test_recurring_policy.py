@@ -12,6 +12,7 @@ import pytest
 
 from scheduler import texts
 from scheduler.calendar import WorkingCalendar
+from scheduler.messages import buttons_from_json
 from scheduler.policy import (
     CatchUpAction,
     ReminderKind,
@@ -20,6 +21,7 @@ from scheduler.policy import (
     plan_catch_up,
     reminder_calendar,
 )
+from storage import plans
 from storage.database import Database
 from storage.models import Plan
 from storage.plan_file import PlanSpec, parse_plan, read_plan_file
@@ -413,7 +415,7 @@ def test_the_closing_reminder_asks_for_the_result_report_in_whole_sentences(
     database.run_sync(
         add_focal_point,
         plan=plan,
-        agency_code="SYT",
+        unit_code="SYT",
         name="Nguyễn Thị Hoa",
         accounts=[Account("telegram", "7001"), Account("zalo", "z-hoa")],
         now=REGISTERED_AT,
@@ -431,11 +433,58 @@ def test_the_closing_reminder_asks_for_the_result_report_in_whole_sentences(
         assert message.text == "\n".join(
             [
                 "🏁 KẾT THÚC ĐỢT CAO ĐIỂM PHÒNG, CHỐNG BẠO LỰC TRÊN CƠ SỞ GIỚI",
-                "Đợt cao điểm phòng, chống bạo lực trên cơ sở giới kết thúc ngày 16/11/2026; gửi "
-                "báo cáo kết quả trước ngày 21/11/2026.",
+                "Đợt cao điểm phòng, chống bạo lực trên cơ sở giới kết thúc ngày 16/11/2026.",
                 "Đề nghị Sở Y tế tổng hợp kết quả các hoạt động đã triển khai và gửi Báo cáo kết "
-                "quả đợt cao điểm theo Kế hoạch số 3/KH-UBND qua Sở Nội vụ: bấm «Báo cáo ngay» "
-                "hoặc gõ /baocao.",
+                "quả đợt cao điểm theo Kế hoạch số 3/KH-UBND qua Sở Nội vụ trước ngày 21/11/2026: "
+                "bấm «Báo cáo ngay» hoặc gõ /baocao.",
             ]
         )
     assert texts.REPORT_ACTION in str(messages[0].buttons)
+
+
+# Công an tỉnh joins the plan; only Sở Y tế owes a report due during the campaign.
+CHECK_IN_PLAN = CLOSING_ON_A_MONDAY.replace(
+    "reports:\n",
+    "  - section: IV.3\n"
+    "    heading: Công an tỉnh\n"
+    "    kind: department\n"
+    "    units: [{code: CAT, name: Công an tỉnh, short_name: Công an tỉnh}]\n"
+    "    tasks: [Phòng, chống bạo lực.]\n"
+    "reports:\n"
+    "  - code: y-te\n"
+    "    title: Báo cáo chuyên đề y tế\n"
+    "    due: 12/11/2026\n"
+    "    units: [SYT]\n",
+)
+
+
+@pytest.mark.parametrize(
+    "kind", [ReminderKind.CAMPAIGN_KICKOFF, ReminderKind.CAMPAIGN_CHECKIN], ids=str
+)
+def test_a_campaign_reminder_points_each_unit_at_the_next_report_it_owes(
+    database: Database, kind: ReminderKind
+) -> None:
+    spec = parse_plan(CHECK_IN_PLAN)
+    plan = database.run_sync(load_plan, spec, source_file="dot-cao-diem.yaml", now=REGISTERED_AT)
+    assert plan.id is not None
+    for unit_code, user in (("SYT", "7001"), ("CAT", "7004")):
+        database.run_sync(
+            add_focal_point,
+            plan=plan,
+            unit_code=unit_code,
+            name="Nguyễn Thị Hoa",
+            accounts=[Account("telegram", user)],
+            now=REGISTERED_AT,
+        )
+    # The kickoff on Mon 02/11, the check-in on Mon 09/11: the health report is due 12/11.
+    [planned] = [o for o in reminder_calendar(spec, WorkingCalendar(ZONE)) if o.kind == kind]
+    sent = {m.chat_id: m for m in fire(database, plan, planned)}
+    period_ids = {p.code: p.id for p in database.run_sync(plans.periods, plan_id=plan.id)}
+    for chat_id, period_code, reminded in [
+        ("7001", "y-te", "Báo cáo chuyên đề y tế phải gửi trước ngày 12/11/2026."),
+        ("7004", "ket-qua-dot", "Báo cáo kết quả đợt cao điểm phải gửi trước ngày 21/11/2026."),
+    ]:
+        [[button]] = buttons_from_json(sent[chat_id].buttons)
+        assert button.payload == f"{texts.REPORT_ACTION}.{period_ids[period_code]}"
+        if kind == ReminderKind.CAMPAIGN_CHECKIN:
+            assert sent[chat_id].text.split("\n")[-1] == f"Lưu ý: {reminded}"
