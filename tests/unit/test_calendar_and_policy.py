@@ -908,12 +908,15 @@ ANNUAL_COLUMN = "Cột 2: Báo cáo tổng kết năm (hạn trước ngày 10/1
             ],
             id="deadline-day",
         ),
-        # Before the first deadline only the next period to come has a column.
+        # Before the first deadline: the next period, then (room left) the one after it.
         pytest.param(
             "tong-hop:2021-05-10",
             "📬 BẢN TIN TỔNG HỢP HẰNG TUẦN — Kế hoạch số 40/KH-UBND",
             "(số liệu lúc 16:30 10/05/2021)",
-            ["Cột 1: Báo cáo sơ kết 6 tháng (hạn trước ngày 10/06/2021) — đã nộp 0/21 (0%)"],
+            [
+                "Cột 1: Báo cáo sơ kết 6 tháng (hạn trước ngày 10/06/2021) — đã nộp 0/21 (0%)",
+                ANNUAL_COLUMN,
+            ],
             id="weekly",
         ),
     ],

@@ -22,7 +22,17 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlmodel import Session, SQLModel, col, select
 
-from storage import dialog_states, invites, migrate, outbox, people, plans, read_models, reports
+from storage import (
+    dialog_states,
+    invites,
+    migrate,
+    outbox,
+    people,
+    plans,
+    read_models,
+    reminder_runs,
+    reports,
+)
 from storage.database import SQLITE_BUSY_TIMEOUT_MS, Database
 from storage.lock import ADVISORY_LOCK_KEY, ServiceLock, ServiceLockHeld, acquire_service_lock
 from storage.models import (
@@ -365,6 +375,8 @@ def test_a_database_of_the_second_release_upgrades_with_every_row(database: Data
     assert queued is not None and queued.state is OutboxState.PENDING
     added = database.run_sync(plans.unit_by_code, plan_id=1, code="DVMOI")
     assert added is not None and added.added_by_coordinator
+    # the reminder that queued that message is recorded as run: it is not sent again
+    assert database.run_sync(reminder_runs.runs_of, plan_id=1) == {"truoc-han:tong-ket:5"}
 
 
 def _all(session: Session, model: type[SQLModel]) -> list[Any]:

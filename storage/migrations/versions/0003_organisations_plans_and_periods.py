@@ -47,6 +47,7 @@ def upgrade() -> None:
     _reporting_periods()
     _campaigns()
     _new_tables()
+    _reminder_runs_from_outbox()
     _focal_points()
     _invites()
     _status_updates()
@@ -227,6 +228,47 @@ def _new_tables() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("plan_id", "occurrence_key", name="uq_reminder_runs_plan_key"),
     )
+
+
+SCHEDULED_RULES = ("truoc-han", "qua-han", "phat-dong", "hang-tuan", "tong-hop")
+
+
+def _reminder_runs_from_outbox() -> None:
+    """The first releases kept no record of what had run: every reminder occurrence that queued
+    a message (outbox key ``plan/occurrence/channel:user``) is recorded as run, so the upgraded
+    service does not send it again to someone who registered since."""
+    connection = op.get_bind()
+    plan_ids = dict(connection.execute(sa.text("SELECT code, id FROM plans")).all())
+    outbox = sa.table(
+        "outbox",
+        sa.column("key", sa.String()),
+        sa.column("rule", sa.String()),
+        sa.column("created_at", storage.models.UTCDateTime()),
+    )
+    first: dict[tuple[int, str], object] = {}
+    rows = connection.execute(
+        sa.select(outbox.c.key, outbox.c.created_at).where(outbox.c.rule.in_(SCHEDULED_RULES))
+    )
+    for key, created_at in rows:
+        parts = str(key).split("/")
+        if len(parts) == 3 and parts[0] in plan_ids:
+            first.setdefault((plan_ids[parts[0]], parts[1]), created_at)
+    runs = sa.table(
+        "reminder_runs",
+        sa.column("plan_id", sa.Integer()),
+        sa.column("occurrence_key", sa.String()),
+        sa.column("state", sa.String()),
+        sa.column("at", storage.models.UTCDateTime()),
+        sa.column("queued", sa.Integer()),
+    )
+    if first:
+        connection.execute(
+            runs.insert(),
+            [
+                {"plan_id": plan_id, "occurrence_key": key, "state": "done", "at": at, "queued": 0}
+                for (plan_id, key), at in first.items()
+            ],
+        )
 
 
 def _focal_points() -> None:
