@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ Hold = Callable[[OutboxMessage, datetime], datetime | None]
 
 IDLE_WAIT_SECONDS = 60.0
 ERROR_WAIT_SECONDS = 5.0
+WRITE_GRACE_SECONDS = 5.0  # at stop, for the last results to be written after a grace ran out
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,31 @@ class RetryPolicy:
 DEFAULT_RETRY_POLICY = RetryPolicy()
 
 
+def queued_message(
+    *,
+    key: str,
+    channel: str,
+    chat_id: str,
+    rule: str,
+    text: str,
+    now: datetime,
+    buttons: ButtonRows = (),
+    focal_point_id: int | None = None,
+) -> outbox.QueuedMessage:
+    """A message to queue with :func:`storage.outbox.enqueue_outbox`, due ``now``."""
+    return outbox.QueuedMessage(
+        key=key,
+        channel=channel,
+        chat_id=chat_id,
+        rule=rule,
+        text=text,
+        next_attempt_at=now,
+        created_at=now,
+        buttons=buttons_to_json(buttons),
+        focal_point_id=focal_point_id,
+    )
+
+
 def outbox_message(
     *,
     key: str,
@@ -86,17 +113,20 @@ def outbox_message(
     buttons: ButtonRows = (),
     focal_point_id: int | None = None,
 ) -> OutboxMessage:
-    return OutboxMessage(
+    """As :func:`queued_message`, but as a table object, which takes about 0.3 ms to build (3 s
+    for a broadcast to 10,000 people, before its first message): a fan-out should queue
+    :func:`queued_message` values instead."""
+    queued = queued_message(
         key=key,
         channel=channel,
         chat_id=chat_id,
-        focal_point_id=focal_point_id,
         rule=rule,
         text=text,
-        buttons=buttons_to_json(buttons),
-        next_attempt_at=now,
-        created_at=now,
+        now=now,
+        buttons=buttons,
+        focal_point_id=focal_point_id,
     )
+    return OutboxMessage(**dataclasses.asdict(queued))
 
 
 @dataclass
@@ -232,7 +262,7 @@ class Pipeline:
 
     fetch: int = 50  # rows read per query
     in_flight: int = 8  # deliveries under way at once, each waiting for its slot
-    record_batch: int = 50  # results written per transaction, at most
+    record_batch: int = 50  # results waiting that start a write at once
     record_after: float = 0.25  # seconds a result waits for its batch, at most
 
 
@@ -285,28 +315,52 @@ class ChannelDrain:
                 if not rows or not await self._start_all(rows, stopping):
                     break
         finally:
-            while self._in_flight:
-                await asyncio.wait(list(self._in_flight))
-            await self._write()
+            try:
+                while self._in_flight:
+                    await asyncio.wait(list(self._in_flight))
+            finally:  # even when cancelled: what was delivered must be written
+                await self._write()
         return result
 
     async def _start_all(self, rows: Sequence[OutboxMessage], stopping: Callable[[], bool]) -> bool:
-        """Start delivering ``rows``; False when the drain must end first."""
-        hold = self._setup.hold
+        """Start delivering ``rows``; False when the drain must end first (stopping, paused).
+
+        One message at a time goes to a chat, in order: a row for a chat with a message under
+        way is started after the rest of the batch, once that chat is free.
+        """
+        later: list[OutboxMessage] = []
         for row in rows:
-            later = hold(row, self._setup.clock()) if hold is not None else None
-            if later is not None:  # not now (office hours): written with the next batch
-                self._claimed.add(row.id or 0)
-                self._record(Outcome(row, self._setup.clock(), held_until=later))
+            if self._held(row):
                 continue
-            busy = self._busy_chats.get(row.chat_id)
-            if busy is not None:  # one message at a time to a chat, in order
-                await asyncio.wait({busy})
-            await self._slots.acquire()
-            if stopping() or self.paused:
-                self._slots.release()
+            if row.chat_id in self._busy_chats or any(r.chat_id == row.chat_id for r in later):
+                later.append(row)
+            elif not await self._start_in_a_slot(row, stopping):
                 return False
-            self._start(row)
+        for row in later:
+            busy = self._busy_chats.get(row.chat_id)
+            if busy is not None:
+                await asyncio.wait({busy})
+            if not await self._start_in_a_slot(row, stopping):
+                return False
+        return True
+
+    def _held(self, row: OutboxMessage) -> bool:
+        """Whether ``row`` must wait for a later time (office hours); if so, record that."""
+        hold = self._setup.hold
+        later = hold(row, self._setup.clock()) if hold is not None else None
+        if later is None:
+            return False
+        assert row.id is not None
+        self._claimed.add(row.id)
+        self._record(Outcome(row, self._setup.clock(), held_until=later))
+        return True
+
+    async def _start_in_a_slot(self, row: OutboxMessage, stopping: Callable[[], bool]) -> bool:
+        await self._slots.acquire()
+        if stopping() or self.paused:
+            self._slots.release()
+            return False
+        self._start(row)
         return True
 
     def _start(self, row: OutboxMessage) -> None:
@@ -344,7 +398,8 @@ class ChannelDrain:
             del self._busy_chats[row.chat_id]
         self._slots.release()
         if task.cancelled():  # abandoned at stop: whether it arrived is unknown; it stays queued
-            self._claimed.discard(row.id or 0)
+            assert row.id is not None
+            self._claimed.discard(row.id)
         else:
             self._record(task.result())
 
@@ -496,7 +551,7 @@ class OutboxSender:
             if hanging:
                 for drain in self._drains.values():
                     drain.abandon()
-                _, hanging = await asyncio.wait(hanging, timeout=grace)
+                _, hanging = await asyncio.wait(hanging, timeout=WRITE_GRACE_SECONDS)
             for task in hanging:  # the database does not answer: give up on the writes
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

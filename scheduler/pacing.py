@@ -3,11 +3,12 @@
 One :class:`SendingBudget` per channel is shared by the channel adapter (its answers to the
 person in the chat) and the outbox (reminders, broadcasts): the channel's limit is applied once,
 to everything it sends. Sends are spaced ``1 / max_rate`` seconds apart on the event loop's
-clock (the generic cell rate algorithm, with half a slot of tolerance so that a timer firing a
-little late does not lower the rate: no window of one second ever holds more than
-``max_rate + 1`` sends, as with exact spacing). A waiting reply takes the next free slot before every waiting bulk send, so a reply never
-queues behind a fan-out. A rate limit (HTTP 429 with ``retry_after``) pauses the whole channel:
-bulk sends stop at once (:class:`ChannelPaused`), replies wait for the end of a short pause.
+clock, by the generic cell rate algorithm with half a slot of tolerance, so that a timer firing
+a little late does not lower the rate (at 30 per second no window of one second holds more
+than 31 sends, as with exact spacing). A waiting reply takes the next free slot before every
+waiting bulk send, so a reply never queues behind a fan-out. A rate limit (HTTP 429 with
+``retry_after``) pauses the whole channel: bulk sends stop at once (:class:`ChannelPaused`),
+replies wait for the end of a short pause.
 
 Why not aiolimiter (installed with python-telegram-bot's rate-limiter extra): its AsyncLimiter
 serves waiters of equal size in arrival order, so a reply would wait behind the fan-out's
