@@ -951,8 +951,8 @@ async def test_deliveries_are_pipelined_up_to_the_in_flight_bound(
 
     drain = asyncio.create_task(sender.drain())
     await slow.until_started(4)
-    await asyncio.sleep(0.01)  # room for a fifth to start, if the bound did not hold
-    assert len(slow.started) == 4
+    with pytest.raises(TimeoutError):  # a fifth does not start while four are under way
+        await slow.until_started(5, within=0.05)
     slow.gate.set()
     result = await asyncio.wait_for(drain, timeout=5)
 

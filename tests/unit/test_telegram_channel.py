@@ -193,24 +193,23 @@ async def test_a_reply_during_a_long_fan_out_goes_out_in_the_next_slot(
         for c in telegram_api.calls_to("sendMessage")
         if c.chat_id in set(users) and asked_at <= c.at < answer.at
     ]
-    assert len(ahead) <= 2, f"{len(ahead)} bulk messages went out before the reply"
+    # While PTB fetches the message and the core answers, the slots go on (one, perhaps two);
+    # then the reply takes the next. Queued behind the eight waiting deliveries, it would see
+    # eight or more go first.
+    assert len(ahead) <= 3, f"{len(ahead)} bulk messages went out before the reply"
     assert answered_at - asked_at < 0.5
     assert len(bulk_sends(telegram_api, users)) < 200  # the fan-out was still going
 
 
-async def test_telegram_is_limited_once_at_the_configured_rate(
-    database: Database, telegram_api: FakeTelegramBotApi
-) -> None:
-    """No second limiter under the budget: at 300 per second, 60 messages take about 0.2 s
-    (PTB's AIORateLimiter at its 30 per second would need a second more)."""
-    users = fan_out(database, telegram_api, 60)
-    async with running_channel(telegram_api, SendingBudget("telegram", 300)) as channel:
-        sender = OutboxSender(database, {"telegram": channel}, clock=utc_now)
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        result = await sender.drain()
-        elapsed = loop.time() - started
-
-    assert result.sent == 60
-    assert bulk_sends(telegram_api, users) == {user_id: 1 for user_id in users}
-    assert 59 / 300 - 1 / 600 - 0.01 <= elapsed < 1.0
+def test_telegram_is_limited_once_by_the_channel_budget() -> None:
+    """No second limiter under the budget: PTB's AIORateLimiter would hold every call to its
+    own 30 per second, queue replies with the fan-out and, on a 429, log an ERROR traceback
+    (max_retries=0) or retry by itself (more) — which the 429 test above would see."""
+    channel = TelegramChannel(
+        token=TOKEN,
+        api_base_url="http://127.0.0.1:9",
+        on_event=Answering(),
+        budget=SendingBudget("telegram", 25),
+    )
+    assert channel.application.bot.rate_limiter is None
+    assert channel.budget.max_rate == 25
