@@ -45,6 +45,7 @@ from scheduler.calendar import CalendarOverrides, WorkingCalendar, read_calendar
 from scheduler.jobs import PlanSchedule, ReminderRuntime, ReminderScheduler, plan_schedules
 from scheduler.messenger import Messenger
 from scheduler.outbox import DEFAULT_RETRY_POLICY, OutboxSender, RetryPolicy
+from scheduler.pacing import SendingBudget
 from scheduler.policy import (
     SCHEDULED_RULES,
     ReminderOccurrence,
@@ -263,6 +264,7 @@ def build_channels(
     on_event: EventHandler,
     wake_sender: Callable[[], None],
     poll_timeout: int,
+    clock: Clock = utc_now,
 ) -> Channels:
     """The adapters for the channels the settings turn on; the console without any token."""
     channels = Channels()
@@ -276,6 +278,7 @@ def build_channels(
             coordinator_chat_ids=frozenset(settings.coordinator_telegram_ids),
             menu=menu(routers, [Role.FOCAL_POINT, Role.ANYONE]),
             coordinator_menu=menu(routers, [Role.COORDINATOR, Role.ANYONE]),
+            budget=SendingBudget("telegram", settings.telegram_max_rate, clock=clock),
         )
     if settings.zalo_bot_token is not None:
         channels.zalo = ZaloChannel(
@@ -285,6 +288,7 @@ def build_channels(
             on_outbox_queued=wake_sender,
             poll_timeout=poll_timeout,
             webhook_secret=revealed(settings.zalo_webhook_secret),
+            budget=SendingBudget("zalo", settings.zalo_max_rate, clock=clock),
         )
     if channels.telegram is None and channels.zalo is None:
         channels.console = ConsoleChannel(on_event=on_event, on_outbox_queued=wake_sender)
@@ -421,7 +425,12 @@ def build_service(
             sender.wake()
 
     channels = build_channels(
-        settings, routers, on_event=on_event, wake_sender=wake_sender, poll_timeout=poll_timeout
+        settings,
+        routers,
+        on_event=on_event,
+        wake_sender=wake_sender,
+        poll_timeout=poll_timeout,
+        clock=clock,
     )
     addresses = coordinator_addresses(settings, console=channels.console is not None)
     web_dashboard = build_dashboard(settings, database, addresses, channels, clock)

@@ -38,6 +38,7 @@ _ZALO_TOKEN = re.compile(r"^[A-Za-z0-9_:.\-]{10,300}$")
 _ZALO_USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{8,256}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_HIGHEST_RATE = 1000.0  # messages per second: Telegram's paid broadcasts go this far
 
 
 class ConfigError(Exception):
@@ -195,6 +196,25 @@ def _days(value: object) -> object:
     return timedelta(days=int(value))
 
 
+def _rate(value: object) -> object:
+    """A number of messages per second, ``30`` or ``2.5`` (``2,5`` too)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return float(value.replace(",", "."))
+    except ValueError:
+        raise ValueError(f"cần số tin nhắn mỗi giây (ví dụ 30), nhận được {value!r}") from None
+
+
+def _positive_rate(value: float) -> float:
+    if not 0 < value <= _HIGHEST_RATE:  # also refuses nan
+        raise ValueError(
+            f"cần số tin nhắn mỗi giây lớn hơn 0 và không quá {_HIGHEST_RATE:g}, "
+            f"nhận được {value:g}"
+        )
+    return value
+
+
 def _log_level(value: str) -> str:
     if value.upper() not in _LOG_LEVELS:
         raise ValueError(f"cần một trong {', '.join(_LOG_LEVELS)}")
@@ -226,6 +246,7 @@ ZaloIds = Annotated[frozenset[str], BeforeValidator(_id_list), AfterValidator(_z
 ListenAddress = Annotated[tuple[str, int], BeforeValidator(_listen)]
 Days = Annotated[timedelta, BeforeValidator(_days)]
 LogLevel = Annotated[str, AfterValidator(_log_level)]
+MessageRate = Annotated[float, BeforeValidator(_rate), AfterValidator(_positive_rate)]
 
 
 class Settings(BaseSettings):
@@ -255,6 +276,7 @@ class Settings(BaseSettings):
     telegram_bot_token: TelegramToken | None = None  # no token: the console runs
     telegram_api_base_url: HttpUrl = "https://api.telegram.org"
     coordinator_telegram_ids: TelegramIds = frozenset()
+    telegram_max_rate: MessageRate = 30.0  # Telegram's documented limit for bulk messages
     zalo_bot_token: ZaloToken | None = None  # no token: no Zalo channel
     zalo_api_base_url: HttpUrl = "https://bot-api.zaloplatforms.com"
     coordinator_zalo_ids: ZaloIds = frozenset()
@@ -263,6 +285,7 @@ class Settings(BaseSettings):
     zalo_webhook_listen: ListenAddress = ("0.0.0.0", 8080)
     web_listen: ListenAddress | None = None  # the coordinators' dashboard: off by default
     web_public_url: PublicHttpsUrl | None = None  # its address behind the HTTPS proxy
+    zalo_max_rate: MessageRate = 5.0  # Zalo publishes no limit for bots
     invite_ttl: Days = Field(timedelta(days=7), validation_alias="INVITE_TTL_DAYS")
     log_level: LogLevel = "INFO"
 

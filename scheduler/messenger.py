@@ -6,9 +6,12 @@ never imports a channel. Delivery failures are told apart by exception type.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from scheduler.messages import OutgoingMessage
+
+if TYPE_CHECKING:
+    from scheduler.pacing import SendingBudget
 
 
 class DeliveryError(Exception):
@@ -42,6 +45,11 @@ class PermanentDeliveryError(DeliveryError):
     """Final: the platform rejected the message itself."""
 
 
+class ChannelPaused(DeliveryError):
+    """The channel is paused after a rate limit: this send did not go out (``pieces_sent`` of
+    the message did, before the pause). Not an attempt: the message waits for the pause's end."""
+
+
 class Messenger(Protocol):
     """Delivers messages on one channel."""
 
@@ -49,8 +57,15 @@ class Messenger(Protocol):
     def channel(self) -> str: ...
 
     @property
-    def messages_per_second(self) -> float: ...
+    def budget(self) -> SendingBudget:
+        """The channel's sending slots, shared with its replies: :meth:`deliver` takes one
+        (``Priority.BULK``) for each API call it makes."""
+        ...
 
     async def deliver(self, chat_id: str, message: OutgoingMessage) -> None:
-        """Send ``message`` to ``chat_id`` or raise a :class:`DeliveryError`."""
+        """Send ``message`` to ``chat_id`` or raise a :class:`DeliveryError`.
+
+        A message too long for one call goes out in pieces, from ``message.pieces_sent`` on; a
+        failure says in ``pieces_sent`` how many were delivered before it.
+        """
         ...

@@ -26,6 +26,7 @@ from bot.dialog.events import (
 )
 from bot.dialog.types import ChannelProfile
 from scheduler.messages import OutgoingMessage
+from scheduler.pacing import Priority, SendingBudget
 
 CHANNEL = "console"
 COORDINATOR_USER = "dieu-phoi"
@@ -71,7 +72,7 @@ class ConsoleChannel:
     """Reads lines from a stream and prints the bot's replies; also the console Messenger."""
 
     channel = CHANNEL
-    messages_per_second = 50.0
+    max_rate = 50.0  # messages per second: fast enough to read along
 
     def __init__(
         self,
@@ -88,6 +89,7 @@ class ConsoleChannel:
         self._output = output or sys.stdout
         self.user = user
         self.profile = console_profile()
+        self.budget = SendingBudget(CHANNEL, self.max_rate)
 
     def _print(self, text: str) -> None:
         self._output.write(text + "\n")
@@ -164,6 +166,7 @@ class ConsoleChannel:
     async def deliver(self, chat_id: str, message: OutgoingMessage) -> None:
         """Messenger: show what the scheduler sends to a console user."""
         reply = TextReply(text=message.text, buttons=message.buttons, numbered=False)
+        await self.budget.acquire(Priority.BULK)
         self.show(reply, to=chat_id)
 
 

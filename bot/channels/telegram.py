@@ -4,6 +4,12 @@ Handlers only translate: a Telegram update becomes an :class:`IncomingEvent`, th
 core's replies become Bot API calls. The same class is the Telegram :class:`Messenger` for the
 outbox. PTB does not check Telegram's size limits, so this module does (4096 characters of
 text, 1024 of caption, 64 bytes of callback data — the last in :class:`Button`).
+
+Telegram is rate limited once, by the channel's :class:`SendingBudget` (``TELEGRAM_MAX_RATE``,
+30 per second by default: Telegram's documented limit for bulk messages), which replies and the
+outbox share, replies first. PTB's AIORateLimiter is not used: it would limit a second time at
+its own 30 per second, put a reply in the same queue as a fan-out, and log an ERROR traceback
+for every 429 (with max_retries=0).
 """
 
 from __future__ import annotations
@@ -37,7 +43,6 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -54,7 +59,7 @@ from bot.channels.errors import (
     NotABotApi,
     TokenRefused,
 )
-from bot.channels.retry import retrying
+from bot.channels.retry import deliver_pieces, retrying
 from bot.channels.text import longest_prefix, split_text
 from bot.dialog.events import (
     Attachment,
@@ -70,11 +75,13 @@ from bot.dialog.types import ChannelProfile
 from scheduler.messages import OutgoingMessage
 from scheduler.messenger import (
     BotUnauthorized,
+    ChannelPaused,
     DeliveryError,
     PermanentDeliveryError,
     RecipientUnreachable,
     TransientDeliveryError,
 )
+from scheduler.pacing import Priority, SendingBudget
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +92,7 @@ API_VARIABLE = "TELEGRAM_API_BASE_URL"
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_ANSWER_LIMIT = 200
+DEFAULT_MAX_RATE = 30.0  # messages per second: Telegram's documented limit for bulk messages
 ERROR_REPLY = "Xin lỗi, bot gặp lỗi khi xử lý tin nhắn. Vui lòng thử lại sau ít phút."
 
 UNSUPPORTED_KINDS = {
@@ -201,6 +209,15 @@ def delivery_error(exc: TelegramError) -> DeliveryError:
     return PermanentDeliveryError(str(exc))
 
 
+def _retry_after(exc: Exception) -> float | None:
+    """A 429's retry_after, in seconds (None for any other error)."""
+    return _seconds(exc.retry_after) if isinstance(exc, RetryAfter) else None
+
+
+def _classify(exc: Exception) -> DeliveryError | None:
+    return delivery_error(exc) if isinstance(exc, TelegramError) else None
+
+
 def _reply_retry_delay(exc: Exception) -> float | None:
     if isinstance(exc, RetryAfter):
         return _seconds(exc.retry_after)
@@ -269,7 +286,6 @@ class TelegramChannel:
     """The Telegram adapter: polling for updates, sending replies, delivering the outbox."""
 
     channel = CHANNEL
-    messages_per_second = 25.0  # under Telegram's 30 per second
 
     def __init__(
         self,
@@ -282,8 +298,11 @@ class TelegramChannel:
         coordinator_chat_ids: frozenset[int] = frozenset(),
         menu: Menu = (),
         coordinator_menu: Menu = (),
+        budget: SendingBudget | None = None,
     ) -> None:
-        """``menu`` is everyone's command menu; ``coordinator_menu`` the coordinators' chats'."""
+        """``menu`` is everyone's command menu; ``coordinator_menu`` the coordinators' chats'.
+        ``budget`` paces everything the bot sends (30 per second unless given)."""
+        self.budget = budget or SendingBudget(CHANNEL, DEFAULT_MAX_RATE)
         self.coordinator_chat_ids = coordinator_chat_ids
         self.menu, self.coordinator_menu = menu, coordinator_menu
         self._on_event = on_event
@@ -297,7 +316,6 @@ class TelegramChannel:
             .base_url(f"{api_base_url}/bot")
             .base_file_url(f"{api_base_url}/file/bot")
             .request(self._request)
-            .rate_limiter(AIORateLimiter(max_retries=0))
             .build()
         )
         self.application.add_handler(
@@ -414,8 +432,9 @@ class TelegramChannel:
             log.info("could not answer callback query: %s", exc)
         if result.accepted_button and isinstance(query.message, Message):
             try:
+                await self.budget.acquire(Priority.REPLY)
                 await query.message.edit_reply_markup(reply_markup=None)
-            except TelegramError as exc:
+            except (TelegramError, ChannelPaused) as exc:
                 log.info("could not remove the used keyboard: %s", exc)
         if result.outbox_queued:
             self._on_outbox_queued()
@@ -426,6 +445,8 @@ class TelegramChannel:
         is logged rather than answered with "try again" (which would make them do it twice)."""
         try:
             await self.send_replies(chat_id, replies)
+        except ChannelPaused as exc:  # a long flood-control wait: already warned about
+            log.warning("the reply to Telegram chat %s was not sent: %s", chat_id, exc)
         except TelegramError:
             log.exception("could not send the reply to Telegram chat %s", chat_id)
 
@@ -433,8 +454,8 @@ class TelegramChannel:
         log.error("error while handling a Telegram update", exc_info=context.error)
         if isinstance(update, Update) and update.effective_chat is not None:
             try:
-                await context.bot.send_message(update.effective_chat.id, ERROR_REPLY)
-            except TelegramError:
+                await self.send_text(update.effective_chat.id, ERROR_REPLY)
+            except (TelegramError, ChannelPaused):
                 log.warning("could not tell the user about the error")
 
     # --- outgoing ---------------------------------------------------------------------------
@@ -449,7 +470,9 @@ class TelegramChannel:
     async def send_text(self, chat_id: int | str, text: str, buttons: ButtonRows = ()) -> None:
         """A reply, in pieces of at most 4096 characters, each retried on 429/5xx."""
         for send in self._piece_sends(chat_id, text, buttons):
-            await retrying(send, retry_delay=_reply_retry_delay)
+            await retrying(
+                send, budget=self.budget, retry_delay=_reply_retry_delay, rate_limit=_retry_after
+            )
 
     def _piece_sends(
         self, chat_id: int | str, text: str, buttons: ButtonRows
@@ -480,7 +503,9 @@ class TelegramChannel:
                 document=document,
                 caption=caption,
             ),
+            budget=self.budget,
             retry_delay=_reply_retry_delay,
+            rate_limit=_retry_after,
         )
 
     async def deliver(self, chat_id: str, message: OutgoingMessage) -> None:
@@ -489,10 +514,4 @@ class TelegramChannel:
         A retry resumes after the pieces an earlier attempt delivered.
         """
         sends = self._piece_sends(chat_id, message.text, message.buttons)
-        for index in range(message.pieces_sent, len(sends)):
-            try:
-                await sends[index]()
-            except TelegramError as exc:
-                error = delivery_error(exc)
-                error.pieces_sent = index
-                raise error from exc
+        await deliver_pieces(self.budget, sends, first=message.pieces_sent, classify=_classify)

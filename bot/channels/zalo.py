@@ -18,7 +18,10 @@ clients such as OpenClaw's ``extensions/zalo/src/api.ts``):
   sent on Zalo, which goes back by its URL through ``sendPhoto``.
 
 The documentation does not say how Zalo answers a message to a user who blocked the bot; this
-adapter treats 403 (HTTP or ``error_code``) as "recipient unreachable".
+adapter treats 403 (HTTP or ``error_code``) as "recipient unreachable". Nor does it publish a
+rate limit for bots: everything the bot sends takes a slot of the channel's
+:class:`SendingBudget` (``ZALO_MAX_RATE``, 5 per second by default), replies first; a 429, which
+carries no retry_after, pauses the channel for :data:`BUSY_PAUSE` seconds.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from bot.channels.errors import (
     TokenRefused,
     WebhookRefused,
 )
-from bot.channels.retry import retrying
+from bot.channels.retry import deliver_pieces, retrying
 from bot.channels.text import longest_prefix, split_text, with_options
 from bot.dialog.events import (
     Attachment,
@@ -57,11 +60,13 @@ from bot.dialog.types import ChannelProfile
 from scheduler.messages import OutgoingMessage
 from scheduler.messenger import (
     BotUnauthorized,
+    ChannelPaused,
     DeliveryError,
     PermanentDeliveryError,
     RecipientUnreachable,
     TransientDeliveryError,
 )
+from scheduler.pacing import SendingBudget
 
 if TYPE_CHECKING:
     from aiohttp.web import AbstractRouteDef
@@ -77,6 +82,8 @@ TEXT_LIMIT = 2000
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 POLL_IDLE = 408
 SEEN_MESSAGES = 1000
+DEFAULT_MAX_RATE = 5.0  # messages per second: Zalo publishes no limit; stay well below any
+BUSY_PAUSE = 1.0  # seconds nothing goes to Zalo after a 429 (Zalo gives no retry_after)
 ERROR_REPLY = "Xin lỗi, bot gặp lỗi khi xử lý tin nhắn. Vui lòng thử lại sau ít phút."
 DOCUMENT_NOT_SUPPORTED = (
     "📎 {caption}\nZalo chưa hỗ trợ gửi tệp «{filename}». Vui lòng dùng Telegram để nhận tệp này."
@@ -223,6 +230,8 @@ class ZaloBotApi:
 def delivery_error(exc: ZaloApiError) -> DeliveryError:
     """Classify a Zalo failure for the outbox."""
     code = exc.code
+    if code == 429:
+        return TransientDeliveryError(str(exc), retry_after=BUSY_PAUSE)
     if code is None or exc.server_busy or code == POLL_IDLE:
         return TransientDeliveryError(str(exc))
     if code == 401:  # the token was revoked: keep the messages for a new one
@@ -308,8 +317,6 @@ class ZaloChannel:
     """The Zalo adapter: long polling (or a webhook), replies, and the outbox Messenger."""
 
     channel = CHANNEL
-    # Zalo publishes no rate limit for bots; stay well below anything a chat app would mind.
-    messages_per_second = 5.0
 
     def __init__(
         self,
@@ -322,7 +329,10 @@ class ZaloChannel:
         error_backoff: tuple[float, float] = (1.0, 30.0),
         webhook_secret: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        budget: SendingBudget | None = None,
     ) -> None:
+        """``budget`` paces everything the bot sends (5 per second unless given)."""
+        self.budget = budget or SendingBudget(CHANNEL, DEFAULT_MAX_RATE)
         self.api = ZaloBotApi(token, api_base_url, transport=transport)
         self._on_event = on_event
         self._on_outbox_queued = on_outbox_queued
@@ -424,14 +434,16 @@ class ZaloChannel:
         except Exception:  # nothing was saved: the user may simply try again
             log.exception("error while handling a Zalo update")
             try:
-                await self.api.send_message(event.chat_id, ERROR_REPLY)
-            except ZaloApiError:
+                await self.send_text(event.chat_id, ERROR_REPLY)
+            except (ZaloApiError, ChannelPaused):
                 log.warning("could not tell the Zalo user about the error")
             return
         if result.outbox_queued:
             self._on_outbox_queued()
         try:  # what the user did is saved; only the answer is at stake now
             await self.send_replies(event.chat_id, result.replies)
+        except ChannelPaused as exc:  # a long pause after a 429: already warned about
+            log.warning("the reply to a Zalo user was not sent: %s", exc)
         except Exception:
             log.exception("could not send the reply to a Zalo user")
 
@@ -473,7 +485,9 @@ class ZaloChannel:
                 caption = getattr(reply, "caption", None)
                 await retrying(
                     partial(self.api.send_photo, chat_id, photo, caption),
+                    budget=self.budget,
                     retry_delay=_reply_retry_delay,
+                    rate_limit=_rate_limit,
                 )
             else:
                 await self.send_text(chat_id, render(reply))
@@ -482,7 +496,10 @@ class ZaloChannel:
         """A reply, in pieces of at most 2000 characters, each retried on 429/5xx."""
         for piece in split_text(text, TEXT_LIMIT):
             await retrying(
-                partial(self.api.send_message, chat_id, piece), retry_delay=_reply_retry_delay
+                partial(self.api.send_message, chat_id, piece),
+                budget=self.budget,
+                retry_delay=_reply_retry_delay,
+                rate_limit=_rate_limit,
             )
 
     async def deliver(self, chat_id: str, message: OutgoingMessage) -> None:
@@ -491,14 +508,8 @@ class ZaloChannel:
         A retry resumes after the pieces an earlier attempt delivered.
         """
         text = with_options(message.text, message.buttons, numbered=False)
-        pieces = split_text(text, TEXT_LIMIT)
-        for index in range(message.pieces_sent, len(pieces)):
-            try:
-                await self.api.send_message(chat_id, pieces[index])
-            except ZaloApiError as exc:
-                error = delivery_error(exc)
-                error.pieces_sent = index
-                raise error from exc
+        sends = [partial(self.api.send_message, chat_id, p) for p in split_text(text, TEXT_LIMIT)]
+        await deliver_pieces(self.budget, sends, first=message.pieces_sent, classify=_classify)
 
 
 def start_error(exc: ZaloApiError, api_base_url: str) -> ChannelStartError:
@@ -521,6 +532,15 @@ def _reply_retry_delay(exc: Exception) -> float | None:
     """Retry a reply Zalo refused for now (429, 5xx); not one that timed out (it may have
     arrived) nor a refused token."""
     return 1.0 if isinstance(exc, ZaloApiError) and exc.server_busy else None
+
+
+def _rate_limit(exc: Exception) -> float | None:
+    """How long a 429 pauses the channel."""
+    return BUSY_PAUSE if isinstance(exc, ZaloApiError) and exc.code == 429 else None
+
+
+def _classify(exc: Exception) -> DeliveryError | None:
+    return delivery_error(exc) if isinstance(exc, ZaloApiError) else None
 
 
 def webhook_path(url: str) -> str:

@@ -56,6 +56,7 @@ def test_defaults_run_a_console_bot_on_sqlite(load: Load) -> None:
     assert settings.calendar_file is None
     assert settings.timezone.key == "Asia/Ho_Chi_Minh"
     assert settings.invite_ttl == timedelta(days=7)
+    assert (settings.telegram_max_rate, settings.zalo_max_rate) == (30.0, 5.0)
 
 
 def test_the_env_example_copied_as_is_gives_the_defaults(load: Load) -> None:
@@ -85,7 +86,10 @@ def test_values_are_parsed(load: Load, tmp_path: Path) -> None:
         ZALO_WEBHOOK_LISTEN="127.0.0.1:9000",
         CALENDAR_FILE=str(calendar),
         LOG_LEVEL="debug",
+        TELEGRAM_MAX_RATE="25",
+        ZALO_MAX_RATE="2,5",  # a decimal comma, as written in Vietnamese
     )
+    assert (settings.telegram_max_rate, settings.zalo_max_rate) == (25.0, 2.5)
     assert settings.telegram_bot_token is not None
     assert settings.telegram_bot_token.get_secret_value() == TOKEN
     assert settings.telegram_api_base_url == "http://127.0.0.1:8081"
@@ -143,6 +147,11 @@ def test_settings_for_tests_read_neither_the_environment_nor_a_dot_env(
         ("ZALO_WEBHOOK_LISTEN", "8080", "máy:cổng"),
         ("WEB_LISTEN", "localhost", "máy:cổng"),
         ("WEB_PUBLIC_URL", "http://bdk.example.vn", "https://"),
+        ("TELEGRAM_MAX_RATE", "nhanh", "cần số tin nhắn mỗi giây (ví dụ 30), nhận được 'nhanh'"),
+        ("TELEGRAM_MAX_RATE", "0", "lớn hơn 0 và không quá 1000, nhận được 0"),
+        ("TELEGRAM_MAX_RATE", "nan", "lớn hơn 0"),
+        ("ZALO_MAX_RATE", "-5", "lớn hơn 0 và không quá 1000, nhận được -5"),
+        ("ZALO_MAX_RATE", "1e6", "không quá 1000"),
     ],
 )
 def test_a_bad_value_names_the_variable(

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections import defaultdict, deque
+import logging
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from scheduler.calendar import WorkingCalendar
 from scheduler.messages import Button, ButtonRows, OutgoingMessage
 from scheduler.messenger import (
     BotUnauthorized,
+    ChannelPaused,
     DeliveryError,
     PermanentDeliveryError,
     RecipientUnreachable,
@@ -27,9 +31,11 @@ from scheduler.messenger import (
 from scheduler.outbox import (
     DEFAULT_RETRY_POLICY,
     OutboxSender,
+    Pipeline,
     RetryPolicy,
     outbox_message,
 )
+from scheduler.pacing import Clock, Priority, SendingBudget, utc_now
 from scheduler.policy import SCHEDULED_RULES, office_hours_hold
 from storage import outbox, people, plans
 from storage.database import Database
@@ -40,25 +46,37 @@ START = datetime(2021, 6, 1, 1, 0, tzinfo=UTC)  # 08:00 in Thái Bình
 
 
 class FakeMessenger:
-    """A channel that records what it was asked to send and fails when told to."""
+    """A channel that records what it was asked to send and fails when told to; like the real
+    adapters, each delivery takes a bulk slot of the channel's budget first."""
 
-    def __init__(self, channel: str = "telegram", *, messages_per_second: float = 10_000) -> None:
+    def __init__(
+        self, channel: str = "telegram", *, max_rate: float = 10_000, clock: Clock = utc_now
+    ) -> None:
         self.channel = channel
-        self.messages_per_second = messages_per_second
+        self.budget = SendingBudget(channel, max_rate, clock=clock)
         self.sent: list[tuple[str, OutgoingMessage]] = []
         self.attempts: list[str] = []
         self._failures: dict[str, deque[Exception]] = defaultdict(deque)
+        self._changed = asyncio.Condition()
 
     def fail_next(self, chat_id: str, error: Exception, times: int = 1) -> None:
         """The next ``times`` sends to ``chat_id`` raise ``error``."""
         self._failures[chat_id].extend([error] * times)
 
     async def deliver(self, chat_id: str, message: OutgoingMessage) -> None:
+        await self.budget.acquire(Priority.BULK)
         self.attempts.append(chat_id)
+        async with self._changed:
+            self._changed.notify_all()
         failures = self._failures[chat_id]
         if failures:
             raise failures.popleft()
         self.sent.append((chat_id, message))
+
+    async def wait_until(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
+        """Wait (at most ``within`` seconds) until ``predicate()`` holds after a delivery."""
+        async with asyncio.timeout(within), self._changed:
+            await self._changed.wait_for(predicate)
 
     def texts_to(self, chat_id: str) -> list[str]:
         return [message.text for chat, message in self.sent if chat == chat_id]
@@ -112,8 +130,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def messenger() -> FakeMessenger:
-    return FakeMessenger()
+def messenger(clock: FakeClock) -> FakeMessenger:
+    return FakeMessenger(clock=clock)
 
 
 @pytest.fixture
@@ -176,7 +194,9 @@ async def test_a_message_with_buttons_reaches_the_messenger_with_the_same_button
 async def test_all_due_messages_are_sent_in_one_drain_even_beyond_one_batch(
     database: Database, messenger: FakeMessenger, clock: FakeClock
 ) -> None:
-    sender = OutboxSender(database, {"telegram": messenger}, clock=clock, batch_size=2)
+    sender = OutboxSender(
+        database, {"telegram": messenger}, clock=clock, pipeline=Pipeline(fetch=2)
+    )
     for n in range(5):
         enqueue(database, f"r{n}", chat_id=str(2000 + n), now=START + timedelta(seconds=n))
     clock.advance(timedelta(minutes=1))
@@ -519,6 +539,61 @@ async def test_two_messages_with_the_same_key_are_queued_and_sent_once(
     assert messenger.texts_to("1001") == ["Lần một"]
 
 
+def test_a_large_batch_is_queued_in_bulk_and_counts_exactly_the_new_rows(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """1,234 messages in chunks of 500, one INSERT each: keys repeated within the batch and
+    keys already queued are skipped, the first message of a repeated key is the one kept."""
+    monkeypatch.setattr(outbox, "ENQUEUE_CHUNK", 500)
+
+    def message(n: int, text: str) -> OutboxMessage:
+        return outbox_message(
+            key=f"thong-bao/42/telegram:{n}",
+            channel="telegram",
+            chat_id=str(n),
+            rule="thong-bao",
+            text=text,
+            now=START,
+        )
+
+    already = [message(n, "cũ") for n in range(0, 1234, 10)]  # 124 queued before
+    assert database.run_sync(outbox.enqueue_outbox, already) == 124
+    batch = [message(n, "mới") for n in range(1234)]
+    batch[5:5] = [message(7, "lặp lại"), message(1233, "lặp lại")]  # repeated within the batch
+    inserts: list[str] = []
+
+    def count_inserts(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO OUTBOX"):
+            inserts.append(statement)
+
+    sa.event.listen(database.engine, "before_cursor_execute", count_inserts)
+    try:
+        queued = database.run_sync(outbox.enqueue_outbox, batch)
+    finally:
+        sa.event.remove(database.engine, "before_cursor_execute", count_inserts)
+
+    assert queued == 1234 - 124
+    assert len(inserts) == 3  # 500 + 500 + 234 distinct keys
+    assert row(database, "thong-bao/42/telegram:10").text == "cũ"  # queued before: kept
+    assert row(database, "thong-bao/42/telegram:7").text == "lặp lại"  # the first of the batch
+    assert row(database, "thong-bao/42/telegram:1233").text == "lặp lại"
+    fresh = row(database, "thong-bao/42/telegram:8")
+    assert (fresh.text, fresh.state, fresh.attempts, fresh.pieces_sent) == (
+        "mới",
+        OutboxState.PENDING,
+        0,
+        0,
+    )
+    assert (fresh.chat_id, fresh.rule, fresh.buttons, fresh.focal_point_id) == (
+        "8",
+        "thong-bao",
+        None,
+        None,
+    )
+    assert fresh.next_attempt_at == fresh.created_at == START
+    assert database.run_sync(outbox.enqueue_outbox, batch) == 0
+
+
 # --- channels without a messenger --------------------------------------------------------------
 
 
@@ -549,12 +624,12 @@ async def test_messages_for_a_channel_without_a_messenger_are_left_queued_untouc
 # --- pacing and the running loop --------------------------------------------------------------
 
 
-async def test_sends_on_one_channel_are_paced_to_its_messages_per_second(
+async def test_sends_on_one_channel_are_paced_to_its_max_rate(
     database: Database, clock: FakeClock
 ) -> None:
-    slow = FakeMessenger(messages_per_second=20)
+    slow = FakeMessenger(max_rate=20, clock=clock)
     sender = OutboxSender(database, {"telegram": slow}, clock=clock)
-    for n in range(4):
+    for n in range(5):
         enqueue(database, f"r{n}", chat_id=str(3000 + n))
     loop = asyncio.get_running_loop()
 
@@ -562,8 +637,8 @@ async def test_sends_on_one_channel_are_paced_to_its_messages_per_second(
     await sender.drain()
     elapsed = loop.time() - started
 
-    assert len(slow.sent) == 4
-    assert elapsed >= 3 / 20 - 0.01
+    assert len(slow.sent) == 5
+    assert elapsed >= 4 / 20 - slow.budget.tolerance - 0.005
 
 
 async def wait_until_state(
@@ -807,3 +882,226 @@ def test_every_delivery_error_class_is_a_delivery_error() -> None:
         assert isinstance(error, DeliveryError)
     assert rate_limited(12).retry_after == 12
     assert server_error().retry_after is None
+
+
+# --- channels side by side, pipelining, pauses ------------------------------------------------
+
+
+class GatedMessenger(FakeMessenger):
+    """Deliveries start, then hang until the test opens the gate (a slow or dead network);
+    then each fails with ``error`` if given."""
+
+    def __init__(self, channel: str, *, error: Exception | None = None) -> None:
+        super().__init__(channel)
+        self.gate = asyncio.Event()
+        self.error = error
+        self.started: list[str] = []
+        self.finished: list[str] = []
+        self.most_at_once = 0
+        self._started = asyncio.Condition()
+
+    async def deliver(self, chat_id: str, message: OutgoingMessage) -> None:
+        await self.budget.acquire(Priority.BULK)
+        self.started.append(chat_id)
+        self.most_at_once = max(self.most_at_once, len(self.started) - len(self.finished))
+        async with self._started:
+            self._started.notify_all()
+        await self.gate.wait()
+        self.finished.append(chat_id)
+        if self.error is not None:
+            raise self.error
+        await super().deliver(chat_id, message)
+
+    async def until_started(self, count: int, within: float = 5.0) -> None:
+        async with asyncio.timeout(within), self._started:
+            await self._started.wait_for(lambda: len(self.started) >= count)
+
+
+async def test_a_hanging_channel_does_not_hold_up_another(
+    database: Database, messenger: FakeMessenger, clock: FakeClock
+) -> None:
+    """Zalo timing out (every call hangs 15 s, then fails) delays no Telegram message."""
+    zalo = GatedMessenger("zalo", error=TransientDeliveryError("ReadTimeout"))
+    sender = OutboxSender(database, {"telegram": messenger, "zalo": zalo}, clock=clock)
+    for n in range(20):
+        enqueue(database, f"z{n}", channel="zalo", chat_id=f"zalo-{n}")
+        enqueue(database, f"t{n}", channel="telegram", chat_id=str(1000 + n))
+
+    drain = asyncio.create_task(sender.drain())
+    await zalo.until_started(1)
+    await messenger.wait_until(lambda: len(messenger.sent) == 20)
+    assert not zalo.finished  # Zalo still hangs: Telegram did not wait for it
+    assert not drain.done()
+    zalo.gate.set()
+    result = await asyncio.wait_for(drain, timeout=5)
+
+    assert (result.sent, result.retried) == (20, 20)
+    assert row(database, "t19").state == OutboxState.SENT
+    assert row(database, "z0").state == OutboxState.PENDING
+    assert row(database, "z0").attempts == 1
+
+
+async def test_deliveries_are_pipelined_up_to_the_in_flight_bound(
+    database: Database, clock: FakeClock
+) -> None:
+    slow = GatedMessenger("telegram")
+    sender = OutboxSender(database, {"telegram": slow}, clock=clock, pipeline=Pipeline(in_flight=4))
+    for n in range(10):
+        enqueue(database, f"r{n}", chat_id=str(2000 + n))
+
+    drain = asyncio.create_task(sender.drain())
+    await slow.until_started(4)
+    with pytest.raises(TimeoutError):  # a fifth does not start while four are under way
+        await slow.until_started(5, within=0.05)
+    slow.gate.set()
+    result = await asyncio.wait_for(drain, timeout=5)
+
+    assert result.sent == 10
+    assert slow.most_at_once == 4
+    assert sorted(slow.texts_to(str(2000 + n))[0] for n in range(10)) == sorted(
+        f"Nhắc việc r{n}" for n in range(10)
+    )
+
+
+async def test_messages_to_one_chat_go_one_at_a_time_in_order(
+    database: Database, clock: FakeClock
+) -> None:
+    slow = GatedMessenger("telegram")
+    sender = OutboxSender(database, {"telegram": slow}, clock=clock)
+    for n in range(3):
+        enqueue(database, f"r{n}", chat_id="1001", now=START + timedelta(seconds=n))
+    enqueue(database, "other", chat_id="1002", now=START + timedelta(seconds=5))
+    clock.advance(timedelta(minutes=1))
+
+    drain = asyncio.create_task(sender.drain())
+    await slow.until_started(2)
+    assert slow.started == ["1001", "1002"]  # the second message to 1001 waits for the first
+    slow.gate.set()
+    await asyncio.wait_for(drain, timeout=5)
+
+    assert slow.texts_to("1001") == ["Nhắc việc r0", "Nhắc việc r1", "Nhắc việc r2"]
+    assert slow.most_at_once == 2
+
+
+async def test_a_rate_limit_pauses_the_whole_channel_for_retry_after(
+    database: Database,
+    messenger: FakeMessenger,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """After a 429 nothing goes to any chat of the channel until retry_after has passed; the
+    rows that were waiting stay queued untouched (no attempt used up), and the 429 is one
+    warning, without a traceback."""
+    zalo = FakeMessenger("zalo", clock=clock)
+    sender = OutboxSender(database, {"telegram": messenger, "zalo": zalo}, clock=clock)
+    for n in range(10):
+        enqueue(database, f"t{n}", chat_id=str(1000 + n))
+    enqueue(database, "z0", channel="zalo", chat_id="zalo-0")
+    messenger.fail_next("1000", rate_limited(retry_after=30))
+
+    with caplog.at_level(logging.INFO):
+        first = await sender.drain()
+
+    assert messenger.attempts == ["1000"]  # nothing to the other nine
+    assert zalo.texts_to("zalo-0") == ["Nhắc việc z0"]  # another channel is not paused
+    assert (first.retried, first.sent) == (1, 1)
+    waiting = [row(database, f"t{n}") for n in range(1, 10)]
+    assert {(r.state, r.attempts, r.next_attempt_at) for r in waiting} == {
+        (OutboxState.PENDING, 0, START)
+    }
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and warnings[0].exc_info is None
+    assert "telegram: rate limited (429 on outbox row" in warnings[0].getMessage()
+
+    clock.advance(timedelta(seconds=29))
+    assert (await sender.drain()).attempted == 0
+    assert messenger.attempts == ["1000"]
+    clock.advance(timedelta(seconds=1))
+    assert (await sender.drain()).sent == 10
+    assert Counter(messenger.attempts) == {"1000": 2} | {str(1000 + n): 1 for n in range(1, 10)}
+
+
+async def test_each_rate_limited_delivery_is_one_warning(
+    database: Database, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two deliveries under way both answered 429: two warnings, nothing else above INFO."""
+    flood = GatedMessenger("telegram", error=rate_limited(retry_after=3))
+    sender = OutboxSender(database, {"telegram": flood}, clock=clock)
+    for n in range(5):
+        enqueue(database, f"r{n}", chat_id=str(3000 + n))
+
+    with caplog.at_level(logging.INFO):
+        drain = asyncio.create_task(sender.drain())
+        await flood.until_started(2)
+        flood.gate.set()
+        result = await asyncio.wait_for(drain, timeout=5)
+
+    assert result.retried == len(flood.finished) >= 2
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == result.retried
+    assert all(r.exc_info is None and "rate limited" in r.getMessage() for r in warnings)
+
+
+async def test_a_pause_in_the_middle_of_a_long_message_keeps_the_pieces_already_sent(
+    database: Database, sender: OutboxSender, messenger: FakeMessenger, clock: FakeClock
+) -> None:
+    enqueue(database, "long")
+    messenger.fail_next("1001", ChannelPaused("telegram is paused", pieces_sent=2))
+
+    result = await sender.drain()
+
+    assert result.attempted == 0  # not an attempt: the channel paused, the message did not fail
+    paused = row(database, "long")
+    assert (paused.state, paused.attempts, paused.pieces_sent) == (OutboxState.PENDING, 0, 2)
+    await sender.drain()
+    [(_, message)] = messenger.sent
+    assert message.pieces_sent == 2
+
+
+async def test_results_are_written_in_batches(
+    database: Database, messenger: FakeMessenger, clock: FakeClock
+) -> None:
+    """Forty sends written in batches (a write starts once ten wait): a few UPDATEs of the
+    outbox, not forty."""
+    sender = OutboxSender(
+        database,
+        {"telegram": messenger},
+        clock=clock,
+        pipeline=Pipeline(record_batch=10, record_after=60),
+    )
+    for n in range(40):
+        enqueue(database, f"r{n}", chat_id=str(4000 + n))
+    updates: list[str] = []
+
+    def count_updates(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE OUTBOX"):
+            updates.append(statement)
+
+    sa.event.listen(database.engine, "before_cursor_execute", count_updates)
+    try:
+        result = await sender.drain()
+    finally:
+        sa.event.remove(database.engine, "before_cursor_execute", count_updates)
+
+    assert result.sent == 40
+    assert 1 < len(updates) <= 4
+    sent = [row(database, f"r{n}") for n in range(40)]
+    assert {(r.state, r.attempts, r.sent_at) for r in sent} == {(OutboxState.SENT, 1, START)}
+
+
+async def test_a_result_waits_for_its_batch_no_longer_than_record_after(
+    database: Database, messenger: FakeMessenger
+) -> None:
+    sender = OutboxSender(
+        database,
+        {"telegram": messenger},
+        clock=lambda: datetime.now(UTC),
+        pipeline=Pipeline(record_batch=100, record_after=0.05),
+    )
+    enqueue(database, "r1", now=datetime.now(UTC))
+    sender.start()
+    try:
+        await messenger.wait_until(lambda: len(messenger.sent) == 1)
+        await wait_until_state(database, "r1", OutboxState.SENT, timeout=2)
+    finally:
+        await sender.stop()

@@ -8,6 +8,7 @@ import logging
 import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -22,6 +23,7 @@ from bot.channels.errors import (
     WebhookRefused,
 )
 from bot.channels.zalo import (
+    BUSY_PAUSE,
     SECRET_HEADER,
     ZaloApiError,
     ZaloBotApi,
@@ -32,7 +34,14 @@ from bot.channels.zalo import (
 )
 from bot.dialog.events import Button, DialogResult, DocumentReply, IncomingEvent, TextReply
 from scheduler.messages import OutgoingMessage
-from scheduler.messenger import PermanentDeliveryError, RecipientUnreachable, TransientDeliveryError
+from scheduler.messenger import (
+    ChannelPaused,
+    PermanentDeliveryError,
+    RecipientUnreachable,
+    TransientDeliveryError,
+)
+from scheduler.pacing import SendingBudget
+from tests.fakes.clock import FakeClock
 from tests.fakes.zalo_bot_api import DEFAULT_TOKEN, FakeZaloBotApi
 
 USER = "e4ea2cd5189df1c3a88c"
@@ -240,8 +249,39 @@ async def test_delivery_failures_are_classified(
     zalo_api: FakeZaloBotApi, channel: ZaloChannel, status: int, kind: type[Exception]
 ) -> None:
     zalo_api.fail_next("sendMessage", status=status)
-    with pytest.raises(kind):
+    with pytest.raises(kind) as failure:
         await channel.deliver(USER, OutgoingMessage("Nhắc việc"))
+    if status == 429:  # Zalo gives no retry_after: the channel pauses for a second
+        assert isinstance(failure.value, TransientDeliveryError)
+        assert failure.value.retry_after == BUSY_PAUSE == 1.0
+
+
+async def test_an_outbox_message_waits_for_its_slot_and_a_pause_stops_it_between_pieces(
+    zalo_api: FakeZaloBotApi, recorder: Recorder
+) -> None:
+    """Each piece of a long message takes a slot of the channel's budget; a pause (a 429 met by
+    someone else's send) stops it after the pieces already sent, which a retry skips."""
+    clock = FakeClock(datetime(2021, 6, 1, tzinfo=UTC))
+    zalo = ZaloChannel(
+        token=DEFAULT_TOKEN,
+        api_base_url=zalo_api.base_url,
+        on_event=recorder,
+        budget=SendingBudget("zalo", 5, clock=clock),
+    )
+    text = "\n".join(f"Dòng {n:04d} của thông báo" for n in range(200))  # three pieces
+    try:
+        delivery = asyncio.create_task(zalo.deliver(USER, OutgoingMessage(text)))
+        await zalo_api.wait_until(lambda: len(zalo_api.bot_messages(USER)) == 1)
+        zalo.budget.pause(30, reason="429 on a reply")
+        with pytest.raises(ChannelPaused) as paused:
+            await delivery
+        assert paused.value.pieces_sent == 1
+        clock.advance(timedelta(seconds=30))
+        await zalo.deliver(USER, OutgoingMessage(text, pieces_sent=1))
+    finally:
+        await zalo.api.aclose()
+    pieces = [m.text for m in zalo_api.bot_messages(USER)]
+    assert len(pieces) == 3 and len(set(pieces)) == 3
 
 
 async def test_a_user_who_blocked_the_bot_is_unreachable(

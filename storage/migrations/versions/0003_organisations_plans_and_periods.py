@@ -238,7 +238,10 @@ def _reminder_runs_from_outbox() -> None:
     a message (outbox key ``plan/occurrence/channel:user``) is recorded as run, so the upgraded
     service does not send it again to someone who registered since."""
     connection = op.get_bind()
-    plan_ids = dict(connection.execute(sa.text("SELECT code, id FROM plans")).all())
+    plan_ids: dict[str, int] = {
+        str(code): int(plan_id)
+        for code, plan_id in connection.execute(sa.text("SELECT code, id FROM plans")).all()
+    }
     outbox = sa.table(
         "outbox",
         sa.column("key", sa.String()),
