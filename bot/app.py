@@ -23,6 +23,7 @@ from bot.config import Settings, revealed
 from bot.dialog import (
     agencies,
     agency_picker,
+    consolidated_report,
     focal_point,
     guide,
     messaging,
@@ -74,6 +75,7 @@ def dialog_routers() -> list[Router]:
         focal_point.router,
         registration.router,
         overview.router,
+        consolidated_report.router,
         agencies.router,
         messaging.router,
         agency_picker.router,

@@ -477,3 +477,20 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TaskResult(SQLModel, table=True):
+    """What one report says about one task of the plan: its status and, if given, a short
+    result ("đã tổ chức 3 lớp tập huấn, 120 lượt người"). Written with the status update and
+    never changed; a task the plan file no longer has takes its results with it."""
+
+    __tablename__ = "task_results"
+    __table_args__ = (
+        sa.UniqueConstraint("status_update_id", "task_id", name="uq_task_results_report_task"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    status_update_id: int = Field(foreign_key="status_updates.id", index=True)
+    task_id: int = Field(foreign_key="tasks.id", index=True, ondelete="CASCADE")
+    status: ReportStatus = Field(sa_type=_enum_column(ReportStatus))
+    result: str | None = Field(default=None, sa_type=sa.Text)

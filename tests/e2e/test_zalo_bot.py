@@ -72,6 +72,7 @@ async def test_a_focal_point_registers_and_reports_on_zalo(
         progress = await official.send("Đang triển khai")  # a label works as well as a number
         assert "(0% · 25% · 50% · 75% · 100%)" in progress.text
         await official.send("40")  # a percentage, not option number 40
+        await official.send("2")  # Bỏ qua (no results task by task)
         await official.send("Đã rà soát các mô hình bình đẳng giới 👍")
         confirm = await official.send("1")  # Bỏ qua (no file)
         assert "Tiến độ: 40%" in confirm.text and "Tệp: (không có)" in confirm.text
@@ -205,6 +206,7 @@ async def test_a_photo_reported_on_zalo_is_opened_on_zalo_by_typing_the_file_com
         await official.send("/baocao")
         await official.send("1")
         await official.send("Hoàn thành")  # 100%: no progress question
+        await official.send("2")  # Bỏ qua (no results task by task)
         await official.send("Đã tổ chức hội nghị tập huấn")
         zalo_api.user_sends_image(ZALO_OFFICIAL, "https://f.zalo/hoi-nghi.jpg")
         confirm = await official.next()
