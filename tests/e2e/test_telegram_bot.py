@@ -102,6 +102,8 @@ async def test_register_report_and_the_coordinators_views(
         overview = await coordinator.send("/tonghop")
         assert "đã nộp 1/21 (5%)" in overview.text
         assert "🔄⬜ Sở Y tế [SYT] (50%)" in overview.text
+        charts = [await coordinator.next() for _ in range(2)]  # the rate, the heat map
+        assert [chart.method for chart in charts] == ["sendPhoto", "sendPhoto"]
 
         clock.set(datetime(2021, 6, 11, 2, 0, tzinfo=UTC))
         overdue = await coordinator.send("/quahan")

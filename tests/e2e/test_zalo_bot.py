@@ -95,6 +95,8 @@ async def test_a_coordinator_can_work_from_zalo(
         assert "chỉ dành cho cán bộ điều phối" in refused.text
         overview = await coordinator.send("/tonghop")
         assert "TỔNG HỢP BÁO CÁO" in overview.text and len(overview.text) <= 2000
+        charts = await coordinator.next()  # Zalo takes no picture the bot made: one note
+        assert "2 biểu đồ" in charts.text and "/tonghop trên Telegram" in charts.text
         picked = await coordinator.send("/donvi")
         assert "  1. Sở LĐTBXH" in picked.text
         detail = await coordinator.send("8")  # the 8th unit in plan order: Công an tỉnh

@@ -20,6 +20,7 @@ from tests.conftest import SEED_PLAN_FILE
 from tests.fakes.chat import CoreChat
 from tests.fakes.clock import FakeClock
 from tests.fakes.dialog import dialog_core
+from tests.fixtures.seed_database import add_indicators
 from tests.unit.test_dialog import COORDINATOR_ID, invite_code, register
 
 RESULT = "đã tổ chức 3 lớp tập huấn, 120 lượt người"
@@ -312,3 +313,23 @@ def test_a_task_the_plan_file_drops_takes_its_results_and_nothing_else(
     assert [t.ordinal for _, t in rows] == [1, 2]
     assert database.run_sync(lambda s: len(s.exec(select(TaskResult)).all())) == 2
     assert database.run_sync(lambda s: len(_syt_tasks(s, seed_plan))) == 2
+
+
+def test_the_tasks_come_after_the_plan_s_indicators(
+    database: Database, core: DialogCore, coordinator: CoreChat, seed_plan: Plan
+) -> None:
+    database.run_sync(add_indicators, seed_plan)
+    chat = register(database, core, coordinator, user_id="2001")
+    start_report(chat)
+    assert "Chỉ tiêu «Tỷ lệ nữ đại biểu" in chat.text()
+    chat.send("31,5")
+    chat.press("Bỏ qua")  # the second indicator: no figure yet
+    assert "Cập nhật kết quả từng nhiệm vụ?" in chat.text()
+    chat.press("Có")
+    chat.press("Hoàn thành")
+    chat.send(RESULT)
+    chat.press("Xong")
+    finish_report(chat)
+    notices = database.run_sync(lambda s: [m.text for m in s.exec(select(OutboxMessage))])
+    assert "nhiệm kỳ 2021-2026: 31,5 %" in notices[0]
+    assert f"• Nhiệm vụ 1 (mục IV.6): Hoàn thành — {RESULT}" in notices[0]
