@@ -24,6 +24,7 @@ from bot.config import Settings, revealed
 from bot.dialog import (
     agencies,
     agency_picker,
+    consolidated_report,
     dashboard,
     focal_point,
     guide,
@@ -84,6 +85,7 @@ def dialog_routers() -> list[Router]:
         focal_point.router,
         registration.router,
         overview.router,
+        consolidated_report.router,
         agencies.router,
         messaging.router,
         plan_import.router,

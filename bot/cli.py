@@ -1,4 +1,4 @@
-"""The command line: ``nhacviec [run|migrate|load-plan|check-plan|import-plan|schedule]``."""
+"""The command line: ``nhacviec [run|migrate|load-plan|check-plan|import-plan|schedule|report]``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from datetime import time as clock_time
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from bot.channels.errors import ChannelStartError, one_line
 from bot.config import (
@@ -28,6 +28,11 @@ from scheduler.calendar import CalendarOverrides
 from scheduler.policy import ReminderKind, ReminderOccurrence, reminder_calendar
 from storage.lock import ServiceLockHeld
 from storage.plan_file import PlanFileError, PlanSpec, parse_date, read_plan_file
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from bot.dialog.events import DocumentReply
 
 EXIT_BUG = 1
 EXIT_BAD_INPUT = 2
@@ -216,6 +221,7 @@ def _parser() -> argparse.ArgumentParser:
     schedule.add_argument("--from", dest="since", help="từ ngày (YYYY-MM-DD hoặc DD/MM/YYYY)")
     schedule.add_argument("--all", action="store_true", help="in toàn bộ lịch")
     schedule.add_argument("--plan", help="chỉ một kế hoạch (mã hoặc số của kế hoạch)")
+    _add_report(commands)
     return parser
 
 
@@ -233,6 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "schedule":
             return _schedule(settings, since=args.since, show_all=args.all, plan=args.plan)
         check_database(settings)
+        if args.command == "report":
+            return _report(settings, args)
         if args.command in ("migrate", "load-plan"):
             return _prepare_database(settings)
         return _run(settings)
@@ -357,6 +365,86 @@ def _check_plans(files: list[Path], source: Path | None = None) -> int:
             f", {len(spec.indicators)} chỉ tiêu."
         )
     return status
+
+
+def _add_report(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = commands.add_parser(
+        "report", help="viết dự thảo báo cáo tổng hợp một kỳ báo cáo (.docx) từ cơ sở dữ liệu"
+    )
+    report.add_argument("--plan", help="mã hoặc số kế hoạch (mặc định: kế hoạch đang thực hiện)")
+    report.add_argument(
+        "--period", required=True, help="mã kỳ báo cáo, hoặc một số hay cụm từ trong tên kỳ"
+    )
+    report.add_argument("-o", "--output", type=Path, help="tệp .docx (mặc định: tên tự đặt)")
+    report.add_argument("--force", action="store_true", help="ghi đè tệp đã có")
+
+
+def _report(settings: Settings, args: argparse.Namespace) -> int:
+    """The consolidated report of one period as a .docx file, read from the database."""
+    import sqlalchemy as sa
+
+    from storage.database import Database
+
+    database = Database(settings.database_url)
+    try:
+        found = database.run_sync(
+            _report_file, plan=args.plan, period=args.period, now=datetime.now(UTC)
+        )
+    except sa.exc.SQLAlchemyError as exc:
+        reason = redact(
+            one_line(str(exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc)), settings.secrets
+        )
+        return _fail(
+            f"không đọc được cơ sở dữ liệu ({reason}); nếu bot chưa từng chạy với cơ sở dữ liệu "
+            "này, hãy chạy nhacviec load-plan trước"
+        )
+    finally:
+        database.dispose()
+    if isinstance(found, str):
+        return _fail(found)
+    target = args.output or Path(found.filename)
+    if target.exists() and not args.force:
+        return _fail(f"tệp {target} đã có; dùng --force để ghi đè, hoặc -o để ghi tệp khác")
+    try:
+        partial = target.with_name(target.name + ".tmp")
+        partial.write_bytes(found.content or b"")
+        partial.replace(target)
+    except OSError as exc:
+        return _fail(f"không ghi được {target}: {exc.strerror or exc}")
+    print(f"{found.caption}\nĐã ghi vào {target}.")
+    return 0
+
+
+def _report_file(
+    session: Session, *, plan: str | None, period: str, now: datetime
+) -> DocumentReply | str:
+    """The report's file, or what is wrong with the plan or period asked for."""
+    from bot.dialog.consolidated_report import find_periods, report_file
+    from storage import plans
+    from storage.models import PlanStatus
+
+    chosen = plans.find_plan(session, plan) if plan is not None else None
+    if plan is None:
+        candidates = (
+            plans.active_plans(session)
+            or plans.plans_in(session, [PlanStatus.ENDED, PlanStatus.ARCHIVED])[:1]
+        )
+        if len(candidates) > 1:
+            codes = ", ".join(p.code for p in candidates)
+            return f"có nhiều kế hoạch đang thực hiện ({codes}): chọn một bằng --plan MÃ"
+        if not candidates:
+            return "cơ sở dữ liệu chưa có kế hoạch nào; hãy chạy nhacviec load-plan trước"
+        chosen = candidates[0]
+    if chosen is None or chosen.id is None:
+        known = ", ".join(p.code for p in plans.plans_in(session, list(PlanStatus))) or "chưa có"
+        return f"--plan: không có kế hoạch {plan!r} trong cơ sở dữ liệu (các kế hoạch: {known})"
+    periods = plans.periods(session, plan_id=chosen.id)
+    matching = find_periods(periods, period)
+    if len(matching) != 1:
+        listed = "; ".join(f"{p.code} ({p.title})" for p in (matching or periods))
+        problem = "khớp nhiều kỳ, hãy dùng mã kỳ" if matching else "không có trong kế hoạch"
+        return f"--period: {period!r} {problem} — các kỳ: {listed}"
+    return report_file(session, plan=chosen, period=matching[0], now=now)
 
 
 def _day(text: str) -> date | None:

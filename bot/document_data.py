@@ -7,10 +7,39 @@ consolidated report.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from documents import model as doc
 from documents.model import ChartUnit, PeriodCounts, ReportingState, StateMatrix
+from storage import plans, reports
+from storage.models import (
+    Indicator,
+    LatestReport,
+    Plan,
+    PlanUnit,
+    ReportingPeriod,
+    ReportStatus,
+    StatusUpdate,
+)
 from storage.read_models import Cell, Overview, PeriodStats
 
 PERIOD_LABEL_LIMIT = 40
+SHARED_SECTION_PREFIX = "II."  # the plan's shared tasks (storage.plans.cross_cutting_tasks)
+
+
+def reporting_state(
+    first_reported_at: datetime | None, *, due_at: datetime, now: datetime
+) -> ReportingState:
+    """On time when the first report came before the deadline; late after it; missing when the
+    deadline has passed without one; not due before it."""
+    if first_reported_at is not None:
+        return ReportingState.ON_TIME if first_reported_at < due_at else ReportingState.LATE
+    return ReportingState.MISSING if now >= due_at else ReportingState.NOT_DUE
 
 
 def cell_state(cell: Cell, stats: PeriodStats) -> ReportingState | None:
@@ -51,3 +80,179 @@ def state_matrix(overview: Overview) -> StateMatrix:
     ]
     periods = [short_label(stats.period.title) for stats in overview.stats]
     return StateMatrix.of(units, periods, rows)
+
+
+# --- indicators --------------------------------------------------------------------------------
+
+
+def indicator(row: Indicator) -> doc.Indicator:
+    direction = doc.Direction(row.direction)
+    return doc.Indicator(
+        code=row.code, name=row.name, unit=row.unit, target=row.target, direction=direction
+    )
+
+
+def latest_indicator_readings(
+    session: Session, *, plan_id: int, indicators: Sequence[Indicator]
+) -> list[doc.IndicatorReading]:
+    """Each unit's latest value of each indicator: the one of the latest period it gave it in."""
+    codes = {row.id: row.code for row in indicators}
+    newest: dict[tuple[int, int], doc.IndicatorReading] = {}
+    # rows come by indicator, then period due date: a later period's value replaces an earlier
+    for row in reports.latest_indicator_values(session, plan_id=plan_id):
+        code = codes.get(row.indicator_id)
+        if code is not None:
+            newest[(row.indicator_id, row.organisation_id)] = doc.IndicatorReading(
+                indicator_code=code, unit_label=row.unit_name, value=row.value
+            )
+    return list(newest.values())
+
+
+# --- the consolidated report -------------------------------------------------------------------
+
+
+def consolidated_report(
+    session: Session, *, plan: Plan, period: ReportingPeriod, now: datetime
+) -> doc.ConsolidatedReport:
+    """The coordinator's report for ``period`` as of ``now``: the plan's sections and tasks, and
+    for each unit owing the period its latest report with its task results and indicator
+    values (one row per unit read, never the history)."""
+    assert plan.id is not None and period.id is not None
+    owing = [
+        unit
+        for unit in plans.units(session, plan_id=plan.id, reporting_only=True)
+        if plans.owes(period, unit)
+    ]
+    latest = {
+        row.organisation_id: row
+        for row in reports.latest_reports(session, plan_id=plan.id, period_ids=[period.id])
+    }
+    indicators = plans.indicators(session, plan_id=plan.id)
+    contents = _report_contents(session, list(latest.values()), indicators)
+    due = plans.due_at(period.due_before, ZoneInfo(plan.timezone))
+    units = tuple(
+        _reporting_unit(unit, latest.get(unit.organisation_id), contents, due=due, now=now)
+        for unit in owing
+    )
+    cross_cutting, responsibilities = _plan_sections(session, plan_id=plan.id)
+    return doc.ConsolidatedReport(
+        plan=plan_info(session, plan),
+        period=doc.ReportingPeriod(
+            code=period.code,
+            title=period.title,
+            due_text=period.due_text,
+            due_before=period.due_before,
+        ),
+        as_of=now,
+        cross_cutting=cross_cutting,
+        responsibilities=responsibilities,
+        units=units,
+        indicators=tuple(indicator(row) for row in indicators),
+    )
+
+
+def plan_info(session: Session, plan: Plan) -> doc.PlanInfo:
+    assert plan.id is not None
+    coordinator = plans.coordinator_unit(session, plan_id=plan.id)
+    return doc.PlanInfo(
+        number=plan.number,
+        title=plan.title,
+        issuer=plan.issuer,
+        province=plan.province,
+        issued_on=plan.issued_on,
+        coordinator_name=coordinator.name if coordinator else plan.issuer,
+        coordinator_short_name=coordinator.short_name if coordinator else plan.issuer,
+        coordinator_section=coordinator.section if coordinator else "",
+        timezone=plan.timezone,
+    )
+
+
+def _plan_sections(
+    session: Session, *, plan_id: int
+) -> tuple[tuple[doc.PlanSection, ...], tuple[doc.PlanSection, ...]]:
+    """The shared items (II.n) and the units' items (IV.n), each with its tasks in order."""
+    shared: list[doc.PlanSection] = []
+    own: list[doc.PlanSection] = []
+    for section in plans.sections(session, plan_id=plan_id):
+        tasks = plans.tasks_of_section(session, plan_id=plan_id, section=section.section)
+        item = doc.PlanSection(
+            section=section.section,
+            heading=section.heading,
+            tasks=tuple(task.text for task in tasks),
+        )
+        (shared if section.section.startswith(SHARED_SECTION_PREFIX) else own).append(item)
+    return tuple(shared), tuple(own)
+
+
+class _Contents:
+    """What the latest reports hold, by status update id."""
+
+    def __init__(self) -> None:
+        self.updates: dict[int, StatusUpdate] = {}
+        self.tasks: defaultdict[int, list[doc.TaskResult]] = defaultdict(list)
+        self.values: defaultdict[int, list[doc.IndicatorValue]] = defaultdict(list)
+
+
+def _report_contents(
+    session: Session, latest: Sequence[LatestReport], indicators: Sequence[Indicator]
+) -> _Contents:
+    ids = [row.status_update_id for row in latest]
+    contents = _Contents()
+    contents.updates = reports.status_updates_by_id(session, ids)
+    for result, task in reports.task_results_of(session, ids):
+        contents.tasks[result.status_update_id].append(
+            doc.TaskResult(
+                section=task.section,
+                ordinal=task.ordinal,
+                status_label=ReportStatus(result.status).label,
+                result=result.result or "",
+            )
+        )
+    codes = {row.id: row.code for row in indicators}
+    for value in reports.indicator_values_of(session, ids):
+        code = codes.get(value.indicator_id)
+        if code is not None:
+            contents.values[value.status_update_id].append(
+                doc.IndicatorValue(indicator_code=code, value=value.value)
+            )
+    return contents
+
+
+def _reporting_unit(
+    unit: PlanUnit,
+    latest: LatestReport | None,
+    contents: _Contents,
+    *,
+    due: datetime,
+    now: datetime,
+) -> doc.ReportingUnit:
+    update = contents.updates.get(latest.status_update_id) if latest is not None else None
+    first = latest.first_reported_at if latest is not None and update is not None else None
+    return doc.ReportingUnit(
+        code=unit.code,
+        name=unit.name,
+        short_name=unit.short_name,
+        section=unit.section,
+        kind=unit.kind,
+        state=reporting_state(first, due_at=due, now=now),
+        received_at=first,
+        report=_unit_report(update, contents) if update is not None else None,
+    )
+
+
+def _unit_report(update: StatusUpdate, contents: _Contents) -> doc.UnitReport:
+    """The latest report. A report «Gặp vướng mắc» must say what blocks the unit and what it
+    proposes (the bot asks that as its note): that note is the unit's difficulties, quoted in
+    part IV of the report, not as a result in part II."""
+    assert update.id is not None
+    blocked = ReportStatus(update.status) == ReportStatus.BLOCKED
+    return doc.UnitReport(
+        status_label=ReportStatus(update.status).label,
+        progress=update.progress,
+        reported_at=update.created_at,
+        note=None if blocked else update.note,
+        file_name=update.file_name,
+        task_results=tuple(contents.tasks[update.id]),
+        indicator_values=tuple(contents.values[update.id]),
+        difficulties=update.note if blocked else None,
+    )

@@ -208,3 +208,44 @@ IMPORT_DONE = (
 IMPORT_NOTHING_TO_REVIEW = "(không có)"
 IMPORT_MORE_IN_FILE = "… và {count} mục nữa (xem ở đầu tệp nháp)."
 IMPORT_CAPTION = "Kế hoạch nháp đọc từ {file}"
+
+# --- the plan's tasks in a report ---------------------------------------------------------------
+
+ASK_TASKS = (
+    "Cập nhật kết quả từng nhiệm vụ? Kế hoạch giao đơn vị {count} nhiệm vụ (mục {section} và các "
+    "nhiệm vụ chung của mục II); bot hỏi lần lượt từng nhiệm vụ, chọn «Xong» để dừng bất cứ lúc "
+    "nào. Chọn «Bỏ qua» nếu chỉ báo cáo tình hình chung."
+)
+ASK_TASK = "Nhiệm vụ {position}/{total} — mục {section}, nhiệm vụ {ordinal}:\n«{text}»"
+ASK_TASK_STATUS = (
+    "Tình hình thực hiện nhiệm vụ này? Chọn một mức (hoặc gõ ngay kết quả ngắn); «Bỏ qua» để sang "
+    "nhiệm vụ sau, «Xong» để kết thúc phần nhiệm vụ."
+)
+TASK_RESULT_KEPT = "Đã ghi kết quả: «{result}». Chọn tình hình thực hiện của nhiệm vụ này:"
+ASK_TASK_RESULT = (
+    "Kết quả ngắn của nhiệm vụ {ordinal} (ví dụ: đã tổ chức 3 lớp tập huấn, 120 lượt người; "
+    "tối đa {max} ký tự), hoặc chọn «Bỏ qua»."
+)
+TASK_WANTS_STATUS = (
+    "Vui lòng chọn tình hình thực hiện nhiệm vụ (bấm nút hoặc gõ số thứ tự), hoặc gõ kết quả "
+    "ngắn. Tệp báo cáo được gửi ở bước sau."
+)
+TASK_WANTS_RESULT = (
+    "Vui lòng gõ kết quả ngắn của nhiệm vụ, hoặc chọn «Bỏ qua». Tệp báo cáo được gửi ở bước sau."
+)
+
+# --- the consolidated report and the charts -----------------------------------------------------
+
+CONSOLIDATED_PICK_PERIOD = "📄 Dự thảo báo cáo tổng hợp — Kế hoạch số {number}. Chọn kỳ báo cáo:"
+CONSOLIDATED_NO_PERIOD = "Kế hoạch số {number} không có kỳ báo cáo nào."
+CONSOLIDATED_PERIOD_NOT_FOUND = (
+    "Không có kỳ báo cáo «{wanted}» trong Kế hoạch số {number}. Gõ mã kỳ (ví dụ {example}), "
+    "một số trong tên kỳ, hoặc chọn trong danh sách:"
+)
+CONSOLIDATED_CAPTION = (
+    "📄 Dự thảo báo cáo tổng hợp {period} — Kế hoạch số {number} (số liệu lúc {time}): đã nhận "
+    "{received}/{total} báo cáo. Mở bằng Word để sửa, ghi số, ngày và trình ký."
+)
+CHART_RATE_CAPTION = "📊 Tỷ lệ báo cáo theo kỳ — Kế hoạch số {number} (số liệu lúc {time})"
+CHART_HEATMAP_CAPTION = "🗺 Tình hình gửi báo cáo của từng đơn vị theo kỳ — Kế hoạch số {number}"
+CHART_INDICATOR_CAPTION = "🎯 Các chỉ tiêu so với kế hoạch — Kế hoạch số {number}"

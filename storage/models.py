@@ -190,9 +190,10 @@ class Task(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plans.id", index=True)
     section: str = Field(max_length=16)
-    ordinal: int
+    ordinal: int  # a task the plan file dropped but reports spoke of keeps -id: its slot is free
     heading: str = Field(sa_type=sa.Text)
     text: str = Field(sa_type=sa.Text)
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
 
 
 class ReportingPeriod(SQLModel, table=True):
@@ -488,3 +489,20 @@ class UsedLogin(SQLModel, table=True):
     used_at: datetime = Field(sa_type=UTCDateTime)
     # Past this the credential is refused anyway (expired), so the row may go.
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class TaskResult(SQLModel, table=True):
+    """What one report says about one task of the plan: its status and, if given, a short
+    result ("đã tổ chức 3 lớp tập huấn, 120 lượt người"). Written with the status update and
+    never changed; a task the plan file no longer has is kept, retired, with its results."""
+
+    __tablename__ = "task_results"
+    __table_args__ = (
+        sa.UniqueConstraint("status_update_id", "task_id", name="uq_task_results_report_task"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    status_update_id: int = Field(foreign_key="status_updates.id", index=True)
+    task_id: int = Field(foreign_key="tasks.id", index=True)
+    status: ReportStatus = Field(sa_type=_enum_column(ReportStatus))
+    result: str | None = Field(default=None, sa_type=sa.Text)

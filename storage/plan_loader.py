@@ -30,6 +30,7 @@ from storage.models import (
     ReportingPeriod,
     StatusUpdate,
     Task,
+    TaskResult,
 )
 from storage.plan_file import PlanSpec
 
@@ -171,15 +172,25 @@ def _load_tasks(session: Session, plan_id: int, spec: PlanSpec) -> None:
             wanted[(responsibility.section, ordinal)] = (responsibility.heading, text)
     for task in session.exec(select(Task).where(Task.plan_id == plan_id)):
         found = wanted.pop((task.section, task.ordinal), None)
-        if found is None:
-            session.delete(task)
-        else:
+        if found is not None:
             task.heading, task.text = found
-            session.add(task)
+        elif _has_results(session, task):  # reports spoke of it: kept, retired, slot freed
+            task.active, task.ordinal = False, -(task.id or 0)
+        elif task.active:
+            session.delete(task)
+            continue
+        session.add(task)
     for (section, ordinal), (heading, text) in wanted.items():
         session.add(
             Task(plan_id=plan_id, section=section, ordinal=ordinal, heading=heading, text=text)
         )
+
+
+def _has_results(session: Session, task: Task) -> bool:
+    found = session.exec(
+        select(col(TaskResult.id)).where(TaskResult.task_id == task.id).limit(1)
+    ).first()
+    return found is not None
 
 
 def _owed_by(codes: Iterable[str] | None, sections: Iterable[str]) -> str | None:

@@ -199,7 +199,7 @@ def tasks_of_section(session: Session, *, plan_id: int, section: str) -> list[Ta
     return list(
         session.exec(
             select(Task)
-            .where(Task.plan_id == plan_id, Task.section == section)
+            .where(Task.plan_id == plan_id, Task.section == section, col(Task.active).is_(True))
             .order_by(col(Task.ordinal))
         )
     )
@@ -209,7 +209,11 @@ def cross_cutting_tasks(session: Session, *, plan_id: int) -> list[Task]:
     return list(
         session.exec(
             select(Task)
-            .where(Task.plan_id == plan_id, col(Task.section).startswith("II."))
+            .where(
+                Task.plan_id == plan_id,
+                col(Task.section).startswith("II."),
+                col(Task.active).is_(True),
+            )
             .order_by(col(Task.id))
         )
     )

@@ -17,7 +17,10 @@ from storage.models import (
     LatestReport,
     PlanUnit,
     ReportingPeriod,
+    ReportStatus,
     StatusUpdate,
+    Task,
+    TaskResult,
 )
 
 LATEST = LatestReport.__table__  # type: ignore[attr-defined]
@@ -92,6 +95,37 @@ def record_indicator_values(
                 status_update_id=status_update_id, indicator_id=indicator_id, value=value
             )
         )
+
+
+def record_task_results(
+    session: Session,
+    *,
+    status_update_id: int,
+    results: Mapping[int, tuple[ReportStatus, str | None]],
+) -> None:
+    """What a report said about the plan's tasks (task id → status and short result)."""
+    for task_id, (status, result) in results.items():
+        session.add(
+            TaskResult(
+                status_update_id=status_update_id, task_id=task_id, status=status, result=result
+            )
+        )
+
+
+def task_results_of(
+    session: Session, status_update_ids: Iterable[int]
+) -> list[tuple[TaskResult, Task]]:
+    """The task results of the given reports with their tasks, in the plan's order."""
+    wanted = list(status_update_ids)
+    if not wanted:
+        return []
+    rows = session.exec(
+        select(TaskResult, Task)
+        .join(Task, col(Task.id) == TaskResult.task_id)
+        .where(col(TaskResult.status_update_id).in_(wanted))
+        .order_by(col(TaskResult.status_update_id), col(Task.id))
+    )
+    return [(result, task) for result, task in rows]
 
 
 def status_update_by_id(session: Session, update_id: int) -> StatusUpdate | None:

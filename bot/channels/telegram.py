@@ -490,7 +490,25 @@ class TelegramChannel:
         ]
 
     async def send_document(self, chat_id: int | str, reply: DocumentReply) -> None:
+        """A file; a picture the bot made (a chart) goes as a photo, or as a file if Telegram
+        refuses it as a photo (sizes past its limits)."""
         caption = reply.caption[: longest_prefix(reply.caption, CAPTION_LIMIT)] or None
+        if reply.is_picture and reply.content is not None:
+            try:
+                await retrying(
+                    partial(
+                        self.application.bot.send_photo,
+                        chat_id=chat_id,
+                        photo=InputFile(reply.content, filename=reply.filename),
+                        caption=caption,
+                    ),
+                    budget=self.budget,
+                    retry_delay=_reply_retry_delay,
+                    rate_limit=_retry_after,
+                )
+                return
+            except BadRequest as exc:
+                log.info("picture %s refused as a photo (%s): sent as a file", reply.filename, exc)
         if reply.content is not None:
             document: InputFile | str = InputFile(reply.content, filename=reply.filename)
         else:

@@ -15,7 +15,9 @@ clients such as OpenClaw's ``extensions/zalo/src/api.ts``):
   update (unwrapped) with the header ``X-Bot-Api-Secret-Token``;
 - ``sendMessage`` text is 1–2000 characters; there are no buttons and no documents, so options
   are written out as numbered lines and files are announced, not sent — except a photo a user
-  sent on Zalo, which goes back by its URL through ``sendPhoto``.
+  sent on Zalo, which goes back by its URL through ``sendPhoto``. The pictures the bot makes
+  (the charts of /tonghop) have no URL (the bot publishes no files), so one message lists them
+  and says where to see them: Telegram, or the Excel workbook's chart sheet.
 
 The documentation does not say how Zalo answers a message to a user who blocked the bot; this
 adapter treats 403 (HTTP or ``error_code``) as "recipient unreachable". Nor does it publish a
@@ -32,7 +34,7 @@ import hmac
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -87,6 +89,11 @@ BUSY_PAUSE = 1.0  # seconds nothing goes to Zalo after a 429 (Zalo gives no retr
 ERROR_REPLY = "Xin lỗi, bot gặp lỗi khi xử lý tin nhắn. Vui lòng thử lại sau ít phút."
 DOCUMENT_NOT_SUPPORTED = (
     "📎 {caption}\nZalo chưa hỗ trợ gửi tệp «{filename}». Vui lòng dùng Telegram để nhận tệp này."
+)
+PICTURES_NOT_SUPPORTED = (
+    "🖼 Zalo chỉ gửi được ảnh đã có sẵn trên mạng, nên bot chưa gửi được {count} biểu đồ kèm "
+    "theo:\n{captions}\nXem các biểu đồ này bằng lệnh /tonghop trên Telegram, hoặc ở trang "
+    "«Biểu đồ» của tệp Excel (/xuat); bảng số liệu ở trên vẫn đầy đủ."
 )
 UNSUPPORTED_LABELS = {
     "message.sticker.received": "nhãn dán",
@@ -306,6 +313,13 @@ def zalo_photo_url(reply: Reply) -> str | None:
     return reply.file_id if reply.file_id.startswith(("https://", "http://")) else None
 
 
+def pictures_note(pictures: Sequence[DocumentReply]) -> str:
+    """One message for every picture the bot made (Zalo's sendPhoto takes a URL, and the bot
+    publishes none): what each one was, and where to see it."""
+    captions = "\n".join(f"• {picture.caption or picture.filename}" for picture in pictures)
+    return PICTURES_NOT_SUPPORTED.format(count=len(pictures), captions=captions)
+
+
 def render(reply: Reply) -> str:
     """A neutral reply as Zalo text: options numbered, files announced."""
     if isinstance(reply, TextReply):
@@ -479,7 +493,10 @@ class ZaloChannel:
     # --- outgoing ---------------------------------------------------------------------------
 
     async def send_replies(self, chat_id: str, replies: list[Reply]) -> None:
+        pictures = [r for r in replies if isinstance(r, DocumentReply) and r.is_picture]
         for reply in replies:
+            if any(reply is picture for picture in pictures):
+                continue
             photo = zalo_photo_url(reply)
             if photo is not None:
                 caption = getattr(reply, "caption", None)
@@ -491,6 +508,8 @@ class ZaloChannel:
                 )
             else:
                 await self.send_text(chat_id, render(reply))
+        if pictures:
+            await self.send_text(chat_id, pictures_note(pictures))
 
     async def send_text(self, chat_id: str, text: str) -> None:
         """A reply, in pieces of at most 2000 characters, each retried on 429/5xx."""

@@ -119,6 +119,11 @@ class DocumentReply:
     file_id: str | None = None
     mime_type: str = "application/octet-stream"
 
+    @property
+    def is_picture(self) -> bool:
+        """A picture the bot made (a chart): channels show it as an image where they can."""
+        return self.content is not None and self.mime_type.startswith("image/")
+
 
 Reply = TextReply | DocumentReply
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot import texts
+from bot.charts import overview_charts
 from bot.dialog.dashboard import dashboard_buttons
 from bot.dialog.events import DocumentReply
 from bot.dialog.router import Router
@@ -48,9 +49,11 @@ router = Router("overview")
     plan=PlanScope.COORDINATED,
 )
 def show_overview(turn: Turn) -> None:
-    """/tonghop: the unit × period matrix with each period's reporting rate."""
+    """/tonghop: the unit × period matrix with each period's reporting rate, then its charts."""
     data = read_models.overview(turn.session, plan=turn.current_plan, now=turn.now)
     turn.say(overview_text(data), dashboard_buttons(turn), numbered=False)
+    for chart in overview_charts(turn.session, data):
+        turn.reply(chart)
 
 
 @router.command(

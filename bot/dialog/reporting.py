@@ -1,5 +1,5 @@
-"""A focal point reports: period, status, progress, the plan's indicators, note, optional file,
-confirm.
+"""A focal point reports: period, status, progress, the plan's indicators, the plan's tasks (if
+they want to), note, optional file, confirm.
 
 Each report is appended as a new status update; nothing is ever overwritten.
 """
@@ -19,13 +19,17 @@ from scheduler.outbox import outbox_message
 from scheduler.texts import REPORT_ACTION_NAME
 from storage import outbox, plans, reports
 from storage.formats import fmt_datetime
-from storage.models import Indicator, ReportingPeriod, ReportStatus, StatusUpdate
+from storage.models import Indicator, ReportingPeriod, ReportStatus, StatusUpdate, Task
 from storage.read_models import visible_periods
 
 FLOW = "bao_cao"
 STEP_PERIOD, STEP_STATUS, STEP_PROGRESS = "han", "trang_thai", "tien_do"
 STEP_INDICATOR, STEP_NOTE, STEP_FILE, STEP_CONFIRM = "chi_tieu", "ghi_chu", "tep", "xac_nhan"
+STEP_TASKS, STEP_TASK, STEP_TASK_RESULT = "nhiem_vu", "nhiem_vu_tt", "nhiem_vu_kq"
 SKIP, SEND, EDIT, CANCEL = "skip", "send", "edit", "cancel"
+YES, FINISH = "yes", "finish"
+TASK_RESULT_MAX = 500  # a short result; the note and the file carry the rest
+TASK_TEXT_SHOWN = 300  # how much of a task's text the question quotes
 PROGRESS_LEVELS = (0, 25, 50, 75, 100)
 PERIOD_CHOICES = 6  # the periods /baocao offers: the latest due, and the next one
 
@@ -38,6 +42,11 @@ class AttachedFile(BaseModel):
     size: int | None = None
 
 
+class TaskAnswer(BaseModel):
+    status: ReportStatus
+    result: str | None = None
+
+
 class Report(FlowState):
     """The report being composed (``plan_id`` is the plan it is for)."""
 
@@ -48,6 +57,12 @@ class Report(FlowState):
     progress: int | None = None
     # indicator code → value (None: skipped); pydantic copies the default for every instance
     indicators: dict[str, float | None] = Field(default_factory=dict)
+    # the plan's tasks: None not asked yet, False skipped, True going through them one by one
+    tasks_wanted: bool | None = None
+    tasks: dict[int, TaskAnswer | None] = Field(default_factory=dict)  # task id → answer|skipped
+    tasks_finished: bool = False  # «Xong»: the tasks left are not asked
+    task_status: ReportStatus | None = None  # the status picked, its result still to come
+    task_result: str | None = None  # a result typed before the task's status was picked
     note: str | None = None
     file: AttachedFile | None = None
     file_before_note: bool = False  # a file came first, its note is still to be typed
@@ -170,6 +185,7 @@ def _on_period(turn: Turn, conversation: Step, answer: Answer) -> None:
 
 def _ask_status(turn: Turn, conversation: Step, period: ReportingPeriod) -> None:
     conversation.state.indicators = {}
+    _forget_tasks(conversation.state)
     options = [(status.label, status.value) for status in ReportStatus]
     question = texts.ASK_STATUS.format(deadline=period.title)
     turn.reply(conversation.ask(STEP_STATUS, question, options))
@@ -216,7 +232,7 @@ def _after_progress(turn: Turn, conversation: Step) -> None:
     answered = conversation.state.indicators
     pending = [i for i in _indicators_to_ask(turn, conversation) if i.code not in answered]
     if not pending:
-        _ask_note(turn, conversation)
+        _after_indicators(turn, conversation)
         return
     indicator = pending[0]
     question = texts.ASK_INDICATOR.format(
@@ -236,11 +252,161 @@ def _on_indicator(turn: Turn, conversation: Step, answer: Answer) -> None:
     answered = conversation.state.indicators
     pending = [i for i in _indicators_to_ask(turn, conversation) if i.code not in answered]
     if not pending:
-        _ask_note(turn, conversation)
+        _after_indicators(turn, conversation)
         return
     value = None if answer.choice == SKIP else validation.indicator_value(answer.text)
     conversation.state.indicators = {**answered, pending[0].code: value}
     _after_progress(turn, conversation)
+
+
+# --- the plan's tasks --------------------------------------------------------------------------
+#
+# After the indicators: one question («Cập nhật kết quả từng nhiệm vụ?»); «Bỏ qua» goes on to the
+# note, so a focal point who only gives the overall status answers one question more. «Có» walks
+# the unit's own tasks (its item of section IV) and then the shared tasks of section II, one at a
+# time: a status button, «Bỏ qua» (this task) or «Xong» (no more tasks); then a short result, or
+# «Bỏ qua». A result typed before the status is kept and the status asked next.
+
+
+def _forget_tasks(state: Report) -> None:
+    state.tasks_wanted, state.tasks, state.tasks_finished = None, {}, False
+    state.task_status = state.task_result = None
+
+
+def _tasks_to_ask(turn: Turn) -> list[Task]:
+    """The unit's own tasks, then the shared ones (section II)."""
+    own = plans.tasks_of_section(
+        turn.session, plan_id=turn.plan_id, section=turn.member_unit.section
+    )
+    return own + plans.cross_cutting_tasks(turn.session, plan_id=turn.plan_id)
+
+
+def _next_task(turn: Turn, state: Report) -> tuple[Task, int, int] | None:
+    """The first task not answered yet, its position (1-based) and the number of tasks."""
+    if not state.tasks_wanted or state.tasks_finished:
+        return None
+    tasks = _tasks_to_ask(turn)
+    for position, task in enumerate(tasks, start=1):
+        if task.id not in state.tasks:
+            return task, position, len(tasks)
+    return None
+
+
+def _after_indicators(turn: Turn, conversation: Step) -> None:
+    """Whether to go through the tasks, the next task, then the note."""
+    state = conversation.state
+    if state.tasks_wanted is None:
+        tasks = _tasks_to_ask(turn)
+        if tasks:
+            question = texts.ASK_TASKS.format(count=len(tasks), section=turn.member_unit.section)
+            options = [("Có", YES), ("Bỏ qua", SKIP)]
+            turn.reply(conversation.ask(STEP_TASKS, question, options))
+            turn.save(conversation)
+            return
+        state.tasks_wanted = False
+    upcoming = _next_task(turn, state)
+    if upcoming is None:
+        _ask_note(turn, conversation)
+        return
+    _ask_task(turn, conversation, *upcoming)
+
+
+def _on_tasks(turn: Turn, conversation: Step, answer: Answer) -> None:
+    if answer.choice not in (YES, SKIP):
+        turn.say(texts.ANSWER_WITH_BUTTON)
+        return
+    conversation.state.tasks_wanted = answer.choice == YES
+    _after_indicators(turn, conversation)
+
+
+def _excerpt(text: str) -> str:
+    return text if len(text) <= TASK_TEXT_SHOWN else text[: TASK_TEXT_SHOWN - 1].rstrip() + "…"
+
+
+def _ask_task(turn: Turn, conversation: Step, task: Task, position: int, total: int) -> None:
+    state = conversation.state
+    question = texts.ASK_TASK.format(
+        position=position,
+        total=total,
+        section=task.section,
+        ordinal=task.ordinal,
+        text=_excerpt(task.text),
+    )
+    if state.task_result is not None:
+        question += "\n" + texts.TASK_RESULT_KEPT.format(result=state.task_result)
+    else:
+        question += "\n" + texts.ASK_TASK_STATUS
+    options = [(status.label, status.value) for status in ReportStatus]
+    options += [("Bỏ qua", SKIP), ("Xong", FINISH)]
+    turn.reply(conversation.ask(STEP_TASK, question, options))
+    turn.save(conversation)
+
+
+def _on_task(turn: Turn, conversation: Step, answer: Answer) -> None:
+    state = conversation.state
+    upcoming = _next_task(turn, state)
+    if upcoming is None:  # the plan's tasks changed meanwhile
+        _after_indicators(turn, conversation)
+        return
+    task = upcoming[0]
+    assert task.id is not None
+    if answer.choice == FINISH:
+        state.tasks_finished, state.task_result = True, None
+        _after_indicators(turn, conversation)
+    elif answer.choice == SKIP:
+        state.tasks[task.id], state.task_result = None, None
+        _after_indicators(turn, conversation)
+    elif answer.choice in {status.value for status in ReportStatus}:
+        status = ReportStatus(answer.choice)
+        if state.task_result is not None:
+            state.tasks[task.id] = TaskAnswer(status=status, result=state.task_result)
+            state.task_result = None
+            _after_indicators(turn, conversation)
+        else:
+            state.task_status = status
+            question = texts.ASK_TASK_RESULT.format(ordinal=task.ordinal, max=TASK_RESULT_MAX)
+            turn.reply(conversation.ask(STEP_TASK_RESULT, question, [("Bỏ qua", SKIP)]))
+            turn.save(conversation)
+    elif answer.attachment is not None or not validation.clean_text(answer.text):
+        turn.say(texts.TASK_WANTS_STATUS)
+    else:  # the result, typed before the status
+        state.task_result = validation.note(answer.text, max_length=TASK_RESULT_MAX)
+        _ask_task(turn, conversation, *upcoming)
+
+
+def _on_task_result(turn: Turn, conversation: Step, answer: Answer) -> None:
+    state = conversation.state
+    upcoming = _next_task(turn, state)
+    if upcoming is None or state.task_status is None:
+        _after_indicators(turn, conversation)
+        return
+    task = upcoming[0]
+    assert task.id is not None
+    if answer.choice == SKIP:
+        result = None
+    elif answer.attachment is not None or not validation.clean_text(answer.text):
+        turn.say(texts.TASK_WANTS_RESULT)
+        return
+    else:
+        result = validation.note(answer.text, max_length=TASK_RESULT_MAX)
+    state.tasks[task.id] = TaskAnswer(status=state.task_status, result=result)
+    state.task_status = None
+    _after_indicators(turn, conversation)
+
+
+def _task_line(task: Task, status: str, result: str | None) -> str:
+    """ "• Nhiệm vụ 2 (mục IV.6): Hoàn thành — đã tổ chức 3 lớp tập huấn" """
+    line = f"• Nhiệm vụ {task.ordinal} (mục {task.section}): {ReportStatus(status).label}"
+    return f"{line} — {result}" if result else line
+
+
+def _task_lines(turn: Turn, answers: dict[int, TaskAnswer | None]) -> list[str]:
+    lines = []
+    for task in _tasks_to_ask(turn):
+        answer = answers.get(task.id or 0)
+        if answer is not None:
+            lines.append(_task_line(task, answer.status, answer.result))
+    return lines
 
 
 # --- note, file, confirm -----------------------------------------------------------------------
@@ -326,12 +492,14 @@ def summary(
     note: str | None,
     file_name: str | None,
     indicator_lines: list[str] | None = None,
+    task_lines: list[str] | None = None,
 ) -> str:
     lines = [
         f"• Kỳ báo cáo: {period.title} ({period.due_text})",
         f"• Trạng thái: {ReportStatus(status).label}",
         f"• Tiến độ: {progress}%",
         *(indicator_lines or []),
+        *(task_lines or []),
         f"• Ghi chú: {note}" if note else "• Ghi chú: (không có)",
         f"• Tệp: {file_name}" if file_name else "• Tệp: (không có)",
     ]
@@ -362,6 +530,7 @@ def _ask_confirm(turn: Turn, conversation: Step) -> None:
             note=state.note,
             file_name=state.file.name if state.file else None,
             indicator_lines=_indicator_lines(turn, state.indicators),
+            task_lines=_task_lines(turn, state.tasks),
         )
     )
     options = [("📨 Gửi báo cáo", SEND), ("✏️ Sửa lại", EDIT), ("✖️ Hủy", CANCEL)]
@@ -403,6 +572,9 @@ REPORT = Flow(
         STEP_STATUS: _on_status,
         STEP_PROGRESS: _on_progress,
         STEP_INDICATOR: _on_indicator,
+        STEP_TASKS: _on_tasks,
+        STEP_TASK: _on_task,
+        STEP_TASK_RESULT: _on_task_result,
         STEP_NOTE: _on_note,
         STEP_FILE: _on_file,
         STEP_CONFIRM: _on_confirm,
@@ -443,12 +615,22 @@ def save_report(turn: Turn, state: Report, period: ReportingPeriod) -> StatusUpd
         if value is not None and indicator_id is not None:
             values[indicator_id] = value
     reports.record_indicator_values(turn.session, status_update_id=update.id, values=values)
-    _tell_coordinators(turn, update, period, _indicator_lines(turn, state.indicators))
+    reports.record_task_results(
+        turn.session,
+        status_update_id=update.id,
+        results={
+            task.id: (answer.status, answer.result)
+            for task in _tasks_to_ask(turn)  # a task the plan dropped meanwhile is left out
+            if task.id is not None and (answer := state.tasks.get(task.id)) is not None
+        },
+    )
+    lines = _indicator_lines(turn, state.indicators) + _task_lines(turn, state.tasks)
+    _tell_coordinators(turn, update, period, lines)
     return update
 
 
 def _tell_coordinators(
-    turn: Turn, update: StatusUpdate, period: ReportingPeriod, indicator_lines: list[str]
+    turn: Turn, update: StatusUpdate, period: ReportingPeriod, detail_lines: list[str]
 ) -> None:
     assert update.id is not None
     plan = turn.current_plan
@@ -461,7 +643,7 @@ def _tell_coordinators(
             progress=update.progress,
             note=update.note,
             file_name=update.file_name,
-            indicator_lines=indicator_lines,
+            indicator_lines=detail_lines,
         ),
     )
     buttons: ButtonRows = ()

@@ -48,6 +48,7 @@ def test_a_coordinator_and_a_focal_point_can_try_the_bot_in_a_terminal(tmp_path:
             "/baocao",
             "1",  # Báo cáo sơ kết 6 tháng
             "3",  # Hoàn thành
+            "2",  # Bỏ qua (no results task by task)
             "Đã hoàn thành các nội dung",
             "1",  # Bỏ qua (no file)
             "1",  # 📨 Gửi báo cáo

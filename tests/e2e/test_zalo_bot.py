@@ -72,6 +72,7 @@ async def test_a_focal_point_registers_and_reports_on_zalo(
         progress = await official.send("Đang triển khai")  # a label works as well as a number
         assert "(0% · 25% · 50% · 75% · 100%)" in progress.text
         await official.send("40")  # a percentage, not option number 40
+        await official.send("2")  # Bỏ qua (no results task by task)
         await official.send("Đã rà soát các mô hình bình đẳng giới 👍")
         confirm = await official.send("1")  # Bỏ qua (no file)
         assert "Tiến độ: 40%" in confirm.text and "Tệp: (không có)" in confirm.text
@@ -94,6 +95,8 @@ async def test_a_coordinator_can_work_from_zalo(
         assert "chỉ dành cho cán bộ điều phối" in refused.text
         overview = await coordinator.send("/tonghop")
         assert "TỔNG HỢP BÁO CÁO" in overview.text and len(overview.text) <= 2000
+        charts = await coordinator.next()  # Zalo takes no picture the bot made: one note
+        assert "2 biểu đồ" in charts.text and "/tonghop trên Telegram" in charts.text
         picked = await coordinator.send("/donvi")
         assert "  1. Sở LĐTBXH" in picked.text
         detail = await coordinator.send("8")  # the 8th unit in plan order: Công an tỉnh
@@ -205,6 +208,7 @@ async def test_a_photo_reported_on_zalo_is_opened_on_zalo_by_typing_the_file_com
         await official.send("/baocao")
         await official.send("1")
         await official.send("Hoàn thành")  # 100%: no progress question
+        await official.send("2")  # Bỏ qua (no results task by task)
         await official.send("Đã tổ chức hội nghị tập huấn")
         zalo_api.user_sends_image(ZALO_OFFICIAL, "https://f.zalo/hoi-nghi.jpg")
         confirm = await official.next()

@@ -84,6 +84,7 @@ def report(
     chat.press(status)
     if progress is not None:
         chat.send(progress)
+    chat.press("Bỏ qua")  # «Cập nhật kết quả từng nhiệm vụ?»: not this time
     if note is None:
         chat.press("Bỏ qua")
     else:
@@ -283,6 +284,7 @@ def test_a_report_is_appended_as_a_status_update_and_the_coordinator_is_told(
     chat.press("sơ kết")
     chat.press("Đang triển khai")
     chat.send("60%")
+    chat.press("Bỏ qua")  # «Cập nhật kết quả từng nhiệm vụ?»: not this time
     chat.send("Đã tổ chức 3 lớp tập huấn 🎉👩‍👩‍👧")
     chat.send_file("bao-cao-so-ket.pdf", file_id="tg-file-42")
     assert "Tiến độ: 60%" in chat.text() and "bao-cao-so-ket.pdf" in chat.text()
@@ -316,6 +318,8 @@ def test_options_can_be_picked_by_number_or_by_typing_the_label(
     chat.send("2")  # the second deadline
     assert "Báo cáo tổng kết năm" in chat.text()
     chat.send("chua trien khai")  # a label, typed without diacritics
+    assert "Cập nhật kết quả từng nhiệm vụ?" in chat.text()
+    chat.send("bo qua")
     assert "Ghi chú" in chat.text()
 
 
@@ -327,6 +331,7 @@ def test_a_problem_report_requires_a_note(
     chat.press("sơ kết")
     chat.press("Gặp vướng mắc")
     chat.press("25%")
+    chat.press("Bỏ qua")  # «Cập nhật kết quả từng nhiệm vụ?»: not this time
     assert "mô tả vướng mắc" in chat.text()
     assert chat.buttons() == []  # no «Bỏ qua» for a required note
     chat.send("   ")
@@ -347,6 +352,7 @@ def test_a_note_that_is_too_long_is_refused_and_the_report_so_far_is_kept(
     chat.send("150")
     assert "từ 0 đến 100" in chat.text()
     chat.send("45")
+    chat.press("Bỏ qua")  # «Cập nhật kết quả từng nhiệm vụ?»: not this time
     chat.send("x" * 10_000)
     assert "10000 ký tự" in chat.text() and "tối đa 2000" in chat.text()
     chat.send("Ghi chú ngắn")
@@ -361,6 +367,7 @@ def test_the_file_step_wants_a_file(
     chat.send("/baocao")
     chat.press("sơ kết")
     chat.press("Hoàn thành")
+    chat.press("Bỏ qua")  # «Cập nhật kết quả từng nhiệm vụ?»: not this time
     chat.press("Bỏ qua")
     chat.send("đây là báo cáo")
     assert "cần một tệp" in chat.text()
@@ -377,6 +384,7 @@ def test_a_file_sent_with_a_caption_at_the_note_step_keeps_both(
     chat.send("/baocao")
     chat.press("sơ kết")
     chat.press("Hoàn thành")
+    chat.press("Bỏ qua")  # «Cập nhật kết quả từng nhiệm vụ?»: not this time
     chat.send_file("bc-so-ket.pdf", caption="Đã tập huấn 3 lớp, 120 người")
     assert "Ghi chú: Đã tập huấn 3 lớp, 120 người" in chat.text()
     assert "Tệp: bc-so-ket.pdf" in chat.text()
@@ -390,6 +398,7 @@ def test_a_problem_report_keeps_a_file_sent_before_its_note(
     chat.press("sơ kết")
     chat.press("vướng mắc")
     chat.send("30")
+    chat.press("Bỏ qua")  # «Cập nhật kết quả từng nhiệm vụ?»: not this time
     chat.send_file("kien-nghi.pdf")
     assert "Đã nhận tệp" in chat.text() and "vướng mắc" in chat.text()
     chat.send("Thiếu kinh phí tổ chức tập huấn")
@@ -410,6 +419,7 @@ def test_on_zalo_the_file_step_says_only_photos_arrive(
     chat.send("/baocao")
     chat.send("1")
     chat.send("Hoàn thành")
+    chat.send("2")  # Bỏ qua (no task results)
     chat.send("1")  # Bỏ qua (no note)
     assert "bot chỉ nhận được ảnh" in chat.text()
 
@@ -431,6 +441,7 @@ def test_a_half_done_report_expires_after_a_day_and_sends_nothing(
     chat.send("/baocao")
     chat.press("sơ kết")
     chat.press("Hoàn thành")
+    chat.press("Bỏ qua")  # «Cập nhật kết quả từng nhiệm vụ?»: not this time
     chat.press("Bỏ qua")
     chat.press("Bỏ qua")
     assert "Gửi báo cáo" in " ".join(label for label, _ in chat.buttons())
@@ -474,9 +485,11 @@ def test_editing_a_report_asks_for_the_file_again(
     chat.send("/baocao")
     chat.press("sơ kết")
     chat.press("Hoàn thành")
+    chat.press("Bỏ qua")  # «Cập nhật kết quả từng nhiệm vụ?»: not this time
     chat.send_file("bc.pdf", caption="Đã xong")
     chat.press("Sửa lại")
     chat.press("Hoàn thành")
+    chat.press("Bỏ qua")  # «Cập nhật kết quả từng nhiệm vụ?»: not this time
     chat.send("Đã xong, bản sửa")
     assert "Gửi tệp báo cáo" in chat.text()
     chat.press("Bỏ qua")

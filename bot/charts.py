@@ -1,0 +1,68 @@
+"""The coordinator's charts as pictures: the reporting rate per period, the unit × period heat
+map and, when the plan sets numeric targets, the indicators against them.
+
+``/tonghop`` sends them after its text (the text stays: the pictures add to it). Each is a
+:class:`DocumentReply` with an image type: Telegram sends it as a photo, the console saves it,
+Zalo (whose ``sendPhoto`` takes only a URL) says where to see it. The weekly digest can carry the
+same pictures through :func:`digest_charts` once the outbox carries attachments.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from bot import texts
+from bot.dialog.events import DocumentReply
+from bot.document_data import indicator, latest_indicator_readings, period_counts, state_matrix
+from documents.charts import indicator_chart, reporting_rate_chart, unit_period_heatmap
+from storage import plans, read_models
+from storage.formats import fmt_datetime
+from storage.models import Plan
+from storage.read_models import Overview
+
+PNG_MIME = "image/png"
+
+
+def overview_charts(session: Session, overview: Overview) -> list[DocumentReply]:
+    """The pictures of ``overview``: nothing when it has no unit or no period."""
+    plan = overview.plan
+    assert plan.id is not None
+    if not overview.rows or not overview.periods:
+        return []
+    zone = ZoneInfo(plan.timezone)
+    stamp = overview.now.astimezone(zone).strftime("%Y%m%d-%H%M")
+    matrix = state_matrix(overview)
+    charts = [
+        _picture(
+            f"ty-le-bao-cao-{plan.code}-{stamp}.png",
+            reporting_rate_chart(period_counts(overview)),
+            texts.CHART_RATE_CAPTION.format(
+                number=plan.number, time=fmt_datetime(overview.now, zone)
+            ),
+        ),
+        _picture(
+            f"don-vi-theo-ky-{plan.code}-{stamp}.png",
+            unit_period_heatmap(matrix.units, matrix.periods, matrix.rows),
+            texts.CHART_HEATMAP_CAPTION.format(number=plan.number),
+        ),
+    ]
+    indicators = plans.indicators(session, plan_id=plan.id)
+    if indicators:
+        readings = latest_indicator_readings(session, plan_id=plan.id, indicators=indicators)
+        chart = indicator_chart([indicator(row) for row in indicators], readings)
+        caption = texts.CHART_INDICATOR_CAPTION.format(number=plan.number)
+        charts.append(_picture(f"chi-tieu-{plan.code}-{stamp}.png", chart, caption))
+    return charts
+
+
+def _picture(filename: str, content: bytes, caption: str) -> DocumentReply:
+    return DocumentReply(filename=filename, content=content, mime_type=PNG_MIME, caption=caption)
+
+
+def digest_charts(session: Session, *, plan: Plan, now: datetime) -> list[DocumentReply]:
+    """The pictures to send after the coordinator's digest text (what /tonghop shows at
+    ``now``); for the composition root to pass to the scheduler beside ``compose_digest``."""
+    return overview_charts(session, read_models.overview(session, plan=plan, now=now))
