@@ -75,6 +75,13 @@ def stored_reports(session: Session) -> Stored:
     return Stored(memberships, [codes[u.plan_id] for u in updates], list(values))
 
 
+def indicator_rows(export: BotMessage) -> list[tuple[object, ...]]:
+    """The «Chỉ tiêu» sheet of an /xuat workbook: unit, period, target, value, met."""
+    assert export.document_bytes is not None, export.text
+    sheet = load_workbook(io.BytesIO(export.document_bytes))["Chỉ tiêu"]
+    return [(r[3], r[4], r[2], r[5], r[6]) for r in sheet.iter_rows(min_row=2, values_only=True)]
+
+
 async def report_2021(official: TelegramUser, coordinator: TelegramUser) -> None:
     """The six-month report of 2021, done, with a note."""
     choose = await official.send("/baocao")
@@ -160,6 +167,9 @@ async def test_a_2021_focal_point_joins_a_2026_plan_with_one_tap_and_is_reminded
         page_2026 = (await coordinator.send("/donvi SYT")).text  # the one active plan
         assert "Báo cáo sơ kết 6 tháng đầu năm 2026: Đang triển khai 50%" in page_2026
         assert "hội nghị tuyên truyền" not in page_2026
+        assert indicator_rows(await coordinator.send("/xuat")) == [
+            ("Sở Y tế", "Báo cáo sơ kết 6 tháng đầu năm 2026", "≥ 90", 92.5, "Có")
+        ]
 
 
 # --- two active plans on one service ----------------------------------------------------------
@@ -239,6 +249,16 @@ def option_number(message: ZaloBotMessage, part: str) -> str:
         if found and part in found.group(2):
             return found.group(1)
     raise AssertionError(f"no option {part!r} in {message.text!r}")
+
+
+def typed_answer(message: ZaloBotMessage, part: str) -> str:
+    """What to type for the option whose label holds ``part``: its number, or the command a
+    button without a number says to type ("  • ✅ Có…: gõ /lenh")."""
+    for line in message.text.splitlines():
+        typed = re.match(r"\s*• (.*): gõ (.+)$", line)
+        if typed and part in typed.group(1):
+            return typed.group(2)
+    return option_number(message, part)
 
 
 async def enrol(
@@ -374,7 +394,29 @@ async def test_a_focal_point_on_zalo_answers_the_offer_of_a_new_plan(
         await register_on_zalo(police, await zalo_code(coordinator, "/moi 60/KH-UBND CAT"))
         offer = await police.next()
         assert "vào Kế hoạch số 45/KH-UBND" in offer.text, offer.text
-        joined = await police.send(option_number(offer, "Có"))
+        joined = await police.send(typed_answer(offer, "Có"))
         assert "bạn là cán bộ đầu mối của Công an tỉnh Hưng Yên trong Kế hoạch số 45/KH-UBND" in (
             joined.text
         )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="product: issue 8 asks /tonghop and /donvi to show indicator values against targets; "
+    "only /xuat does (bot/dialog/overview.py, bot/dialog/agencies.py)",
+)
+async def test_the_coordinator_sees_indicator_values_against_targets_in_the_chat(
+    telegram_api: FakeTelegramBotApi, settings: Settings
+) -> None:
+    example = settings.model_copy(update={"plan_files": (EXAMPLE_PLAN_FILE,)})
+    clock = FakeClock(datetime(2026, 3, 20, 2, 0, tzinfo=UTC))
+    coordinator = user(telegram_api, COORDINATOR_ID, "Điều phối")
+    official = user(telegram_api, OFFICIAL_ID, "Hoa")
+    async with running_service(example, clock=clock):
+        await register(coordinator, official)
+        await report_2026_with_indicator(official)
+        await coordinator.next()  # the notice of the report
+        page = await coordinator.send("/donvi SYT")
+        assert "92,5 %" in page.text and "90" in page.text, page.text
+        overview = await coordinator.send("/tonghop")
+        assert "92,5" in overview.text, overview.text
