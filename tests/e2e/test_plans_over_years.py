@@ -152,7 +152,8 @@ async def test_a_2021_focal_point_joins_a_2026_plan_with_one_tap_and_is_reminded
     due = real_occurrences(
         spec, ["truoc-han:sau-thang-2026:5", "truoc-han:bao-luc-quy-2026-q2:10"], clock.now
     )
-    async with running_service(later, clock=clock, occurrences={EXAMPLE_PLAN_CODE: due}):
+    async with running_service(later, clock=clock, occurrences={EXAMPLE_PLAN_CODE: due}) as service:
+        assert list(service.reminders.runtime.plans) == [EXAMPLE_PLAN_CODE]  # 2021 has ended
         reminder = await official.next(within=15)
         assert "NHẮC VIỆC — Sở Y tế" in reminder.text, reminder.text
         assert "quý II/2026" in reminder.text
