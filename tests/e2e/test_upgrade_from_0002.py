@@ -81,7 +81,8 @@ def old_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
     name = f"nhacviec_upgrade_{secrets.token_hex(4)}"
     admin = sa.create_engine(Database(TEST_DATABASE_URL).url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        # template0 takes no connections: another session cannot make the copy fail
+        connection.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
     try:
         yield make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
     finally:
