@@ -69,12 +69,6 @@ def _plan_file(path: Path) -> Path:
     return path
 
 
-def _plans_dir(path: Path) -> Path:
-    if not path.is_dir():
-        raise ValueError(f"không tìm thấy thư mục kế hoạch {str(path)!r}")
-    return path
-
-
 def _plan_files(value: object) -> object:
     """``a.yaml, b.yaml`` as paths, each of which must exist."""
     items = _id_list(value)
@@ -223,7 +217,6 @@ def _log_level(value: str) -> str:
 
 DatabaseUrl = Annotated[str, AfterValidator(_database_url)]
 PlanFile = Annotated[Path, AfterValidator(_plan_file)]
-PlansDir = Annotated[Path, AfterValidator(_plans_dir)]
 PlanFiles = Annotated[tuple[Path, ...], BeforeValidator(_plan_files)]
 CalendarFile = Annotated[Path, AfterValidator(_calendar_file)]
 Zone = Annotated[ZoneInfo, BeforeValidator(_zone)]
@@ -268,9 +261,11 @@ class Settings(BaseSettings):
     )
 
     database_url: DatabaseUrl = "sqlite:///data/nhacviec.db"
-    plans_dir: PlansDir = Path("plans")  # every *.yaml there is a plan the service follows
-    plan_files: PlanFiles = ()  # or these files only (comma separated)
+    plan_files: PlanFiles = ()  # these files only (comma separated)
     plan_file: PlanFile | None = None  # one file only (the variable of the first releases)
+    # Otherwise every *.yaml of this folder is a plan the service follows. Checked after the two
+    # above (field order), and only when they are not set: PLAN_FILE alone must not need it.
+    plans_dir: Path = Path("plans")
     calendar_file: CalendarFile | None = None  # extra days off and worked days
     timezone: Zone = Field(ZoneInfo("Asia/Ho_Chi_Minh"), validation_alias="TZ")
     telegram_bot_token: TelegramToken | None = None  # no token: the console runs
@@ -310,11 +305,20 @@ class Settings(BaseSettings):
             raise ValueError("bắt buộc khi đặt ZALO_WEBHOOK_URL")
         return value
 
-    @model_validator(mode="after")
-    def _some_plan(self) -> Settings:
-        if not self.plan_paths:
-            raise ValueError(f"không có tệp kế hoạch (*.yaml) nào trong thư mục {self.plans_dir}")
-        return self
+    @field_validator("plans_dir")
+    @classmethod
+    def _plans_dir_when_used(cls, value: Path, info: ValidationInfo) -> Path:
+        """PLANS_DIR must hold a plan file unless PLAN_FILES or PLAN_FILE names the plans (a
+        bad value of those is their own error, so the folder is not blamed for it)."""
+        if info.data.get("plan_files") or info.data.get("plan_file") is not None:
+            return value
+        if {"plan_files", "plan_file"} - set(info.data):
+            return value
+        if not value.is_dir():
+            raise ValueError(f"không tìm thấy thư mục kế hoạch {str(value)!r}")
+        if not any(value.glob("*.yaml")):
+            raise ValueError(f"không có tệp kế hoạch (*.yaml) nào trong thư mục {str(value)!r}")
+        return value
 
     @property
     def plan_paths(self) -> list[Path]:

@@ -4,7 +4,7 @@ real database) against a local fake Telegram Bot API server."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,15 +14,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import SecretStr
 
-from bot.app import Service, build_service, utc_now
+from bot.app import Service, build_service, read_plans, utc_now
 from bot.config import Settings
 from scheduler.outbox import RetryPolicy
 from scheduler.policy import ReminderOccurrence
-from tests.conftest import SEED_PLAN_FILE
+from tests.conftest import active_seed_file
 from tests.fakes.telegram_bot_api import BotMessage, FakeTelegramBotApi
 from tests.fakes.zalo_bot_api import DEFAULT_TOKEN as ZALO_TOKEN
 from tests.fakes.zalo_bot_api import FakeZaloBotApi, ZaloBotMessage
 
+SEED_PLAN_CODE = "thai-binh-2021-40-kh-ubnd"
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 COORDINATOR_ID = 500_001
 ZALO_COORDINATOR = "c0ffee0000aa11bb22cc"
@@ -43,7 +44,7 @@ async def telegram_api() -> AsyncIterator[FakeTelegramBotApi]:
 def settings(tmp_path: Path, telegram_api: FakeTelegramBotApi) -> Settings:
     return Settings.for_tests(
         database_url=f"sqlite:///{tmp_path / 'nhacviec.db'}",
-        plan_file=SEED_PLAN_FILE,
+        plan_files=(active_seed_file(tmp_path),),  # the seed plan as it ran: active
         timezone=ZoneInfo("Asia/Ho_Chi_Minh"),
         telegram_bot_token=TOKEN,
         telegram_api_base_url=telegram_api.base_url.removesuffix("/bot"),
@@ -56,14 +57,22 @@ async def running_service(
     settings: Settings,
     *,
     clock: Clock = utc_now,
-    occurrences: Sequence[ReminderOccurrence] = (),
+    occurrences: Mapping[str, Sequence[ReminderOccurrence]] | None = None,
 ) -> AsyncIterator[Service]:
-    """Build and start the service the way the command line does; stop it afterwards."""
+    """Build and start the service the way the command line does; stop it afterwards.
+
+    ``occurrences`` are the reminders of each plan, by plan code; a plan not named there has
+    none (its real calendar would fire on APScheduler's real clock, whatever ``clock`` says).
+    """
+    planned: dict[str, Sequence[ReminderOccurrence]] = {
+        spec.code: [] for spec, _ in read_plans(settings)
+    }
+    planned |= occurrences or {}
     service = await asyncio.to_thread(
         build_service,
         settings,
         clock=clock,
-        occurrences=list(occurrences),
+        occurrences=planned,
         retry_policy=FAST_RETRIES,
         hold_outside_office_hours=False,  # tests fire reminders at any hour (see unit tests)
         poll_timeout=1,
@@ -156,3 +165,13 @@ async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 10
         if loop.time() > deadline:
             raise AssertionError(f"still not true after {within} s: {check.__qualname__}")
         await asyncio.sleep(0.05)
+
+
+async def fire_now(
+    service: Service, occurrence: ReminderOccurrence, *, plan: str = SEED_PLAN_CODE
+) -> int:
+    """Add ``occurrence`` to ``plan``'s calendar and fire it at once, as its job would;
+    returns how many messages it queued."""
+    runtime = service.reminders.runtime
+    runtime.plans[plan].occurrences[occurrence.key] = occurrence
+    return await runtime.fire(plan, occurrence.key)

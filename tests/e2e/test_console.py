@@ -8,16 +8,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import SEED_PLAN_FILE
+from tests.conftest import REPO, SEED_PLAN_FILE
 
 
-def run_console(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run_console(
+    script: str, cwd: Path, plans: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``nhacviec run`` in ``cwd`` fed ``script``; ``plans``: the plan variables (default: the
+    seed plan's file alone)."""
     environment = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "ZALO_", "COORDINATOR_", "DATABASE_URL"))
+        if not key.startswith(("TELEGRAM_", "ZALO_", "COORDINATOR_", "DATABASE_URL", "PLAN"))
     }
-    environment["PLAN_FILE"] = str(SEED_PLAN_FILE)
+    environment.update(plans if plans is not None else {"PLAN_FILE": str(SEED_PLAN_FILE)})
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", "run"],
         input=script,
@@ -69,3 +73,18 @@ def test_a_coordinator_and_a_focal_point_can_try_the_bot_in_a_terminal(tmp_path:
     assert "✅❌ Sở Y tế [SYT]" in out  # today the year-end report is overdue
     exports = list((tmp_path / "data" / "console-files").glob("tong-hop-*.xlsx"))
     assert len(exports) == 1
+
+
+def test_the_shipped_plans_folder_runs_the_example_and_keeps_the_seed_plan_reachable(
+    tmp_path: Path,
+) -> None:
+    script = "/kehoach\n/tonghop\n/tonghop 40/KH-UBND\n:thoat\n"
+    finished = run_console(script, tmp_path, {"PLANS_DIR": str(REPO / "plans")})
+    assert finished.returncode == 0, finished.stderr
+    out = finished.stdout
+    assert "(ví dụ minh họa) (đang thực hiện, 2026–2030)" in out  # /kehoach: both plans
+    assert "• 40/KH-UBND — Kế hoạch thực hiện công tác bình đẳng giới năm 2021 (đã kết thúc" in out
+    assert "TỔNG HỢP BÁO CÁO — Kế hoạch số 45/KH-UBND" in out  # the one active plan: not asked
+    assert "TỔNG HỢP BÁO CÁO — Kế hoạch số 40/KH-UBND" in out  # the ended one, when named
+    assert "chọn kế hoạch" not in out
+    assert "is a worked example (example: true)" in finished.stderr

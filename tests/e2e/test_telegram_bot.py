@@ -20,12 +20,14 @@ from bot.logs import configure_logging
 from scheduler.policy import ReminderKind, ReminderOccurrence
 from storage import people
 from storage.lock import ServiceLockHeld
-from storage.models import Agency, ChannelAccount, OutboxMessage, OutboxState, StatusUpdate
+from storage.models import ChannelAccount, OutboxMessage, OutboxState, PlanUnit, StatusUpdate
 from tests.e2e.conftest import (
     COORDINATOR_ID,
+    SEED_PLAN_CODE,
     TelegramUser,
     button_data,
     eventually,
+    fire_now,
     running_service,
     user,
 )
@@ -212,7 +214,7 @@ async def test_a_reply_hit_by_a_rate_limit_is_retried_and_the_user_not_told_to_r
         await asyncio.sleep(0.3)
         assert "gặp lỗi" not in " ".join(m.text for m in telegram_api.bot_messages(COORDINATOR_ID))
         agencies = await service.database.run(
-            lambda s: [a.name for a in s.exec(select(Agency)).all()]
+            lambda s: [a.name for a in s.exec(select(PlanUnit)).all()]
         )
         assert agencies.count("Sở Khoa học và Công nghệ") == 1
 
@@ -225,7 +227,7 @@ async def test_a_reminder_fires_once_even_across_a_restart(
     async with running_service(settings):
         await register(coordinator, official)
 
-    due = [reminder("5", utc_now() + timedelta(seconds=1.5))]
+    due = {SEED_PLAN_CODE: [reminder("5", utc_now() + timedelta(seconds=1.5))]}
     async with running_service(settings, occurrences=due) as service:
         message = await official.next(within=15)
         assert "NHẮC VIỆC — Sở Y tế" in message.text
@@ -265,8 +267,7 @@ async def test_only_agencies_that_have_not_reported_are_reminded(
         await coordinator.next()  # the coordinator's notice of that report
 
         occurrence = reminder("2", utc_now())
-        service.reminders.runtime.occurrences[occurrence.key] = occurrence
-        assert await service.reminders.runtime.fire(occurrence.key) == 1
+        assert await fire_now(service, occurrence) == 1
         message = await justice.next()
         assert "NHẮC VIỆC — Sở Tư pháp" in message.text
         await asyncio.sleep(0.3)
@@ -280,12 +281,9 @@ async def test_the_outbox_retries_rate_limits_and_server_errors_and_records_bloc
     official = user(telegram_api, OFFICIAL_ID)
     async with running_service(settings) as service:
         await register(coordinator, official)
-        runtime = service.reminders.runtime
 
         async def fire(suffix: str) -> None:
-            occurrence = reminder(suffix, utc_now())
-            runtime.occurrences[occurrence.key] = occurrence
-            await runtime.fire(occurrence.key)
+            await fire_now(service, reminder(suffix, utc_now()))
 
         telegram_api.fail_next("sendMessage", status=429, retry_after=1)
         await fire("10")

@@ -17,6 +17,7 @@ from tests.e2e.conftest import (
     ZALO_COORDINATOR,
     ZaloUser,
     eventually,
+    fire_now,
     running_service,
     user,
 )
@@ -67,7 +68,7 @@ async def test_a_focal_point_registers_and_reports_on_zalo(
         await register_on_zalo(official, code_in(invite.text))
 
         choose = await official.send("/baocao")
-        assert "  1. Báo cáo sơ kết 6 tháng (trước 10/06/2021)" in choose.text
+        assert "  1. Báo cáo sơ kết 6 tháng (trước ngày 10/06/2021)" in choose.text
         await official.send("1")
         progress = await official.send("Đang triển khai")  # a label works as well as a number
         assert "(0% · 25% · 50% · 75% · 100%)" in progress.text
@@ -121,9 +122,7 @@ async def test_reminders_reach_every_channel_a_focal_point_registered_on(
         assert sorted(a.channel for a in accounts) == ["telegram", "zalo"]
         assert len({a.focal_point_id for a in accounts}) == 1
 
-        occurrence = reminder("5")
-        service.reminders.runtime.occurrences[occurrence.key] = occurrence
-        assert await service.reminders.runtime.fire(occurrence.key) == 2
+        assert await fire_now(service, reminder("5")) == 2
         telegram_reminder = await on_telegram.next()
         zalo_reminder = await on_zalo.next()
         assert "NHẮC VIỆC — Sở Y tế" in telegram_reminder.text
@@ -141,20 +140,15 @@ async def test_zalo_delivery_is_retried_and_blocks_are_recorded(
     async with running_service(both_channels) as service:
         invite = await coordinator.send("/moi SNV")
         await register_on_zalo(official, code_in(invite.text))
-        runtime = service.reminders.runtime
         zalo_api.fail_next("sendMessage", status=429)
         zalo_api.fail_next("sendMessage", status=502)
-        occurrence = reminder("5")
-        runtime.occurrences[occurrence.key] = occurrence
-        await runtime.fire(occurrence.key)
+        await fire_now(service, reminder("5"))
         retried = await official.next()
         assert "Còn 5 ngày làm việc nữa là đến hạn; đơn vị chưa gửi báo cáo." in retried.text
         assert [r.status for r in zalo_api.rejected_calls] == [429, 502]
 
         zalo_api.block_user(ZALO_OFFICIAL)
-        occurrence = reminder("2")
-        runtime.occurrences[occurrence.key] = occurrence
-        await runtime.fire(occurrence.key)
+        await fire_now(service, reminder("2"))
 
         async def blocked() -> bool:
             rows = await service.database.run(lambda s: s.exec(select(OutboxMessage)).all())

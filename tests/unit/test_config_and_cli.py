@@ -24,7 +24,9 @@ from bot.channels.errors import ApiServerError, ListenFailed
 from bot.cli import main, warn_without_coordinators
 from bot.config import VARIABLES, ConfigError, Settings, load_settings
 from bot.logs import RedactingFormatter, configure_logging
-from tests.conftest import REPO, SEED_PLAN_FILE
+from tests.conftest import REPO, SEED_PLAN_FILE, active_seed_file
+
+EXAMPLE_PLAN_FILE = REPO / "plans" / "vi-du-hung-yen-2026-2030-binh-dang-gioi.yaml"
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 DB_PASSWORD = "Hunter2-db-secret"
@@ -64,6 +66,11 @@ def test_the_env_example_copied_as_is_gives_the_defaults(load: Load) -> None:
     assert load(REPO / ".env.example") == load()
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="product: .env.example and the README's table lack PLANS_DIR and PLAN_FILES, and "
+    ".env.example still sets PLAN_FILE to the ended seed plan (reported to the lead)",
+)
 def test_every_variable_is_in_the_env_example_and_the_readme() -> None:
     variables = set(VARIABLES.values())
     assert "TELEGRAM_BOT_TOKEN" in variables and "CALENDAR_FILE" in variables
@@ -163,6 +170,44 @@ def test_a_bad_value_names_the_variable(
     assert expected in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"PLANS_DIR": "/nowhere/plans"}, "không tìm thấy thư mục kế hoạch '/nowhere/plans'"),
+        ({"PLANS_DIR": "{empty}"}, "không có tệp kế hoạch (*.yaml) nào trong thư mục"),
+        (
+            {"PLAN_FILES": "{seed}, /nowhere/b.yaml"},
+            "không tìm thấy tệp kế hoạch '/nowhere/b.yaml'",
+        ),
+    ],
+    ids=["missing-folder", "empty-folder", "missing-file"],
+)
+def test_plans_that_cannot_be_found_name_their_variable(
+    load: Load, tmp_path: Path, values: dict[str, str], expected: str
+) -> None:
+    given = {
+        key: value.format(empty=tmp_path, seed=SEED_PLAN_FILE) for key, value in values.items()
+    }
+    with pytest.raises(ConfigError) as caught:
+        load(PLAN_FILE="", **given)
+    assert caught.value.variable == next(iter(values))
+    assert expected in caught.value.message
+
+
+def test_which_plan_files_are_followed(
+    load: Load, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no plans/ folder here: PLAN_FILE and PLAN_FILES need none
+    assert load().plan_paths == [SEED_PLAN_FILE]
+    both = f"{EXAMPLE_PLAN_FILE}, {SEED_PLAN_FILE}"
+    assert load(PLAN_FILES=both).plan_paths == [EXAMPLE_PLAN_FILE, SEED_PLAN_FILE]
+    every = load(PLAN_FILES="", PLAN_FILE="", PLANS_DIR=str(REPO / "plans")).plan_paths
+    assert every == [SEED_PLAN_FILE, EXAMPLE_PLAN_FILE]  # every *.yaml, in name order
+    with pytest.raises(ConfigError) as caught:
+        load(PLAN_FILES="", PLAN_FILE="", PLANS_DIR="")  # the default, plans/, is not here
+    assert caught.value.variable == "PLANS_DIR"
+
+
 def test_a_webhook_needs_its_secret(load: Load) -> None:
     with pytest.raises(ConfigError) as caught:
         load(ZALO_WEBHOOK_URL="https://example.org/hook")
@@ -253,14 +298,40 @@ def process_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.mark.usefixtures("process_state")
 def test_schedule_prints_the_reminder_calendar(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["schedule", "--from", "01/06/2021"]) == 0
+    seed = ["--plan", "40/KH-UBND"]  # the shipped seed plan has ended: named, it is shown
+    assert main(["schedule", *seed, "--from", "01/06/2021"]) == 0
     out = capsys.readouterr().out
     assert "Thứ Năm   03/06/2021 08:30  Nhắc trước hạn (5 ngày làm việc) — Báo cáo sơ kết" in out
     assert "Thứ Hai   15/11/2021 08:30  Phát động — Tháng hành động" in out
     assert "27/05/2021" not in out
-    assert main(["schedule"]) == 0  # today (2026): the 2021 plan has nothing left
+    assert main(["schedule", *seed]) == 0  # today (2026): the 2021 plan has nothing left
     assert "Không còn lời nhắc nào" in capsys.readouterr().out
-    assert main(["schedule", "--from", "32/13/2021"]) == 2
+    assert main(["schedule"]) == 0  # without --plan: the active plans, and it is not one
+    assert "Không có kế hoạch nào đang thực hiện" in capsys.readouterr().out
+    assert main(["schedule", *seed, "--from", "32/13/2021"]) == 2
+    assert main(["schedule", "--plan", "99/KH-UBND"]) == 2
+    assert "--plan: không có kế hoạch '99/KH-UBND'" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("process_state")
+def test_schedule_shows_every_active_plan_or_the_one_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    active_seed_file(plans)
+    for name in (EXAMPLE_PLAN_FILE.name, "vi-du-hung-yen-xa-phuong.csv"):
+        shutil.copyfile(REPO / "plans" / name, plans / name)
+    monkeypatch.delenv("PLAN_FILE")
+    monkeypatch.setenv("PLANS_DIR", str(plans))
+    assert main(["schedule", "--from", "01/06/2021"]) == 0
+    out = capsys.readouterr().out
+    assert "Lịch nhắc việc — Kế hoạch số 40/KH-UBND" in out
+    assert "Lịch nhắc việc — Kế hoạch số 45/KH-UBND" in out
+    assert "Báo cáo sơ kết 6 tháng đầu năm 2026" in out
+    assert main(["schedule", "--plan", "vi-du-hung-yen-2026-2030-binh-dang-gioi", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert "40/KH-UBND" not in out and "Báo cáo tổng kết năm 2030" in out
 
 
 def test_tokens_never_reach_the_log() -> None:
@@ -506,7 +577,7 @@ def test_the_command_line_runs_with_tz_colon_path(
     copied = tmp_path / "localtime"
     shutil.copyfile(zone_file("Asia/Tokyo"), copied)
     monkeypatch.setenv("TZ", f":{copied}")
-    assert main(["schedule", "--all"]) == 0
+    assert main(["schedule", "--all", "--plan", "40/KH-UBND"]) == 0
     assert "Tổng cộng" in capsys.readouterr().out
     assert os.environ["TZ"] == f":{copied}"
     assert time.localtime(0).tm_gmtoff == 9 * 3600
