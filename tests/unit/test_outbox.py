@@ -39,7 +39,14 @@ from scheduler.pacing import Clock, Priority, SendingBudget, utc_now
 from scheduler.policy import SCHEDULED_RULES, office_hours_hold
 from storage import outbox, people, plans
 from storage.database import Database
-from storage.models import ChannelAccount, FocalPoint, OutboxMessage, OutboxState, Plan
+from storage.models import (
+    ChannelAccount,
+    FocalPoint,
+    MembershipState,
+    OutboxMessage,
+    OutboxState,
+    Plan,
+)
 from tests.fakes.clock import FakeClock
 
 START = datetime(2021, 6, 1, 1, 0, tzinfo=UTC)  # 08:00 in Thái Bình
@@ -384,10 +391,9 @@ def add_focal_point_with_account(
     session: Session, *, plan: Plan, channel: str, user_id: str, chat_id: str
 ) -> int:
     assert plan.id is not None
-    agency = plans.agencies(session, plan_id=plan.id, reporting_only=True)[0]
-    assert agency.id is not None
+    unit = plans.units(session, plan_id=plan.id, reporting_only=True)[0]
     focal_point = FocalPoint(
-        agency_id=agency.id,
+        organisation_id=unit.organisation_id,
         full_name=f"Cán bộ {user_id}",
         position="Chuyên viên",
         phone="0912345678",
@@ -396,6 +402,13 @@ def add_focal_point_with_account(
     session.add(focal_point)
     session.flush()
     assert focal_point.id is not None
+    people.decide_membership(
+        session,
+        focal_point_id=focal_point.id,
+        plan_id=plan.id,
+        state=MembershipState.JOINED,
+        now=START,
+    )
     session.add(
         ChannelAccount(
             focal_point_id=focal_point.id,

@@ -1,7 +1,7 @@
 """used_logins: dashboard login links and Telegram initData already used
 
 
-Revision ID: 0099
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-10
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 import storage.models
 
-revision: str = "0099"
+revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
