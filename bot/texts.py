@@ -145,6 +145,10 @@ FILE_KEPT_NOTE_REQUIRED = (
 CONFIRM_REPORT = "Kiểm tra lại báo cáo:\n{summary}"
 REPORT_SAVED = "✅ Đã ghi nhận báo cáo của {agency} ({deadline}) lúc {time}. Cảm ơn bạn!"
 REPORT_LATE_NOTE = "Lưu ý: báo cáo gửi sau hạn (hạn {due})."
+PLAN_NOT_ACTIVE = (
+    "Kế hoạch số {number} {status}: bot không nhận báo cáo mới cho kế hoạch này (các báo cáo đã "
+    "gửi vẫn được lưu, xem /tinhhinh). Để báo cáo kế hoạch khác, chọn kế hoạch bằng /kehoach."
+)
 NO_DEADLINES = "Kế hoạch không có kỳ báo cáo nào mà đơn vị phải gửi."
 REPORT_NOTICE_TO_COORDINATOR = "📥 {agency} vừa gửi báo cáo — {deadline}:\n{summary}"
 

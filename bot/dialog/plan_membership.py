@@ -76,18 +76,26 @@ def offer_text(session: Session, *, plan: Plan, unit: PlanUnit) -> str:
 
 
 def offers_to(turn: Turn, *, organisation_id: int, except_plan_id: int | None) -> list[TextReply]:
-    """Questions for a focal point just registered: the other active plans naming their
-    organisation that they have not answered about."""
-    assert turn.member is None or turn.member.focal_point.id is not None
+    """Questions for a focal point: the other active plans naming their organisation that they
+    have not joined."""
+    focal_point_id = turn.member.focal_point.id if turn.member is not None else None
     replies = []
     for plan, unit in plans.plans_naming(
         turn.session, organisation_id=organisation_id, statuses=[PlanStatus.ACTIVE]
     ):
-        if plan.id == except_plan_id:
+        assert plan.id is not None
+        if plan.id == except_plan_id or _joined(turn.session, focal_point_id, plan.id):
             continue
         text = offer_text(turn.session, plan=plan, unit=unit)
         replies.append(TextReply(text=text, buttons=offer_buttons(plan), numbered=False))
     return replies
+
+
+def _joined(session: Session, focal_point_id: int | None, plan_id: int) -> bool:
+    if focal_point_id is None:
+        return False
+    state = people.membership_state(session, focal_point_id=focal_point_id, plan_id=plan_id)
+    return state == MembershipState.JOINED
 
 
 def offer_plan(session: Session, *, plan: Plan, now: datetime) -> int:

@@ -12,6 +12,7 @@ from bot import texts
 from bot.dialog import validation
 from bot.dialog.conversation import Conversation, FlowState, parse_action_payload
 from bot.dialog.events import ButtonRows
+from bot.dialog.plan_membership import offers_to
 from bot.dialog.report_files import file_button
 from bot.dialog.router import Flow, Router
 from bot.dialog.types import Answer, PlanScope, Role, Turn
@@ -19,7 +20,7 @@ from scheduler.outbox import outbox_message
 from scheduler.texts import REPORT_ACTION_NAME
 from storage import outbox, plans, reports
 from storage.formats import fmt_datetime
-from storage.models import Indicator, ReportingPeriod, ReportStatus, StatusUpdate, Task
+from storage.models import Indicator, PlanStatus, ReportingPeriod, ReportStatus, StatusUpdate, Task
 from storage.read_models import visible_periods
 
 FLOW = "bao_cao"
@@ -79,8 +80,11 @@ Step = Conversation[Report]
     plan=PlanScope.JOINED,
 )
 def start(turn: Turn) -> None:
-    """/baocao: pick the period this report is for."""
+    """/baocao: pick the period this report is for (reports go to active plans only)."""
     unit = turn.member_unit
+    if turn.current_plan.status != PlanStatus.ACTIVE:
+        _plan_not_active(turn)
+        return
     owed = plans.owed_periods(plans.periods(turn.session, plan_id=turn.plan_id), unit)
     shown = visible_periods(owed, now=turn.now, zone=turn.zone, limit=PERIOD_CHOICES)
     if not shown:
@@ -99,6 +103,15 @@ def start(turn: Turn) -> None:
     question = texts.ASK_DEADLINE.format(agency=unit.name, number=turn.current_plan.number)
     turn.reply(conversation.ask(STEP_PERIOD, question, options, per_row=1))
     turn.save(conversation)
+
+
+def _plan_not_active(turn: Turn) -> None:
+    """A plan that ended takes no new report; a plan the user was asked about may be waiting."""
+    plan = turn.current_plan
+    turn.say(texts.PLAN_NOT_ACTIVE.format(number=plan.number, status=plan.status.label))
+    assert turn.member is not None
+    for offer in offers_to(turn, organisation_id=turn.member.organisation_id, except_plan_id=None):
+        turn.reply(offer)
 
 
 @router.action(REPORT_ACTION_NAME)

@@ -155,6 +155,7 @@ def test_a_focal_point_of_2021_joins_a_new_plan_with_one_tap_and_reports_with_it
     health.press("50%")
     assert "Tỷ lệ nữ cán bộ lãnh đạo" in health.text() and "ít nhất 30" in health.text()
     health.send("khoảng 32,5 %")
+    health.press("Bỏ qua")  # task by task results
     health.press("Bỏ qua")  # note
     health.press("Bỏ qua")  # file
     assert "Tỷ lệ nữ cán bộ lãnh đạo: 32,5 %" in health.text()
@@ -303,3 +304,23 @@ def test_a_conversation_left_open_by_the_one_plan_release_is_dropped_with_a_clea
     assert health.text() == CONVERSATION_LOST
     health.send("1")  # afterwards an ordinary message again
     assert "Các lệnh" in health.text()
+
+
+def test_a_report_for_an_ended_plan_is_refused_and_the_waiting_question_is_asked_again(
+    database: Database, core: DialogCore, coordinator: CoreChat, seed_plan: Plan, clock: FakeClock
+) -> None:
+    """The 2021 focal point who never answered the offer types /baocao in 2026."""
+    health = register(database, core, invite_code(coordinator, "/moi SYT"), "2001")
+    new = second_plan(database, seed_plan)
+    offers(database, new)
+    clock.set(datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
+    health.send("/baocao")
+    said = health.text()
+    assert "40/KH-UBND đã kết thúc" in said and "không nhận báo cáo mới" in said, said
+    assert "99/KH-UBND" in said
+    assert f"a.tg.{new.id}" in [payload for _, payload in health.buttons()]
+    count = database.run_sync(lambda s: len(list(s.exec(select(StatusUpdate)))))
+    assert count == 0
+    health.press_payload(f"a.tg.{new.id}")
+    health.send("/baocao")  # now the report goes to the plan that runs
+    assert any("năm 2026" in label for label, _ in health.buttons())
