@@ -279,8 +279,8 @@ async def enrol(
     await register_on_zalo(police, await zalo_code(coordinator, "/moi 60/KH-UBND CAT"))
     offer_on_zalo = await police.next()
     assert "vào Kế hoạch số 45/KH-UBND" in offer_on_zalo.text, offer_on_zalo.text
-    # Zalo cannot answer the offer yet (see the xfail test below): the invite of the other plan
-    # is the way a focal point joins it there.
+    # The invite of the other plan is another way to join it (the typed answer to the offer is
+    # tested below).
     joined = await police.send(await zalo_code(coordinator, "/moi 45/KH-UBND CAT"))
     assert "Kế hoạch số 45/KH-UBND" in joined.text, joined.text
     while "Gõ /nhiemvu" not in joined.text:  # every period to 2030: in 2000-character pieces
@@ -376,11 +376,6 @@ async def test_two_active_plans_remind_each_its_own_non_reporters(
     assert len([m for m in zalo_api.bot_messages(ZALO_OFFICIAL) if "NHẮC VIỆC" in m.text]) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product: on Zalo (and the console) the offer's buttons are written as hints with no "
-    "typed form, so a focal point cannot answer it (bot/dialog/plan_membership.offer_buttons)",
-)
 async def test_a_focal_point_on_zalo_answers_the_offer_of_a_new_plan(
     telegram_api: FakeTelegramBotApi,
     zalo_api: FakeZaloBotApi,

@@ -187,12 +187,6 @@ def check_rows_kept(old: OldRows, after: dict[str, object]) -> None:
     assert after["status_updates"] == old.status_updates
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product: a report left half-done by the previous release (state without plan_id) "
-    "makes bot/dialog/reporting._screen tell a registered focal point 'Bạn chưa đăng ký' "
-    "instead of texts.CONVERSATION_LOST",
-)
 async def test_a_conversation_the_previous_release_left_open_is_dropped_with_a_clear_word(
     telegram_api: FakeTelegramBotApi, settings: Settings, tmp_path: Path
 ) -> None:
