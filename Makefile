@@ -44,6 +44,7 @@ unit: install
 ## Speed targets (not part of `make test`: timings depend on the machine).
 bench: install
 	$(BIN)/python benchmarks/bench_core.py
+	$(BIN)/python -m benchmarks.bench_crash
 
 ## The reminder calendar of the plan: `make schedule ARGS="--all"`.
 schedule: install

@@ -189,6 +189,14 @@ def _days(value: object) -> object:
     return timedelta(days=int(value))
 
 
+def _lease_seconds(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    if not re.fullmatch(r"\d{1,3}", value) or not 2 <= int(value) <= 120:
+        raise ValueError(f"cần một số giây từ 2 đến 120, nhận được {value!r}")
+    return timedelta(seconds=int(value))
+
+
 def _log_level(value: str) -> str:
     if value.upper() not in _LOG_LEVELS:
         raise ValueError(f"cần một trong {', '.join(_LOG_LEVELS)}")
@@ -218,6 +226,7 @@ TelegramIds = Annotated[frozenset[int], BeforeValidator(_telegram_ids)]
 ZaloIds = Annotated[frozenset[str], BeforeValidator(_id_list), AfterValidator(_zalo_ids)]
 ListenAddress = Annotated[tuple[str, int], BeforeValidator(_listen)]
 Days = Annotated[timedelta, BeforeValidator(_days)]
+LeaseSeconds = Annotated[timedelta, BeforeValidator(_lease_seconds)]
 LogLevel = Annotated[str, AfterValidator(_log_level)]
 
 
@@ -255,6 +264,12 @@ class Settings(BaseSettings):
     zalo_webhook_secret: WebhookSecret | None = None
     zalo_webhook_listen: ListenAddress = ("0.0.0.0", 8080)
     invite_ttl: Days = Field(timedelta(days=7), validation_alias="INVITE_TTL_DAYS")
+    # PostgreSQL: how long the leader's lease lasts unrenewed (renewed every quarter of it); a
+    # standby takes over at most this long after the leader's death (at once when its lock
+    # session ends with it)
+    leader_lease: LeaseSeconds = Field(
+        timedelta(seconds=8), validation_alias="LEADER_LEASE_SECONDS"
+    )
     log_level: LogLevel = "INFO"
 
     @model_validator(mode="before")

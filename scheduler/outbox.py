@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,6 +28,7 @@ from scheduler.messenger import (
 )
 from storage import outbox, people
 from storage.database import Database
+from storage.lease import LeadershipLost, fenced
 from storage.models import OutboxMessage, OutboxState
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,16 @@ class DrainResult:
         return self.sent + self.retried + self.blocked + self.failed
 
 
+def due_messages(
+    session: Session, *, now: datetime, limit: int, channels: Sequence[str]
+) -> list[OutboxMessage]:
+    """The rows due now, read only while this instance leads (:func:`fenced`)."""
+    fenced(session)
+    return outbox.due_outbox(session, now=now, limit=limit, channels=channels)
+
+
 def record_sent(session: Session, *, message_id: int, now: datetime) -> None:
+    fenced(session)
     row = session.get(OutboxMessage, message_id)
     assert row is not None
     row.state, row.sent_at, row.attempts, row.last_error = (
@@ -110,6 +120,7 @@ def record_sent(session: Session, *, message_id: int, now: datetime) -> None:
 
 
 def hold_until(session: Session, *, message_id: int, when: datetime) -> None:
+    fenced(session)
     row = session.get(OutboxMessage, message_id)
     assert row is not None
     row.next_attempt_at = when
@@ -125,6 +136,7 @@ def record_failure(
     policy: RetryPolicy = DEFAULT_RETRY_POLICY,
 ) -> OutboxState:
     """Record a failed attempt; returns the row's new state."""
+    fenced(session)
     row = session.get(OutboxMessage, message_id)
     assert row is not None
     row.attempts += 1
@@ -185,7 +197,7 @@ class OutboxSender:
         while True:
             now = self._clock()
             rows = await self._database.run(
-                outbox.due_outbox, now=now, limit=self._batch_size, channels=self.channels
+                due_messages, now=now, limit=self._batch_size, channels=self.channels
             )
             if not rows:
                 return result
@@ -248,6 +260,9 @@ class OutboxSender:
             self._wake.clear()
             try:
                 await self.drain()
+            except LeadershipLost as lost:  # another instance sends now; bot.app stands down
+                log.warning("outbox sender stops: %s", lost.reason)
+                return
             except Exception:
                 log.exception("outbox drain failed; trying again shortly")
                 with contextlib.suppress(TimeoutError):
