@@ -63,6 +63,7 @@ class Standby:
         self.lease = lease
         self.cancelled = threading.Event()
         self._waited = False
+        self._yield_first = False  # after losing leadership: let another standby go first
 
     def standing_by(self, held: ServiceLockHeld) -> None:
         until = held.holder.until if held.holder is not None else None
@@ -80,6 +81,16 @@ class Standby:
     def lost(self, reason: str) -> None:
         self._say(LOST.format(reason=reason))
         self._waited = True
+        self._yield_first = True
+
+    def yield_first(self) -> bool:
+        """After losing leadership, wait one lease before competing again, so that another
+        standby (whose connection is not the one in trouble) takes over; a lone instance
+        takes over again after that. False when asked to stop meanwhile."""
+        if not self._yield_first:
+            return True
+        self._yield_first = False
+        return not self.cancelled.wait(self.lease.total_seconds())
 
     @staticmethod
     def _say(message: str) -> None:
@@ -95,6 +106,8 @@ def take_service_lock(
     if asked to stop first)."""
     if standby is None:
         return acquire_service_lock(database, lease=lease)
+    if not standby.yield_first():
+        raise StandbyCancelled
     lock = wait_for_service_lock(
         database, cancelled=standby.cancelled, standing_by=standby.standing_by, lease=lease
     )

@@ -196,6 +196,10 @@ async def leader_and_standby(tmp_path: Path, *, recipients: int) -> AsyncIterato
                 leader = await start("leader", first, RUNNING)
                 standby = await start("standby", second, STANDING_BY)
                 yield Pair(shared, users, leader, standby, first, second, environment(first))
+            except BaseException:  # pytest shows what was printed when a test fails
+                for instance in started:
+                    print(f"--- {instance.name} ---\n{instance.output}")
+                raise
             finally:
                 for instance in started:
                     if instance.process.returncode is None:
