@@ -20,8 +20,8 @@ the backend pid of the holder's lock session — and three rules:
   raises :class:`LeadershipLost`, so an instance that lost leadership can at most finish the one
   message it was sending.
 
-This module imports nothing of ours but the table's name; the command line and the composition
-root drive it through :mod:`storage.lock`.
+This module imports nothing of ours; the command line and the composition root drive it through
+:mod:`storage.lock` (hot standby: :mod:`bot.leadership`).
 """
 
 from __future__ import annotations
