@@ -48,6 +48,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_dashboard.py
 	$(BIN)/python benchmarks/bench_fanout.py $(FANOUT)
+	$(BIN)/python -m benchmarks.bench_crash
 
 ## The reminder calendar of the plan: `make schedule ARGS="--all"`.
 schedule: install

@@ -8,11 +8,13 @@ piece receives what it depends on as an argument.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from pathlib import Path
+from typing import Any
 
 from aiohttp.web import AbstractRouteDef
 from sqlmodel import Session
@@ -42,6 +44,7 @@ from bot.dialog.events import DialogResult, IncomingEvent
 from bot.dialog.plan_membership import OFFER_RULE, offer_every_plan
 from bot.dialog.router import Router, menu
 from bot.dialog.types import ChannelProfile, DashboardAccess, DialogSettings, Role
+from bot.leadership import Standby, StandbyCancelled, take_service_lock
 from scheduler.calendar import CalendarOverrides, WorkingCalendar, read_calendar_file
 from scheduler.jobs import PlanSchedule, ReminderRuntime, ReminderScheduler, plan_schedules
 from scheduler.messenger import Messenger
@@ -56,7 +59,7 @@ from scheduler.policy import (
 from scheduler.reminders import CoordinatorAddress
 from storage import migrate
 from storage.database import Database
-from storage.lock import ServiceLock, acquire_service_lock
+from storage.lock import ServiceLock
 from storage.models import OutboxMessage
 from storage.plan_file import PlanFileError, PlanProblem, PlanSpec, read_plan_file
 from storage.plan_loader import archive_plans_not_in, load_plan
@@ -237,8 +240,9 @@ class Service:
             await self.zalo.stop()
         if self.telegram is not None:
             await self.telegram.stop()
-        await asyncio.to_thread(self.lock.release)  # a query on PostgreSQL: off the loop
+        # The engine first: closing the SQLite lock's descriptor must find no transaction open.
         self.database.dispose()
+        await asyncio.to_thread(self.lock.release)  # queries on PostgreSQL: off the loop
 
 
 def coordinator_addresses(settings: Settings, *, console: bool) -> list[CoordinatorAddress]:
@@ -298,17 +302,19 @@ def build_channels(
 
 
 def open_database(
-    settings: Settings, *, clock: Clock
+    settings: Settings, *, clock: Clock, standby: Standby | None = None
 ) -> tuple[Database, ServiceLock, list[PlanSpec]]:
-    """The database, locked for this service, migrated, with the plans loaded."""
+    """The database, locked for this service (with ``standby``: once the instance that leads
+    is gone), migrated, with the plans loaded."""
     database = Database(settings.database_url)
-    try:
-        lock = acquire_service_lock(database)  # before migrating: never under a running service
+    try:  # before migrating: never under a running service
+        lock = take_service_lock(database, lease=settings.leader_lease, standby=standby)
     except BaseException:
         database.dispose()
         raise
     try:
         specs = prepare_database(settings, database, clock=clock)
+        lock.confirm()
     except BaseException:
         lock.release()
         database.dispose()
@@ -411,11 +417,12 @@ def build_service(
     retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
     hold_outside_office_hours: bool = True,
     poll_timeout: int = 30,
+    standby: Standby | None = None,
 ) -> Service:
     """Wire a service. ``occurrences`` replaces a plan's reminder calendar, by plan code (for
-    tests)."""
+    tests); with ``standby`` it waits while another instance leads (PostgreSQL)."""
     office = calendar_overrides(settings)
-    database, lock, specs = open_database(settings, clock=clock)
+    database, lock, specs = open_database(settings, clock=clock, standby=standby)
     routers = dialog_routers()
     senders: list[OutboxSender] = []
 
@@ -469,29 +476,62 @@ def build_service(
 
 
 async def run_service(settings: Settings) -> None:
-    """Run until interrupted (Ctrl-C, SIGTERM) or, on the console, until end of input."""
+    """Run until interrupted (Ctrl-C, SIGTERM) or, on the console, until end of input.
+
+    On PostgreSQL it stands by while another instance leads; an instance that loses leadership
+    stops its channels, sender and scheduler and stands by again (bot.leadership)."""
     import signal
 
-    service = await asyncio.to_thread(build_service, settings)  # migrations: off the loop
     stop = asyncio.Event()
+    standby = Standby(zone=settings.timezone, lease=settings.leader_lease)
+
+    def request_stop() -> None:
+        stop.set()
+        standby.cancelled.set()
+
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, request_stop)
+    while not stop.is_set():
+        try:  # migrations: off the loop
+            service = await asyncio.to_thread(build_service, settings, standby=standby)
+        except StandbyCancelled:
+            return
+        lost = await serve(service, stop)
+        if lost is None:
+            return
+        standby.lost(lost)
+
+
+async def serve(service: Service, stop: asyncio.Event) -> str | None:
+    """Start ``service`` and run it until ``stop``, the end of the console's input, or the loss
+    of leadership; then stop it. Returns why leadership was lost, or None."""
+    loop = asyncio.get_running_loop()
+    lost: asyncio.Future[str] = loop.create_future()
+
+    def settle(reason: str) -> None:
+        if not lost.done():
+            lost.set_result(reason)
+
+    def on_lost(reason: str) -> None:  # from the lease keeper's thread, or a fenced write's
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nothing left to stop
+            loop.call_soon_threadsafe(settle, reason)
+
+    service.lock.on_lost(on_lost)
     try:
         await service.start()
     except BaseException:  # e.g. Telegram up, then Zalo refuses: stop what did start
         await service.stop()
         raise
+    waits: set[asyncio.Future[Any]] = {asyncio.ensure_future(stop.wait()), lost}
     try:
         if service.console is not None:
             from bot.channels.console import stdin_reader
 
-            console_task = asyncio.create_task(service.console.run(await stdin_reader()))
-            stop_task = asyncio.create_task(stop.wait())
-            await asyncio.wait({console_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
-            for task in (console_task, stop_task):
-                task.cancel()
-        else:
-            await stop.wait()
+            waits.add(asyncio.ensure_future(service.console.run(await stdin_reader())))
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        for waiting in waits - {lost}:
+            waiting.cancel()
         await service.stop()
+    return lost.result() if lost.done() else None

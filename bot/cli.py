@@ -253,11 +253,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"nhacviec: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except ServiceLockHeld:
-        return _fail(
-            "một tiến trình nhacviec khác đang chạy với cùng cơ sở dữ liệu; "
-            "hãy dừng tiến trình đó trước."
-        )
+    except ServiceLockHeld as held:
+        from bot.leadership import lock_held_message
+
+        return _fail(lock_held_message(held))
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
@@ -270,12 +269,13 @@ def _prepare_database(settings: Settings) -> int:
     from storage.lock import acquire_service_lock
 
     database = Database(settings.database_url)
-    lock = acquire_service_lock(database)
+    lock = acquire_service_lock(database, lease=settings.leader_lease)
     try:
         specs = prepare_database(settings, database)
+        lock.confirm()
     finally:
-        lock.release()
         database.dispose()
+        lock.release()
     loaded = "; ".join(f"{spec.number} ({spec.code}, {spec.status.value})" for spec in specs)
     print(f"Cơ sở dữ liệu sẵn sàng; đã nạp {len(specs)} kế hoạch: {loaded}.")
     return 0

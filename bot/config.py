@@ -209,6 +209,14 @@ def _positive_rate(value: float) -> float:
     return value
 
 
+def _lease_seconds(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    if not re.fullmatch(r"\d{1,3}", value) or not 2 <= int(value) <= 120:
+        raise ValueError(f"cần một số giây từ 2 đến 120, nhận được {value!r}")
+    return timedelta(seconds=int(value))
+
+
 def _log_level(value: str) -> str:
     if value.upper() not in _LOG_LEVELS:
         raise ValueError(f"cần một trong {', '.join(_LOG_LEVELS)}")
@@ -238,6 +246,7 @@ TelegramIds = Annotated[frozenset[int], BeforeValidator(_telegram_ids)]
 ZaloIds = Annotated[frozenset[str], BeforeValidator(_id_list), AfterValidator(_zalo_ids)]
 ListenAddress = Annotated[tuple[str, int], BeforeValidator(_listen)]
 Days = Annotated[timedelta, BeforeValidator(_days)]
+LeaseSeconds = Annotated[timedelta, BeforeValidator(_lease_seconds)]
 LogLevel = Annotated[str, AfterValidator(_log_level)]
 MessageRate = Annotated[float, BeforeValidator(_rate), AfterValidator(_positive_rate)]
 
@@ -282,6 +291,12 @@ class Settings(BaseSettings):
     web_public_url: PublicHttpsUrl | None = None  # its address behind the HTTPS proxy
     zalo_max_rate: MessageRate = 5.0  # Zalo publishes no limit for bots
     invite_ttl: Days = Field(timedelta(days=7), validation_alias="INVITE_TTL_DAYS")
+    # PostgreSQL: how long the leader's lease lasts unrenewed (renewed every quarter of it); a
+    # standby takes over at most this long after the leader's death (at once when its lock
+    # session ends with it)
+    leader_lease: LeaseSeconds = Field(
+        timedelta(seconds=8), validation_alias="LEADER_LEASE_SECONDS"
+    )
     log_level: LogLevel = "INFO"
 
     @model_validator(mode="before")

@@ -9,13 +9,15 @@ Each channel is drained by its own task, so a slow or failing channel (Zalo timi
 holds up another. Within a channel several deliveries are under way at once, each waiting for a
 slot of the channel's :class:`~scheduler.pacing.SendingBudget` (shared with the adapter's
 replies, which go first); messages to one chat go one at a time, in order. A rate limit
-(429 with ``retry_after``) pauses the whole channel. Results are written in batches; a row
-being delivered or waiting for its batch is never fetched again meanwhile.
+(429 with ``retry_after``) pauses the whole channel. Results are written as they arrive, those
+that arrive during a write together in the next; a row being delivered or waiting for its
+write is never fetched again meanwhile.
 
 What a crash can do: a row is committed before it is sent, so it is delivered at least once.
-Only the deliveries under way and those whose results were not yet written (at most
-``Pipeline.in_flight`` plus ``record_batch``, and never older than ``record_after`` seconds) can
-be sent a second time after a restart; nothing else is sent twice, nothing is lost.
+Only the messages of the delivery window (:class:`~scheduler.pacing.DeliveryWindow`: started,
+not yet recorded) can be sent a second time after a restart. The window holds one message
+unless the channel's round trip needs more to keep its rate (never more than
+``Pipeline.in_flight``); nothing else is sent twice, nothing is lost.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from scheduler.messages import ButtonRows, OutgoingMessage, buttons_from_json, buttons_to_json
@@ -39,8 +42,10 @@ from scheduler.messenger import (
     RecipientUnreachable,
     TransientDeliveryError,
 )
+from scheduler.pacing import DeliveryWindow, WindowBroken, count_budget_waits
 from storage import outbox, people
 from storage.database import Database
+from storage.lease import LeadershipLost, fenced
 from storage.models import OutboxMessage, OutboxState
 
 log = logging.getLogger(__name__)
@@ -159,7 +164,21 @@ class DrainResult:
             self.failed += 1
 
 
+def due_messages(
+    session: Session,
+    *,
+    now: datetime,
+    limit: int,
+    channels: Sequence[str],
+    exclude: frozenset[int] = frozenset(),
+) -> list[OutboxMessage]:
+    """The rows due now, read only while this instance leads (:func:`fenced`)."""
+    fenced(session)
+    return outbox.due_outbox(session, now=now, limit=limit, channels=channels, exclude=exclude)
+
+
 def hold_until(session: Session, *, message_id: int, when: datetime) -> None:
+    fenced(session)
     row = session.get(OutboxMessage, message_id)
     assert row is not None
     row.next_attempt_at = when
@@ -175,6 +194,7 @@ def record_failure(
     policy: RetryPolicy = DEFAULT_RETRY_POLICY,
 ) -> OutboxState:
     """Record a failed attempt; returns the row's new state."""
+    fenced(session)
     row = session.get(OutboxMessage, message_id)
     assert row is not None
     row.attempts += 1
@@ -228,6 +248,7 @@ def record_outcomes(
     session: Session, outcomes: Sequence[Outcome], *, policy: RetryPolicy = DEFAULT_RETRY_POLICY
 ) -> list[OutboxState]:
     """Write a batch of outcomes in one transaction; returns each row's new state, in order."""
+    fenced(session)
     outbox.mark_outbox_sent(session, [(o.row_id, o.at) for o in outcomes if o.sent])
     states = []
     for outcome in outcomes:
@@ -261,9 +282,9 @@ class Pipeline:
     """How a channel's outbox is worked through."""
 
     fetch: int = 50  # rows read per query
-    in_flight: int = 8  # deliveries under way at once, each waiting for its slot
-    record_batch: int = 50  # results waiting that start a write at once
-    record_after: float = 0.25  # seconds a result waits for its batch, at most
+    # Messages started but not yet recorded, at most: the window opens this far only as the
+    # channel's rate and round trip need (scheduler.pacing.DeliveryWindow).
+    in_flight: int = 8
 
 
 @dataclass(frozen=True)
@@ -278,7 +299,9 @@ class _Setup:
 
 
 class ChannelDrain:
-    """The outbox of one channel: deliveries pipelined within its budget, results in batches."""
+    """The outbox of one channel: deliveries pipelined within its budget and its delivery
+    window, results written together as they arrive (one write at a time: those that arrive
+    during a write go in the next)."""
 
     def __init__(self, messenger: Messenger, setup: _Setup) -> None:
         self.messenger = messenger
@@ -289,9 +312,10 @@ class ChannelDrain:
         self._outcomes: list[Outcome] = []  # waiting for their batch write
         self._in_flight: dict[asyncio.Task[Outcome], OutboxMessage] = {}
         self._busy_chats: dict[str, asyncio.Task[Outcome]] = {}
-        self._slots = asyncio.Semaphore(setup.pipeline.in_flight)
+        self.window = DeliveryWindow(self.budget.max_rate, setup.pipeline.in_flight)
+        # row id: when its delivery took a window slot, later by its waits for sending slots
+        self._started: dict[int, datetime] = {}
         self._write_lock = asyncio.Lock()
-        self._write_timer: asyncio.TimerHandle | None = None
         self._writer: asyncio.Task[None] | None = None
         self._result = DrainResult()
 
@@ -303,10 +327,12 @@ class ChannelDrain:
         """Send what is due on this channel until none is left, the channel pauses or
         ``stopping()``; returns once every result is written."""
         self._result = result = DrainResult()
+        await self._write()  # results a failed write left: their slots free again first
+        self.window.mend()
         try:
             while not stopping() and not self.paused:
                 rows = await self._setup.database.run(
-                    outbox.due_outbox,
+                    due_messages,
                     now=self._setup.clock(),
                     limit=self._setup.pipeline.fetch,
                     channels=[self.channel],
@@ -314,6 +340,8 @@ class ChannelDrain:
                 )
                 if not rows or not await self._start_all(rows, stopping):
                     break
+        except WindowBroken:  # the write below tries again, and raises if it fails again
+            pass
         finally:
             try:
                 while self._in_flight:
@@ -356,9 +384,9 @@ class ChannelDrain:
         return True
 
     async def _start_in_a_slot(self, row: OutboxMessage, stopping: Callable[[], bool]) -> bool:
-        await self._slots.acquire()
+        await self.window.acquire()
         if stopping() or self.paused:
-            self._slots.release()
+            self.window.release(None)
             return False
         self._start(row)
         return True
@@ -366,6 +394,7 @@ class ChannelDrain:
     def _start(self, row: OutboxMessage) -> None:
         assert row.id is not None
         self._claimed.add(row.id)
+        self._started[row.id] = self._setup.clock()
         task = asyncio.create_task(self._deliver(row), name=f"outbox-{self.channel}-{row.id}")
         self._in_flight[task] = row
         self._busy_chats[row.chat_id] = task
@@ -373,6 +402,14 @@ class ChannelDrain:
 
     async def _deliver(self, row: OutboxMessage) -> Outcome:
         """One delivery; never raises (but may be cancelled when the sender stops)."""
+        assert row.id is not None
+        waits = count_budget_waits()  # this task's own: it runs in a context of its own
+        try:
+            return await self._deliver_counted(row)
+        finally:
+            self._started[row.id] += timedelta(seconds=waits.seconds)
+
+    async def _deliver_counted(self, row: OutboxMessage) -> Outcome:
         try:
             try:
                 message = OutgoingMessage(
@@ -396,10 +433,11 @@ class ChannelDrain:
         row = self._in_flight.pop(task)
         if self._busy_chats.get(row.chat_id) is task:
             del self._busy_chats[row.chat_id]
-        self._slots.release()
         if task.cancelled():  # abandoned at stop: whether it arrived is unknown; it stays queued
             assert row.id is not None
             self._claimed.discard(row.id)
+            del self._started[row.id]
+            self.window.release(None)
         else:
             self._record(task.result())
 
@@ -408,32 +446,25 @@ class ChannelDrain:
         for task in list(self._in_flight):
             task.cancel()
 
-    # --- writing results in batches -------------------------------------------------------
+    # --- writing results as they arrive -----------------------------------------------------
 
     def _record(self, outcome: Outcome) -> None:
         self._outcomes.append(outcome)
-        if len(self._outcomes) >= self._setup.pipeline.record_batch:
-            self._write_soon()
-        elif self._write_timer is None:
-            loop = asyncio.get_running_loop()
-            self._write_timer = loop.call_later(self._setup.pipeline.record_after, self._write_soon)
-
-    def _write_soon(self) -> None:
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_in_background())
 
     async def _write_in_background(self) -> None:
         try:
-            await self._write()
-        except Exception:  # the results stay in memory; the drain's last write tries again
-            log.exception("could not record the outbox results of %s", self.channel)
+            while self._outcomes:
+                await self._write()
+        except Exception as exc:  # kept in memory; the drain stops and its last write tries again
+            if not isinstance(exc, LeadershipLost):
+                log.warning("could not record the outbox results of %s: %s", self.channel, exc)
+            self.window.break_with(exc)
 
     async def _write(self) -> None:
         """Write the waiting results in one transaction."""
         async with self._write_lock:
-            if self._write_timer is not None:
-                self._write_timer.cancel()
-                self._write_timer = None
             batch, self._outcomes = self._outcomes, []
             if not batch:
                 return
@@ -444,8 +475,12 @@ class ChannelDrain:
             except BaseException:
                 self._outcomes[:0] = batch  # kept (and still claimed) for the next write
                 raise
+            now = self._setup.clock()
             for outcome, state in zip(batch, states, strict=True):
                 self._claimed.discard(outcome.row_id)
+                started = self._started.pop(outcome.row_id, None)
+                if started is not None:  # a delivery (not a row held for office hours)
+                    self.window.release((now - started).total_seconds())
                 self._tally(outcome, state)
 
     def _tally(self, outcome: Outcome, state: OutboxState) -> None:
@@ -514,6 +549,12 @@ class OutboxSender:
             try:
                 await drain.drain(self._is_stopping)
                 timeout = await self._idle_time(drain)
+            except LeadershipLost as lost:  # another instance sends now; bot.app stands down
+                log.warning("outbox sender of %s stops: %s", drain.channel, lost.reason)
+                return
+            except sa.exc.DBAPIError as exc:  # the database is away: one line, no traceback
+                log.warning("outbox of %s waits for the database: %s", drain.channel, exc.orig)
+                timeout = ERROR_WAIT_SECONDS
             except Exception:
                 log.exception("outbox drain of %s failed; trying again shortly", drain.channel)
                 timeout = ERROR_WAIT_SECONDS
@@ -527,6 +568,11 @@ class OutboxSender:
         if next_at is None:
             return IDLE_WAIT_SECONDS
         return max(0.0, min(IDLE_WAIT_SECONDS, (next_at - self._clock()).total_seconds()))
+
+    async def run(self) -> None:
+        """Drain every channel until :meth:`stop`, or until this instance no longer leads."""
+        self.start()
+        await asyncio.gather(*self._tasks.values())
 
     def start(self) -> None:
         for name, drain in self._drains.items():

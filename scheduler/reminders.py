@@ -20,6 +20,7 @@ from scheduler.messages import ButtonRows
 from scheduler.outbox import outbox_message
 from scheduler.policy import ReminderKind, ReminderOccurrence
 from storage import outbox, people, plans, reminder_runs, reports
+from storage.lease import fenced
 from storage.models import OutboxMessage, Plan, PlanUnit, ReportingPeriod, RunState
 
 CHECKIN_WINDOW = timedelta(days=7)
@@ -291,7 +292,9 @@ def fire_occurrence(
     now: datetime,
 ) -> int | None:
     """Queue what ``occurrence`` sends and record that it ran, in one transaction; returns how
-    many messages were queued, or None when it had run already (nothing is queued twice)."""
+    many messages were queued, or None when it had run already (nothing is queued twice).
+    Fenced: raises :class:`storage.lease.LeadershipLost`, queuing nothing, once another
+    instance leads (checked last, so the lease row is locked only for the commit)."""
     plan = plans.plan_by_code(session, plan_code)
     if plan is None or plan.id is None:
         return None
@@ -311,4 +314,5 @@ def fire_occurrence(
     reminder_runs.count_queued(
         session, plan_id=plan.id, occurrence_key=occurrence.key, queued=queued
     )
+    fenced(session)
     return queued

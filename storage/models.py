@@ -506,3 +506,18 @@ class TaskResult(SQLModel, table=True):
     task_id: int = Field(foreign_key="tasks.id", index=True)
     status: ReportStatus = Field(sa_type=_enum_column(ReportStatus))
     result: str | None = Field(default=None, sa_type=sa.Text)
+
+
+class ServiceLease(SQLModel, table=True):
+    """Which instance leads the service on this database (PostgreSQL; see storage.lease): one
+    row, renewed by the leader, whose epoch grows by one at every takeover. Times are the
+    database's own clock (``now()``), so instances on different machines need not agree."""
+
+    __tablename__ = "service_leases"
+
+    name: str = Field(primary_key=True, max_length=32)
+    holder: str = Field(max_length=200)
+    epoch: int = Field(sa_type=sa.BigInteger)
+    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    lock_pid: int | None = None  # backend pid of the leader's lock session, if it holds the lock
+    taken_at: datetime = Field(sa_type=sa.DateTime(timezone=True))

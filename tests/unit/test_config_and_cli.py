@@ -85,6 +85,7 @@ def test_values_are_parsed(load: Load, tmp_path: Path) -> None:
         COORDINATOR_ZALO_IDS="abc,def",
         DATABASE_URL=f"postgresql://u:{DB_PASSWORD}@db/nhacviec",
         INVITE_TTL_DAYS="3",
+        LEADER_LEASE_SECONDS="12",
         ZALO_WEBHOOK_LISTEN="127.0.0.1:9000",
         CALENDAR_FILE=str(calendar),
         LOG_LEVEL="debug",
@@ -98,6 +99,7 @@ def test_values_are_parsed(load: Load, tmp_path: Path) -> None:
     assert settings.coordinator_telegram_ids == frozenset({111, 222, 333})
     assert settings.coordinator_zalo_ids == frozenset({"abc", "def"})
     assert settings.invite_ttl == timedelta(days=3)
+    assert settings.leader_lease == timedelta(seconds=12)
     assert settings.zalo_webhook_listen == ("127.0.0.1", 9000)
     assert settings.calendar_file == calendar
     assert settings.log_level == "DEBUG"
@@ -140,6 +142,8 @@ def test_settings_for_tests_read_neither_the_environment_nor_a_dot_env(
         ("PLAN_FILE", "/nowhere/plan.yaml", "không tìm thấy"),
         ("TZ", "Asia/Hanoi_Nope", "múi giờ"),
         ("INVITE_TTL_DAYS", "0", "từ 1 đến 365"),
+        ("LEADER_LEASE_SECONDS", "1", "từ 2 đến 120"),
+        ("LEADER_LEASE_SECONDS", "8s", "từ 2 đến 120"),
         ("LOG_LEVEL", "LOUD", "DEBUG"),
         ("CALENDAR_FILE", "/nowhere/ngay-nghi.yaml", "không tìm thấy tệp lịch nghỉ"),
         ("COORDINATOR_ZALO_IDS", "abc,!", "'!' không phải mã người dùng Zalo"),

@@ -954,18 +954,45 @@ async def test_a_hanging_channel_does_not_hold_up_another(
     assert row(database, "z0").attempts == 1
 
 
-async def test_deliveries_are_pipelined_up_to_the_in_flight_bound(
+class RoundTripMessenger(GatedMessenger):
+    """A server far away: each delivery takes ``seconds`` of the (fake) clock to come back."""
+
+    def __init__(self, clock: FakeClock, seconds: float) -> None:
+        super().__init__("telegram")
+        self.clock, self.seconds = clock, seconds
+
+    async def deliver(self, chat_id: str, message: OutgoingMessage) -> None:
+        await super().deliver(chat_id, message)
+        self.clock.advance(timedelta(seconds=self.seconds))
+
+
+async def measure_a_round_trip(
+    database: Database, sender: OutboxSender, slow: RoundTripMessenger
+) -> None:
+    """One message through the gate, so the sender has measured the round trip."""
+    enqueue(database, "first", chat_id="1999", now=slow.clock())
+    first = asyncio.create_task(sender.drain())
+    await slow.until_started(1)
+    slow.gate.set()
+    await asyncio.wait_for(first, timeout=5)
+    slow.gate.clear()
+
+
+async def test_deliveries_are_pipelined_as_far_as_the_round_trip_needs_up_to_the_bound(
     database: Database, clock: FakeClock
 ) -> None:
-    slow = GatedMessenger("telegram")
+    """One second to confirm a message at up to 10,000 a second: the window opens to its
+    bound of four once the first round trip is measured, no further."""
+    slow = RoundTripMessenger(clock, seconds=1.0)
     sender = OutboxSender(database, {"telegram": slow}, clock=clock, pipeline=Pipeline(in_flight=4))
+    await measure_a_round_trip(database, sender, slow)
     for n in range(10):
-        enqueue(database, f"r{n}", chat_id=str(2000 + n))
+        enqueue(database, f"r{n}", chat_id=str(2000 + n), now=clock())
 
     drain = asyncio.create_task(sender.drain())
-    await slow.until_started(4)
+    await slow.until_started(1 + 4)
     with pytest.raises(TimeoutError):  # a fifth does not start while four are under way
-        await slow.until_started(5, within=0.05)
+        await slow.until_started(1 + 5, within=0.05)
     slow.gate.set()
     result = await asyncio.wait_for(drain, timeout=5)
 
@@ -976,19 +1003,48 @@ async def test_deliveries_are_pipelined_up_to_the_in_flight_bound(
     )
 
 
+async def test_against_a_quick_server_each_message_is_recorded_before_the_next_starts(
+    database: Database, clock: FakeClock
+) -> None:
+    """The window stays at one: a crash at any moment could repeat one message only."""
+    unrecorded_at_start: list[int] = []
+
+    class Checking(FakeMessenger):
+        async def deliver(self, chat_id: str, message: OutgoingMessage) -> None:
+            states = await database.run(
+                lambda s: list(s.exec(select(OutboxMessage.state, OutboxMessage.chat_id)))
+            )
+            delivered = {chat for chat, _ in self.sent}
+            unrecorded_at_start.append(
+                sum(1 for state, chat in states if chat in delivered and state != "sent")
+            )
+            await super().deliver(chat_id, message)
+
+    checking = Checking()
+    sender = OutboxSender(database, {"telegram": checking}, clock=clock)
+    for n in range(30):
+        enqueue(database, f"r{n}", chat_id=str(3000 + n))
+
+    result = await sender.drain()
+
+    assert result.sent == 30
+    assert unrecorded_at_start == [0] * 30
+
+
 async def test_messages_to_one_chat_go_one_at_a_time_in_order(
     database: Database, clock: FakeClock
 ) -> None:
-    slow = GatedMessenger("telegram")
+    slow = RoundTripMessenger(clock, seconds=1.0)
     sender = OutboxSender(database, {"telegram": slow}, clock=clock)
+    await measure_a_round_trip(database, sender, slow)  # the window is open to eight
     for n in range(3):
-        enqueue(database, f"r{n}", chat_id="1001", now=START + timedelta(seconds=n))
-    enqueue(database, "other", chat_id="1002", now=START + timedelta(seconds=5))
+        enqueue(database, f"r{n}", chat_id="1001", now=clock() + timedelta(seconds=n))
+    enqueue(database, "other", chat_id="1002", now=clock() + timedelta(seconds=5))
     clock.advance(timedelta(minutes=1))
 
     drain = asyncio.create_task(sender.drain())
-    await slow.until_started(2)
-    assert slow.started == ["1001", "1002"]  # the second message to 1001 waits for the first
+    await slow.until_started(1 + 2)
+    assert slow.started[1:] == ["1001", "1002"]  # the second message to 1001 waits for the first
     slow.gate.set()
     await asyncio.wait_for(drain, timeout=5)
 
@@ -1038,18 +1094,20 @@ async def test_each_rate_limited_delivery_is_one_warning(
     database: Database, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Two deliveries under way both answered 429: two warnings, nothing else above INFO."""
-    flood = GatedMessenger("telegram", error=rate_limited(retry_after=3))
+    flood = RoundTripMessenger(clock, seconds=1.0)
     sender = OutboxSender(database, {"telegram": flood}, clock=clock)
+    await measure_a_round_trip(database, sender, flood)  # the window is open to eight
+    flood.error = rate_limited(retry_after=3)
     for n in range(5):
-        enqueue(database, f"r{n}", chat_id=str(3000 + n))
+        enqueue(database, f"r{n}", chat_id=str(3000 + n), now=clock())
 
     with caplog.at_level(logging.INFO):
         drain = asyncio.create_task(sender.drain())
-        await flood.until_started(2)
+        await flood.until_started(1 + 2)
         flood.gate.set()
         result = await asyncio.wait_for(drain, timeout=5)
 
-    assert result.retried == len(flood.finished) >= 2
+    assert result.retried == len(flood.finished) - 1 >= 2
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == result.retried
     assert all(r.exc_info is None and "rate limited" in r.getMessage() for r in warnings)
@@ -1071,17 +1129,14 @@ async def test_a_pause_in_the_middle_of_a_long_message_keeps_the_pieces_already_
     assert message.pieces_sent == 2
 
 
-async def test_results_are_written_in_batches(
-    database: Database, messenger: FakeMessenger, clock: FakeClock
+async def test_results_that_arrive_during_a_write_are_written_together(
+    database: Database, clock: FakeClock
 ) -> None:
-    """Forty sends written in batches (a write starts once ten wait): a few UPDATEs of the
-    outbox, not forty."""
-    sender = OutboxSender(
-        database,
-        {"telegram": messenger},
-        clock=clock,
-        pipeline=Pipeline(record_batch=10, record_after=60),
-    )
+    """Forty sends to a slow server (the window open to eight): a write per group of results
+    that came back together, not one per message."""
+    slow = RoundTripMessenger(clock, seconds=1.0)
+    slow.gate.set()
+    sender = OutboxSender(database, {"telegram": slow}, clock=clock)
     for n in range(40):
         enqueue(database, f"r{n}", chat_id=str(4000 + n))
     updates: list[str] = []
@@ -1097,20 +1152,15 @@ async def test_results_are_written_in_batches(
         sa.event.remove(database.engine, "before_cursor_execute", count_updates)
 
     assert result.sent == 40
-    assert 1 < len(updates) <= 4
+    assert 1 < len(updates) < 40
     sent = [row(database, f"r{n}") for n in range(40)]
-    assert {(r.state, r.attempts, r.sent_at) for r in sent} == {(OutboxState.SENT, 1, START)}
+    assert {(r.state, r.attempts) for r in sent} == {(OutboxState.SENT, 1)}
 
 
-async def test_a_result_waits_for_its_batch_no_longer_than_record_after(
+async def test_a_result_is_written_as_soon_as_its_delivery_ends(
     database: Database, messenger: FakeMessenger
 ) -> None:
-    sender = OutboxSender(
-        database,
-        {"telegram": messenger},
-        clock=lambda: datetime.now(UTC),
-        pipeline=Pipeline(record_batch=100, record_after=0.05),
-    )
+    sender = OutboxSender(database, {"telegram": messenger}, clock=lambda: datetime.now(UTC))
     enqueue(database, "r1", now=datetime.now(UTC))
     sender.start()
     try:
@@ -1118,3 +1168,36 @@ async def test_a_result_waits_for_its_batch_no_longer_than_record_after(
         await wait_until_state(database, "r1", OutboxState.SENT, timeout=2)
     finally:
         await sender.stop()
+
+
+async def test_a_write_that_fails_holds_the_next_deliveries_until_it_succeeds(
+    database: Database, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database refuses one write of results: no further message starts while those
+    results are unrecorded (each one would be sent again after a crash), they are written
+    at the end of the drain, and the log says it in one warning line."""
+    failures = [sa.exc.OperationalError("UPDATE outbox", {}, Exception("database is locked"))]
+    messenger = FakeMessenger()
+    sender = OutboxSender(database, {"telegram": messenger}, clock=clock)
+    for n in range(5):
+        enqueue(database, f"r{n}", chat_id=str(5000 + n))
+
+    def refuse_once(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE OUTBOX") and failures:
+            raise failures.pop()
+
+    sa.event.listen(database.engine, "before_cursor_execute", refuse_once)
+    try:
+        with caplog.at_level(logging.WARNING):
+            first = await sender.drain()
+    finally:
+        sa.event.remove(database.engine, "before_cursor_execute", refuse_once)
+
+    assert len(messenger.sent) == 1 and first.sent == 1  # written by the drain's last write
+    assert row(database, "r0").state == OutboxState.SENT
+    [warning] = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "could not record the outbox results" in warning.getMessage()
+    assert warning.exc_info is None
+    second = await sender.drain()
+    assert second.sent == 4
+    assert {chat for chat, _ in messenger.sent} == {str(5000 + n) for n in range(5)}

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from scheduler.messenger import ChannelPaused
-from scheduler.pacing import Priority, SendingBudget
+from scheduler.pacing import DeliveryWindow, Priority, SendingBudget, WindowBroken
 from tests.fakes.clock import FakeClock
 
 START = datetime(2021, 6, 1, 1, 0, tzinfo=UTC)
@@ -160,3 +160,35 @@ def test_a_rate_must_be_positive() -> None:
     for rate in (0, -1, float("nan")):
         with pytest.raises(ValueError, match="max_rate must be positive"):
             SendingBudget("telegram", rate)
+
+
+def _measured(window: DeliveryWindow, *seconds: float) -> DeliveryWindow:
+    for value in seconds:
+        window._open += 1  # as acquire() would, without an event loop
+        window.release(value)
+    return window
+
+
+def test_the_delivery_window_opens_as_far_as_rate_times_round_trip() -> None:
+    assert DeliveryWindow(30, 8).size == 1  # nothing measured yet: one at a time
+    assert _measured(DeliveryWindow(30, 8), 0.005).size == 1  # a local server
+    assert _measured(DeliveryWindow(30, 8), 0.2).size == 6  # 200 ms away at 30/s
+    assert _measured(DeliveryWindow(30, 8), 2.0).size == 8  # never past its bound
+    assert _measured(DeliveryWindow(30, 8), -5.0).size == 1  # a clock set back
+    smoothed = _measured(DeliveryWindow(30, 8), 0.2, 0.0)  # one quick answer: 0.16 s
+    assert smoothed.size == 5
+
+
+async def test_a_broken_window_wakes_the_waiting_delivery_with_the_error() -> None:
+    window = DeliveryWindow(30, 1)
+    await window.acquire()
+    waiting = asyncio.create_task(window.acquire())
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    window.break_with(RuntimeError("the database is away"))
+    with pytest.raises(WindowBroken, match="database is away"):
+        await waiting
+    window.mend()
+    window.release(0.001)
+    await asyncio.wait_for(window.acquire(), timeout=1)
+    assert window.open == 1

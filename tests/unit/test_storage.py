@@ -7,8 +7,10 @@ PostgreSQL too.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,7 +36,8 @@ from storage import (
     reports,
 )
 from storage.database import SQLITE_BUSY_TIMEOUT_MS, Database
-from storage.lock import ADVISORY_LOCK_KEY, ServiceLock, ServiceLockHeld, acquire_service_lock
+from storage.lease import LOCK_CLASS
+from storage.lock import ServiceLock, ServiceLockHeld, acquire_service_lock
 from storage.models import (
     Campaign,
     DialogState,
@@ -958,12 +961,16 @@ def test_the_lock_is_refused_to_another_database_object_on_the_same_database(
         other.dispose()
 
 
-def test_the_sqlite_lock_is_a_file_beside_the_database(sqlite_database: Database) -> None:
+def test_the_sqlite_lock_is_on_the_database_file_itself(sqlite_database: Database) -> None:
+    """Keyed by the file's inode (a symlink or hard link meets it: test_service_lock.py); no
+    lock file beside the database any more."""
+    url_path = sqlite_database.engine.url.database
+    assert url_path is not None
     held = acquire_service_lock(sqlite_database)
     try:
-        url_path = sqlite_database.engine.url.database
-        assert url_path is not None
-        assert Path(f"{url_path}.lock").exists()
+        with Path(url_path).open("rb") as other, pytest.raises(BlockingIOError):
+            fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert not Path(f"{url_path}.lock").exists()
     finally:
         held.release()
 
@@ -989,19 +996,21 @@ def test_the_postgresql_lock_is_an_advisory_lock_held_while_the_service_runs(
                 connection.execute(
                     sa.text(
                         "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                        " AND classid = 0 AND objid = :key AND objsubid = 1"
+                        " AND classid = :class AND objid = :schema AND objsubid = 2"
                         " AND database = (SELECT oid FROM pg_database"
                         " WHERE datname = current_database())"
                     ),
-                    {"key": ADVISORY_LOCK_KEY},
+                    {"class": LOCK_CLASS, "schema": zlib.crc32(str(schema).encode())},
                 ).scalar_one()
             )
 
+    schema = postgres_database.schema  # the lock's second key: deployments in other schemas
     held = _acquire_eventually(postgres_database)
     try:
         assert holders() == 1
     finally:
         held.release()
+    assert holders() == 0
     # the released connection went back to the pool: its session must not keep the lock
     again = _acquire_eventually(postgres_database)
     again.release()
