@@ -29,9 +29,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import Session
 
 from scheduler.calendar import WorkingCalendar
@@ -48,12 +50,15 @@ from scheduler.policy import (
 from scheduler.reminders import CoordinatorAddress, DigestComposer, fire_occurrence
 from storage import plans, reminder_runs
 from storage.database import Database
+from storage.lease import fenced
 from storage.models import RunState
 from storage.plan_file import PlanSpec
 
 log = logging.getLogger(__name__)
 
 JOB_TABLE = "apscheduler_jobs"
+LOCAL_STORE = "local"  # jobs of this process only (the periodic sync)
+RESYNC_EVERY = timedelta(minutes=15)
 FIRE_TIMEOUT_SECONDS = 300.0
 # A firing that failed (database unreachable, loop busy) is tried again this much later, within
 # the catch-up rule like any late job; the run record makes a retry send nothing twice.
@@ -133,6 +138,7 @@ class ReminderRuntime:
 
 def record_dropped(session: Session, *, plan_code: str, key: str, now: datetime) -> None:
     """An occurrence dropped as obsolete is dealt with: it is not planned again."""
+    fenced(session)
     plan = plans.plan_by_code(session, plan_code)
     if plan is not None and plan.id is not None:
         reminder_runs.claim_run(
@@ -241,8 +247,25 @@ class ReminderScheduler:
     def _start(self, paused: bool) -> None:
         self.scheduler.start(paused=True)
         self.sync(self.runtime.clock())
+        # The sync again every quarter hour, in a store of this process: a job the shared store
+        # lost meanwhile (taken by an instance that lost leadership as it fired, then gone with
+        # it) is planned again.
+        self.scheduler.add_jobstore(MemoryJobStore(), LOCAL_STORE)
+        self.scheduler.add_job(
+            self._resync,
+            IntervalTrigger(seconds=RESYNC_EVERY.total_seconds()),
+            id="resync",
+            jobstore=LOCAL_STORE,
+            misfire_grace_time=int(RESYNC_EVERY.total_seconds()),
+        )
         if not paused:
             self.scheduler.resume()
+
+    def _resync(self) -> None:
+        try:
+            self.sync(self.runtime.clock())
+        except Exception as exc:  # the next one tries again
+            log.warning("reminder jobs not checked against the plans: %s", exc)
 
     def sync(self, now: datetime) -> list[ReminderOccurrence]:
         """Plan what is still to run, as of ``now``; returns the occurrences that have a job.
@@ -254,7 +277,7 @@ class ReminderScheduler:
         never planned (due before the plan was followed) are only counted.
         """
         done = self.runtime.database.run_sync(runs_by_plan, codes=self.runtime.plans)
-        stored = {job.id for job in self.scheduler.get_jobs()}
+        stored = {job.id for job in self.scheduler.get_jobs(jobstore="default")}
         kept: list[ReminderOccurrence] = []
         wanted: set[str] = set()
         for code, schedule in self.runtime.plans.items():
@@ -270,7 +293,7 @@ class ReminderScheduler:
                     wanted.add(job_id(code, occurrence.key))
             if dropped:
                 log.info("plan %s: %d past reminder(s) dropped as obsolete", code, dropped)
-        for job in self.scheduler.get_jobs():
+        for job in self.scheduler.get_jobs(jobstore="default"):
             if job.id not in wanted:
                 job.remove()
         return kept
@@ -364,11 +387,11 @@ class ReminderScheduler:
         self.scheduler.shutdown(wait=False)
 
     def pending_job_ids(self) -> list[str]:
-        return sorted(job.id for job in self.scheduler.get_jobs())
+        return sorted(job.id for job in self.scheduler.get_jobs(jobstore="default"))
 
     def pending_jobs(self) -> dict[str, datetime | None]:
         """Job id → when it runs next."""
-        return {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
+        return {job.id: job.next_run_time for job in self.scheduler.get_jobs(jobstore="default")}
 
     async def shutdown(self) -> None:
         global _running

@@ -440,6 +440,26 @@ async def test_a_due_job_lost_from_the_store_before_it_ran_is_sent_after_a_resta
     assert runs(database)[FIVE_DAYS_BEFORE] == "done"
 
 
+async def test_a_job_lost_from_the_store_while_the_service_runs_is_planned_again_within_15_min(
+    database: Database,
+    seed_plan: Plan,
+    seed_spec: PlanSpec,
+    occurrences: list[ReminderOccurrence],
+) -> None:
+    """An instance that lost leadership as APScheduler handed it the job took the job out of
+    the shared store and went: the leader's periodic check plans it again."""
+    clock = FakeClock(at(date(2021, 6, 3), 7))
+    async with service(database, seed_spec, clock, occurrences) as reminders:
+        planned = local_jobs(reminders)[FIVE_DAYS_BEFORE]
+        lose_job(database, FIVE_DAYS_BEFORE)
+        assert FIVE_DAYS_BEFORE not in local_jobs(reminders)
+        check = reminders.scheduler.get_job("resync", jobstore=jobs.LOCAL_STORE)
+        assert check is not None and check.trigger.interval == timedelta(minutes=15)
+        await asyncio.to_thread(check.func)
+        assert local_jobs(reminders)[FIVE_DAYS_BEFORE] == planned
+    assert outbox(database) == [] and FIVE_DAYS_BEFORE not in runs(database)
+
+
 @pytest.mark.parametrize("state", [RunState.DONE, RunState.DROPPED], ids=str)
 async def test_a_firing_that_finds_a_run_record_queues_nothing(
     database: Database,
