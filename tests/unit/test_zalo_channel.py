@@ -9,6 +9,8 @@ import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -33,6 +35,7 @@ from bot.channels.zalo import (
 from bot.dialog.events import Button, DialogResult, DocumentReply, IncomingEvent, TextReply
 from scheduler.messages import OutgoingMessage
 from scheduler.messenger import PermanentDeliveryError, RecipientUnreachable, TransientDeliveryError
+from storage.database import Database
 from tests.fakes.zalo_bot_api import DEFAULT_TOKEN, FakeZaloBotApi
 
 USER = "e4ea2cd5189df1c3a88c"
@@ -64,10 +67,19 @@ async def recorder() -> Recorder:
 
 
 @pytest.fixture
-async def channel(zalo_api: FakeZaloBotApi, recorder: Recorder) -> AsyncIterator[ZaloChannel]:
+def inbox_database(sqlite_database: Database) -> Database:
+    """The database that holds the channel's inbox (SQLite; the inbox tests run on both)."""
+    return sqlite_database
+
+
+@pytest.fixture
+async def channel(
+    zalo_api: FakeZaloBotApi, recorder: Recorder, inbox_database: Database
+) -> AsyncIterator[ZaloChannel]:
     zalo = ZaloChannel(
         token=DEFAULT_TOKEN,
         api_base_url=zalo_api.base_url,
+        database=inbox_database,
         on_event=recorder,
         poll_timeout=1,
         error_backoff=(0.05, 0.2),
@@ -265,10 +277,17 @@ async def test_reminder_buttons_say_what_to_type_instead(
 
 
 @asynccontextmanager
-async def webhook_channel(zalo_api: FakeZaloBotApi, core: Recorder) -> AsyncIterator[ZaloChannel]:
+async def webhook_channel(
+    zalo_api: FakeZaloBotApi, core: Recorder, database: Database, **options: Any
+) -> AsyncIterator[ZaloChannel]:
     """A channel in webhook mode (no polling), stopped on the way out."""
     zalo = ZaloChannel(
-        token=DEFAULT_TOKEN, api_base_url=zalo_api.base_url, on_event=core, webhook_secret=SECRET
+        token=DEFAULT_TOKEN,
+        api_base_url=zalo_api.base_url,
+        database=database,
+        on_event=core,
+        webhook_secret=SECRET,
+        **options,
     )
     await zalo.start(poll=False)
     try:
@@ -278,9 +297,9 @@ async def webhook_channel(zalo_api: FakeZaloBotApi, core: Recorder) -> AsyncIter
 
 
 async def test_the_webhook_checks_the_secret_in_constant_time(
-    zalo_api: FakeZaloBotApi, recorder: Recorder
+    zalo_api: FakeZaloBotApi, recorder: Recorder, inbox_database: Database
 ) -> None:
-    async with webhook_channel(zalo_api, recorder) as zalo:
+    async with webhook_channel(zalo_api, recorder, inbox_database) as zalo:
         body = json.dumps(update("message.text.received", text="qua webhook")).encode()
         assert await zalo.handle_webhook({"X-Bot-Api-Secret-Token": "sai-roi-12345"}, body) == 403
         assert await zalo.handle_webhook({}, body) == 403
@@ -311,11 +330,11 @@ class SlowCore(Recorder):
 
 
 async def test_webhook_updates_are_handled_one_at_a_time_in_arrival_order(
-    zalo_api: FakeZaloBotApi,
+    zalo_api: FakeZaloBotApi, inbox_database: Database
 ) -> None:
     """Two quick answers from one person must not race through the same conversation."""
     core = SlowCore()
-    async with webhook_channel(zalo_api, core) as zalo:
+    async with webhook_channel(zalo_api, core, inbox_database) as zalo:
         for n, text in enumerate(["Trần Văn Bình", "Chuyên viên", "0987654321"]):
             body = json.dumps(update("message.text.received", text=text, message_id=f"w{n}"))
             assert await zalo.handle_webhook({SECRET_HEADER: SECRET}, body.encode()) == 200
@@ -425,9 +444,9 @@ async def test_every_way_zalo_says_no_update_is_an_idle_poll(
 
 
 async def test_a_webhook_body_wrapped_in_ok_and_result_is_unwrapped(
-    zalo_api: FakeZaloBotApi, recorder: Recorder
+    zalo_api: FakeZaloBotApi, recorder: Recorder, inbox_database: Database
 ) -> None:
-    async with webhook_channel(zalo_api, recorder) as zalo:
+    async with webhook_channel(zalo_api, recorder, inbox_database) as zalo:
         wrapped = {"ok": True, "result": update("message.text.received", text="/huongdan")}
         body = json.dumps(wrapped).encode()
         assert await zalo.handle_webhook({SECRET_HEADER: SECRET}, body) == 200
@@ -436,11 +455,11 @@ async def test_a_webhook_body_wrapped_in_ok_and_result_is_unwrapped(
 
 
 async def test_stopping_finishes_a_webhook_update_already_acknowledged(
-    zalo_api: FakeZaloBotApi,
+    zalo_api: FakeZaloBotApi, inbox_database: Database
 ) -> None:
     """Zalo got 200 and will not send it again: the update must be handled before stopping."""
     core = SlowCore()
-    async with webhook_channel(zalo_api, core) as zalo:
+    async with webhook_channel(zalo_api, core, inbox_database) as zalo:
         body = json.dumps(update("message.text.received", text="Báo cáo gửi lúc tắt máy"))
         assert await zalo.handle_webhook({SECRET_HEADER: SECRET}, body.encode()) == 200
         await asyncio.sleep(0.01)  # the worker has taken it off the queue
@@ -514,10 +533,12 @@ async def test_a_failed_start_names_the_setting_to_fix(
     variable: str,
     reason: str,
     recorder: Recorder,
+    inbox_database: Database,
 ) -> None:
     channel = ZaloChannel(
         token=DEFAULT_TOKEN,
         api_base_url=API,
+        database=inbox_database,
         on_event=recorder,
         transport=httpx.MockTransport(zalo),
     )
@@ -531,12 +552,13 @@ async def test_a_failed_start_names_the_setting_to_fix(
 
 
 async def test_a_refused_webhook_address_is_blamed_on_the_webhook_url(
-    zalo_api: FakeZaloBotApi, recorder: Recorder
+    zalo_api: FakeZaloBotApi, recorder: Recorder, inbox_database: Database
 ) -> None:
     zalo_api.fail_next("setWebhook", status=400, description="url invalid")
     channel = ZaloChannel(
         token=DEFAULT_TOKEN,
         api_base_url=zalo_api.base_url,
+        database=inbox_database,
         on_event=recorder,
         webhook_secret=SECRET,
     )
