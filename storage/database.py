@@ -9,7 +9,10 @@ pysqlite, "Serializable isolation / Savepoints / Transactional DDL": the driver'
 which it emits only before a write, is switched off and SQLAlchemy's "begin" event emits it).
 A check-then-write sequence is then atomic: SQLite refuses the write of a transaction whose
 snapshot another one has changed since (SQLITE_BUSY_SNAPSHOT), and :meth:`Database.run_sync`
-runs such a transaction again, so it sees what the other one wrote.
+runs such a transaction again, so it sees what the other one wrote — this time as BEGIN
+IMMEDIATE, holding the write lock from its first statement, so it cannot lose again however
+many others write meanwhile (readers never wait: the first attempt only reads under a plain
+BEGIN).
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_BUSY = 5  # the primary result code; SQLITE_BUSY_SNAPSHOT (517) is one of its kinds
-CONFLICT_ATTEMPTS = 5  # how often a transaction that lost a write race on SQLite is run
+CONFLICT_ATTEMPTS = 4  # how often a transaction that lost a write race on SQLite is run
+BEGIN_OPTION = "nhacviec_sqlite_begin"  # execution option: the statement that opens it
 
 
 def normalise_url(url: str) -> str:
@@ -73,7 +77,7 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
 
 def _begin_sqlite(connection: sa.Connection) -> None:
     """Open the transaction at its first statement, as SQLAlchemy's pysqlite recipe does."""
-    connection.exec_driver_sql("BEGIN")
+    connection.exec_driver_sql(connection.get_execution_options().get(BEGIN_OPTION, "BEGIN"))
 
 
 def lost_write_race(error: BaseException) -> bool:
@@ -119,9 +123,12 @@ class Database:
         return is_sqlite(self.url)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session that commits when the block ends without error, else rolls back."""
+    def session(self, *, writing: bool = False) -> Iterator[Session]:
+        """A session that commits when the block ends without error, else rolls back.
+        ``writing``: on SQLite, take the write lock at once (BEGIN IMMEDIATE)."""
         with Session(self.engine, expire_on_commit=False) as session:
+            if writing and self.is_sqlite:
+                session.connection(execution_options={BEGIN_OPTION: "BEGIN IMMEDIATE"})
             try:
                 yield session
                 session.commit()
@@ -135,18 +142,18 @@ class Database:
         """Call ``fn(session, ...)`` in one transaction.
 
         On SQLite, a transaction that lost a write race to another is run again from the start
-        (a few times), so ``fn`` must do nothing but database work.
+        holding the write lock (see the module's docstring), so ``fn`` must do nothing but
+        database work.
         """
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
             try:
-                with self.session() as session:
+                with self.session(writing=attempt > 1) as session:
                     return fn(session, *args, **kwargs)
             except sa.exc.OperationalError as error:
                 if not lost_write_race(error) or attempt == CONFLICT_ATTEMPTS:
                     raise
                 log.debug("SQLite write race lost (attempt %d); running it again", attempt)
-                # A random pause, so two transactions that keep colliding fall out of step.
-                time.sleep(random.uniform(0, 0.005 * attempt))
+                time.sleep(random.uniform(0, 0.01))  # out of step with whoever else lost
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def run(
