@@ -238,3 +238,16 @@ def _move_to_zalo_and_retire(session: Session, *, user_id: str) -> None:
     assert focal_point is not None
     focal_point.active = False
     session.add_all([account, focal_point])
+
+
+def test_a_unit_named_with_any_letters_gets_a_code_buttons_can_carry(
+    database: Database, coordinator: CoreChat
+) -> None:
+    """Found by the adversarial test: a code with "①" or "Ð" made every picker of the
+    coordinator fail (a button payload must be ASCII)."""
+    coordinator.send("/themdonvi Ban ① Ðặc biệt Ｑuận")
+    assert "Đã thêm" in coordinator.text(), coordinator.text()
+    [added] = rows_of(database, Organisation, col(Organisation.name) == "Ban ① Ðặc biệt Ｑuận")
+    assert added.code.isascii() and added.code.isalnum(), added.code
+    coordinator.send("/donvi")
+    assert any(payload.endswith(added.code) for _, payload in coordinator.buttons())

@@ -8,7 +8,6 @@ import logging
 import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-
 from typing import Any
 
 import httpx
