@@ -502,8 +502,14 @@ class ZaloChannel:
                 if stored is not None:
                     self._inbox_empty.clear()
                     await self._handle_stored(stored.id or 0, stored.body)
-            except Exception:  # the database is away: the update stays pending
-                log.exception("Zalo inbox: retrying in %.0f s", delay)
+            except Exception as exc:  # the update stays pending: tried again after a pause
+                if isinstance(exc, sa.exc.OperationalError):  # the database is away or busy
+                    reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+                    log.warning(
+                        "Zalo inbox: database unavailable (%s); retrying in %.0f s", reason, delay
+                    )
+                else:
+                    log.exception("Zalo inbox: retrying in %.0f s", delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._backoff_cap)
                 continue

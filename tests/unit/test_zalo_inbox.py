@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -53,7 +53,12 @@ async def zalo_api() -> AsyncIterator[FakeZaloBotApi]:
 
 @asynccontextmanager
 async def zalo_channel(
-    zalo_api: FakeZaloBotApi, database: Database, core: Core, *, poll: bool = False, **options: Any
+    zalo_api: FakeZaloBotApi,
+    database: Database,
+    core: Callable[[IncomingEvent], Awaitable[DialogResult]],
+    *,
+    poll: bool = False,
+    **options: Any,
 ) -> AsyncIterator[ZaloChannel]:
     channel = ZaloChannel(
         token=DEFAULT_TOKEN,
@@ -239,3 +244,36 @@ def test_a_dialog_turn_and_its_inbox_row_commit_together(database: Database) -> 
             ),
         )
     assert rows(database) == [("m-1", InboxState.DONE), ("m-2", InboxState.PENDING)]
+
+
+async def test_junk_posted_to_the_webhook_reaches_the_real_core_and_is_answered(
+    zalo_api: FakeZaloBotApi, database: Database, seed_plan: object
+) -> None:
+    """NUL, lone surrogates, 10 kB of emoji, odd message ids, a number for a text: stored
+    (JSON escapes what PostgreSQL could not hold), answered, and nothing fails."""
+    clock = FakeClock(START)
+    turn = dialog_turn(dialog_core(clock=clock), clock)
+
+    async def on_event(event: IncomingEvent) -> DialogResult:
+        return await database.run(turn, event)
+
+    def raw(text: object, **message: object) -> bytes:
+        sender = {"id": USER, "display_name": "\x00\ud800Hoa"}
+        chat = {"id": USER, "chat_type": "PRIVATE"}
+        content = {"from": sender, "chat": chat, "text": text, **message}
+        return json.dumps({"event_name": "message.text.received", "message": content}).encode()
+
+    bodies = [
+        raw("xin\x00 chào\ud800", message_id="j-1"),
+        raw("😀" * 5000, message_id="j-2"),
+        raw("/tep 2147483648", message_id=12345),
+        raw("/huongdan", message_id="không hợp lệ \x00 " * 20),
+        raw("không có mã tin nhắn"),
+        raw(42, message_id="j-3"),
+    ]
+    async with zalo_channel(zalo_api, database, on_event) as channel:  # as bot.app wires it
+        for raw_body in bodies:
+            assert await channel.handle_webhook({SECRET_HEADER: SECRET}, raw_body) == 200
+        answers = [await zalo_api.next_bot_message(USER) for _ in bodies]
+    assert all(answer.text and "bot gặp lỗi" not in answer.text for answer in answers)
+    assert [state for _, state in rows(database)] == [InboxState.DONE] * len(bodies)
