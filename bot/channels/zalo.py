@@ -410,16 +410,12 @@ class ZaloChannel:
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop polling; the inbox gets ``grace`` seconds to empty. What is left stays stored
-        for the next start (an update being handled then is handled again: its turn was not
-        committed)."""
-        for task in (self._task, self._worker):
-            if task is self._worker and task is not None:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._inbox_empty.wait(), timeout=grace)
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        for the next start: an update whose turn has not committed by then is handled again."""
+        await _cancel(self._task)  # nothing new comes in
+        if self._worker is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._inbox_empty.wait(), timeout=grace)
+        await _cancel(self._worker)
         self._task = self._worker = None
         await self.api.aclose()
 
@@ -590,6 +586,13 @@ class ZaloChannel:
                 error = delivery_error(exc)
                 error.pieces_sent = index
                 raise error from exc
+
+
+async def _cancel(task: asyncio.Task[None] | None) -> None:
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def start_error(exc: ZaloApiError, api_base_url: str) -> ChannelStartError:
