@@ -57,7 +57,7 @@ from scheduler.policy import (
     reminder_calendar,
 )
 from scheduler.reminders import CoordinatorAddress
-from storage import migrate
+from storage import inbox, migrate
 from storage.database import Database
 from storage.lock import ServiceLock
 from storage.models import OutboxMessage
@@ -263,14 +263,31 @@ def coordinator_addresses(settings: Settings, *, console: bool) -> list[Coordina
 EventHandler = Callable[[IncomingEvent], Awaitable[DialogResult]]
 
 
+def dialog_turn(core: DialogCore, clock: Clock) -> Callable[[Session, IncomingEvent], DialogResult]:
+    """One turn of the dialog in the caller's transaction. An update that came through the
+    inbox is marked handled in that same transaction: a crash can neither lose it nor make it
+    run twice."""
+
+    def turn(session: Session, event: IncomingEvent) -> DialogResult:
+        result = core.handle(session, event)
+        if event.update_id is not None:
+            inbox.mark_handled(
+                session, channel=event.channel, message_id=event.update_id, now=clock()
+            )
+        return result
+
+    return turn
+
+
 def build_channels(
     settings: Settings,
     routers: Sequence[Router],
     *,
+    database: Database,
+    clock: Clock,
     on_event: EventHandler,
     wake_sender: Callable[[], None],
     poll_timeout: int,
-    clock: Clock = utc_now,
 ) -> Channels:
     """The adapters for the channels the settings turn on; the console without any token."""
     channels = Channels()
@@ -290,8 +307,10 @@ def build_channels(
         channels.zalo = ZaloChannel(
             token=settings.zalo_bot_token.get_secret_value(),
             api_base_url=settings.zalo_api_base_url,
+            database=database,
             on_event=on_event,
             on_outbox_queued=wake_sender,
+            clock=clock,
             poll_timeout=poll_timeout,
             webhook_secret=revealed(settings.zalo_webhook_secret),
             budget=SendingBudget("zalo", settings.zalo_max_rate, clock=clock),
@@ -427,7 +446,7 @@ def build_service(
     senders: list[OutboxSender] = []
 
     async def on_event(event: IncomingEvent) -> DialogResult:
-        return await database.run(core.handle, event)
+        return await database.run(dialog_turn(core, clock), event)
 
     def wake_sender() -> None:
         for sender in senders:
@@ -436,10 +455,11 @@ def build_service(
     channels = build_channels(
         settings,
         routers,
+        database=database,
+        clock=clock,
         on_event=on_event,
         wake_sender=wake_sender,
         poll_timeout=poll_timeout,
-        clock=clock,
     )
     addresses = coordinator_addresses(settings, console=channels.console is not None)
     web_dashboard = build_dashboard(settings, database, addresses, channels, clock)

@@ -17,6 +17,9 @@ UNSUPPORTED_MESSAGE = (
 )
 EMPTY_MESSAGE = "Tin nhắn trống. Vui lòng nhập nội dung."
 TOO_LONG_COMMAND = "Nội dung quá dài ({length} ký tự). Vui lòng rút gọn."
+WRITE_CONFLICT = (
+    "Dữ liệu này vừa được thay đổi cùng lúc từ nơi khác nên chưa lưu được gì. Vui lòng gửi lại."
+)
 NOT_REGISTERED = (
     "Bạn chưa đăng ký làm cán bộ đầu mối.\n"
     "Hãy mở đường link mời (hoặc gửi mã mời) do {coordinator} cung cấp để đăng ký."

@@ -521,3 +521,29 @@ class ServiceLease(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     lock_pid: int | None = None  # backend pid of the leader's lock session, if it holds the lock
     taken_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class InboxState(enum.StrEnum):
+    PENDING = "pending"  # stored (and acknowledged), not handled yet
+    DONE = "done"
+    FAILED = "failed"  # handling it raised; the user was told to try again
+
+
+class InboxUpdate(SQLModel, table=True):
+    """An update a channel delivered (Zalo's webhook or long poll), stored before it is
+    acknowledged and handled later in arrival order (``id``). Its message id keeps a repeat out,
+    across restarts too, for as long as the row is kept."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        sa.UniqueConstraint("channel", "message_id", name="uq_inbox_channel_message"),
+        sa.Index("ix_inbox_channel_state", "channel", "state", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    message_id: str = Field(max_length=128)
+    body: str = Field(sa_type=sa.Text)  # the update as the channel sent it (JSON)
+    state: InboxState = Field(default=InboxState.PENDING, sa_type=_enum_column(InboxState))
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)

@@ -196,7 +196,7 @@ def _move_account(
     chat_id: str,
     display_name: str,
     now: datetime,
-) -> None:
+) -> ChannelAccount:
     """The channel user becomes an account of the focal point (an account of a focal point who
     no longer answers anywhere moves to the new registration)."""
     account = session.exec(
@@ -216,6 +216,7 @@ def _move_account(
     account.focal_point_id = focal_point_id
     account.chat_id, account.display_name, account.blocked_at = chat_id, display_name, None
     session.add(account)
+    return account
 
 
 def link_channel_account(
@@ -228,17 +229,18 @@ def link_channel_account(
     display_name: str,
     now: datetime,
 ) -> ChannelAccount:
-    """Use a link code: this channel user becomes one more account of the code's focal point."""
+    """Use a link code: this channel user becomes one more account of the code's focal point
+    (an account the bot knew already, of a focal point who no longer serves, moves over)."""
     assert invite.focal_point_id is not None and invite.used_at is None
-    account = ChannelAccount(
+    account = _move_account(
+        session,
         focal_point_id=invite.focal_point_id,
         channel=channel,
         user_id=user_id,
         chat_id=chat_id,
         display_name=display_name,
-        created_at=now,
+        now=now,
     )
-    session.add(account)
     invite.claimed_channel, invite.claimed_user_id, invite.claimed_at = channel, user_id, now
     invite.used_at = now
     session.add(invite)

@@ -131,9 +131,11 @@ def coordinator_unit(session: Session, *, plan_id: int) -> PlanUnit | None:
 
 def code_from_name(name: str) -> str:
     """An organisation code of the initials of a Vietnamese name: "Sở Công Thương" → "SCT"."""
-    ascii_name = unicodedata.normalize("NFD", name.replace("Đ", "D").replace("đ", "d"))
+    # NFKD: also "①" → "1", "Ｓ" → "S"; whatever is left outside ASCII is no part of a code
+    # (codes go into button payloads, which must be ASCII).
+    ascii_name = unicodedata.normalize("NFKD", name.replace("Đ", "D").replace("đ", "d"))
     ascii_name = "".join(ch for ch in ascii_name if unicodedata.category(ch) != "Mn")
-    words = "".join(ch if ch.isalnum() else " " for ch in ascii_name).split()
+    words = "".join(ch if ch.isascii() and ch.isalnum() else " " for ch in ascii_name).split()
     initials = "".join(word[0] for word in words).upper()
     code = initials if initials[:1].isalpha() else "DV" + initials
     return code[:24] if len(code) >= 2 else (code + "DV")[:24]

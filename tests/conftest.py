@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,3 +111,23 @@ def seed_plan(database: Database, seed_spec: PlanSpec) -> Plan:
         source_file=str(SEED_PLAN_FILE),
         now=datetime(2021, 3, 8, 1, 0, tzinfo=UTC),
     )
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite database migrated to the head, for tests to copy (migrating takes seconds)."""
+    path = tmp_path_factory.mktemp("migrated") / "nhacviec.db"
+    db = Database(f"sqlite:///{path}")
+    migrate.upgrade(db)
+    db.dispose()
+    return path
+
+
+@pytest.fixture
+def sqlite_database(tmp_path: Path, migrated_sqlite_file: Path) -> Iterator[Database]:
+    """A migrated, empty SQLite database of this test's own (a copy of the migrated file)."""
+    path = tmp_path / "nhacviec.db"
+    shutil.copyfile(migrated_sqlite_file, path)
+    db = Database(f"sqlite:///{path}")
+    yield db
+    db.dispose()

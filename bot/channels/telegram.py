@@ -141,12 +141,14 @@ def inline_button(button: Button) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=button.label, url=button.url)
 
 
-def event_from_message(message: Message) -> IncomingEvent | None:
-    """A Telegram message as a neutral event (None for what the bot ignores)."""
+def event_from_message(message: Message, update_id: int | None = None) -> IncomingEvent | None:
+    """A Telegram message as a neutral event (None for what the bot ignores); ``update_id``,
+    the Update's, makes what the message asks for happen once even if Telegram sends it again."""
     user = message.from_user
     if user is None or user.is_bot:
         return None
     user_id, chat_id = str(user.id), str(message.chat_id)
+    update = str(update_id) if update_id is not None else None
     if message.text is not None:
         return IncomingEvent.from_text(
             channel=CHANNEL,
@@ -154,6 +156,7 @@ def event_from_message(message: Message) -> IncomingEvent | None:
             chat_id=chat_id,
             text=message.text,
             display_name=user.full_name,
+            update_id=update,
         )
     attachment = None
     if message.document is not None:
@@ -184,6 +187,7 @@ def event_from_message(message: Message) -> IncomingEvent | None:
         text=message.caption if attachment is not None else None,
         attachment=attachment,
         unsupported=kind,
+        update_id=update,
     )
 
 
@@ -383,7 +387,7 @@ class TelegramChannel:
         message = update.effective_message
         if message is None:
             return
-        event = event_from_message(message)
+        event = event_from_message(message, update.update_id)
         if event is None:
             return
         event = await self._with_content(event)
@@ -423,6 +427,7 @@ class TelegramChannel:
             chat_id=str(chat_id),
             display_name=query.from_user.full_name,
             payload=query.data or "",
+            update_id=str(update.update_id),
         )
         result = await self._on_event(event)
         notice = result.notice[:CALLBACK_ANSWER_LIMIT] if result.notice else None

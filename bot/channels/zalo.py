@@ -24,21 +24,29 @@ adapter treats 403 (HTTP or ``error_code``) as "recipient unreachable". Nor does
 rate limit for bots: everything the bot sends takes a slot of the channel's
 :class:`SendingBudget` (``ZALO_MAX_RATE``, 5 per second by default), replies first; a 429, which
 carries no retry_after, pauses the channel for :data:`BUSY_PAUSE` seconds.
+
+Zalo has no offsets: an update it delivered (webhook answered 200, or long poll returned) is not
+delivered again on purpose. So every update is stored in the inbox (:mod:`storage.inbox`) first
+and handled from there, one at a time in arrival order, by a single worker; a crash loses
+nothing (the next start handles what is pending), and a repeat is recognised by its message id.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import hmac
 import json
 import logging
-from collections import OrderedDict
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import sqlalchemy as sa
 
 from bot.channels.errors import (
     ApiServerError,
@@ -69,6 +77,9 @@ from scheduler.messenger import (
     TransientDeliveryError,
 )
 from scheduler.pacing import SendingBudget
+from storage import inbox
+from storage.database import Database
+from storage.models import InboxState
 
 if TYPE_CHECKING:
     from aiohttp.web import AbstractRouteDef
@@ -83,9 +94,13 @@ LISTEN_VARIABLE = "ZALO_WEBHOOK_LISTEN"
 TEXT_LIMIT = 2000
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 POLL_IDLE = 408
-SEEN_MESSAGES = 1000
 DEFAULT_MAX_RATE = 5.0  # messages per second: Zalo publishes no limit; stay well below any
 BUSY_PAUSE = 1.0  # seconds nothing goes to Zalo after a 429 (Zalo gives no retry_after)
+INBOX_LIMIT = 1000  # updates waiting to be handled; the webhook answers 503 beyond
+INBOX_KEEP = timedelta(days=7)  # how long a handled update's id keeps repeats out
+PRUNE_EVERY = timedelta(hours=1)
+HANDLING_ATTEMPTS = 5  # an update the database could not take is tried again, this often
+_MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 ERROR_REPLY = "Xin lỗi, bot gặp lỗi khi xử lý tin nhắn. Vui lòng thử lại sau ít phút."
 DOCUMENT_NOT_SUPPORTED = (
     "📎 {caption}\nZalo chưa hỗ trợ gửi tệp «{filename}». Vui lòng dùng Telegram để nhận tệp này."
@@ -249,6 +264,17 @@ def delivery_error(exc: ZaloApiError) -> DeliveryError:
     return PermanentDeliveryError(str(exc))
 
 
+def message_key(update: Mapping[str, Any]) -> str:
+    """What identifies an update: its message id (a digest of it, or of the whole update when
+    there is none, if it does not look like one)."""
+    message = update.get("message")
+    message_id = message.get("message_id") if isinstance(message, dict) else None
+    if isinstance(message_id, str | int) and _MESSAGE_ID.fullmatch(str(message_id)):
+        return str(message_id)
+    shown = json.dumps(message_id if message_id else update, sort_keys=True, default=str)
+    return "sha256:" + hashlib.sha256(shown.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def event_from_update(update: Mapping[str, Any]) -> IncomingEvent | None:
     """A Zalo update as a neutral event (None for what the bot ignores: groups, bots, junk)."""
     message = update.get("message")
@@ -264,9 +290,15 @@ def event_from_update(update: Mapping[str, Any]) -> IncomingEvent | None:
     event_name = str(update.get("event_name") or "")
     text = message.get("text")
     photo = message.get("photo_url") or message.get("photo")
+    key = message_key(update)
     if event_name in ("", "message.text.received") and isinstance(text, str):
         return IncomingEvent.from_text(
-            channel=CHANNEL, user_id=user_id, chat_id=chat_id, text=text, display_name=name
+            channel=CHANNEL,
+            user_id=user_id,
+            chat_id=chat_id,
+            text=text,
+            display_name=name,
+            update_id=key,
         )
     if event_name in ("", "message.image.received") and isinstance(photo, str) and photo:
         caption = message.get("caption")
@@ -276,7 +308,8 @@ def event_from_update(update: Mapping[str, Any]) -> IncomingEvent | None:
             chat_id=chat_id,
             display_name=name,
             text=caption if isinstance(caption, str) else None,
-            attachment=Attachment(photo, f"anh-zalo-{message.get('message_id', '')}.jpg"),
+            attachment=Attachment(photo, f"anh-zalo-{key.removeprefix('sha256:')[:64]}.jpg"),
+            update_id=key,
         )
     return IncomingEvent(
         channel=CHANNEL,
@@ -284,6 +317,7 @@ def event_from_update(update: Mapping[str, Any]) -> IncomingEvent | None:
         chat_id=chat_id,
         display_name=name,
         unsupported=UNSUPPORTED_LABELS.get(event_name, "tin nhắn chưa hỗ trợ"),
+        update_id=key,
     )
 
 
@@ -328,7 +362,8 @@ def render(reply: Reply) -> str:
 
 
 class ZaloChannel:
-    """The Zalo adapter: long polling (or a webhook), replies, and the outbox Messenger."""
+    """The Zalo adapter: long polling (or a webhook) into the inbox, one worker handling what
+    the inbox holds, replies, and the outbox Messenger."""
 
     channel = CHANNEL
 
@@ -337,25 +372,36 @@ class ZaloChannel:
         *,
         token: str,
         api_base_url: str,
+        database: Database,
         on_event: EventHandler,
         on_outbox_queued: Callable[[], None] = lambda: None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         poll_timeout: int = 30,
         error_backoff: tuple[float, float] = (1.0, 30.0),
         webhook_secret: str | None = None,
+        inbox_limit: int = INBOX_LIMIT,
+        inbox_keep: timedelta = INBOX_KEEP,
         transport: httpx.AsyncBaseTransport | None = None,
         budget: SendingBudget | None = None,
     ) -> None:
-        """``budget`` paces everything the bot sends (5 per second unless given)."""
+        """``on_event`` handles one event in one transaction; ``database`` holds the inbox;
+        ``budget`` paces everything the bot sends (5 per second unless given)."""
         self.budget = budget or SendingBudget(CHANNEL, DEFAULT_MAX_RATE)
         self.api = ZaloBotApi(token, api_base_url, transport=transport)
+        self._database = database
         self._on_event = on_event
         self._on_outbox_queued = on_outbox_queued
+        self._clock = clock
         self.poll_timeout = poll_timeout
         self._backoff_first, self._backoff_cap = error_backoff
         self._webhook_secret = webhook_secret
-        self._seen: OrderedDict[str, None] = OrderedDict()
-        self._task: asyncio.Task[None] | None = None  # polling, or the webhook worker
-        self._webhook_updates: asyncio.Queue[Mapping[str, Any]] = asyncio.Queue()
+        self._inbox_limit, self._inbox_keep = inbox_limit, inbox_keep
+        self._task: asyncio.Task[None] | None = None  # long polling, when not on a webhook
+        self._worker: asyncio.Task[None] | None = None  # handles what the inbox holds
+        self._inbox_changed = asyncio.Event()
+        self._inbox_empty = asyncio.Event()
+        self._pruned_at: datetime | None = None
+        self._attempts: dict[int, int] = {}  # inbox id → handlings the database refused
         self.bot_name: str | None = None
         self.profile = zalo_profile(lambda: self.bot_name)
 
@@ -363,6 +409,7 @@ class ZaloChannel:
 
     async def start(self, *, poll: bool = True) -> None:
         """Check the token (getMe); with ``poll``, drop any webhook and start long polling.
+        Either way, start handling the inbox, first what an earlier run left pending.
 
         Raises a :class:`ChannelStartError` when Zalo's answer shows a setting to fix.
         """
@@ -373,12 +420,9 @@ class ZaloChannel:
         except ZaloApiError as exc:
             raise start_error(exc, self.api.base_url) from None
         self.bot_name = str(me.get("account_name") or me.get("name") or "") or None
+        self._worker = asyncio.create_task(self._handle_inbox(), name="zalo-inbox")
         if poll:
             self._task = asyncio.create_task(self._poll_forever(), name="zalo-polling")
-        else:
-            self._task = asyncio.create_task(
-                self._handle_webhook_updates(), name="zalo-webhook-updates"
-            )
         log.info("Zalo bot %s is %s", self.bot_name or "?", "polling" if poll else "ready")
 
     async def register_webhook(self, url: str) -> None:
@@ -391,30 +435,28 @@ class ZaloChannel:
             raise start_error(exc, self.api.base_url) from None
 
     async def stop(self, grace: float = 5.0) -> None:
-        """Stop listening; webhook updates already acknowledged get ``grace`` seconds."""
-        with contextlib.suppress(TimeoutError):  # also the update being handled right now
-            await asyncio.wait_for(self._webhook_updates.join(), timeout=grace)
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Stop polling; the inbox gets ``grace`` seconds to empty. What is left stays stored
+        for the next start: an update whose turn has not committed by then is handled again."""
+        await _cancel(self._task)  # nothing new comes in
+        if self._worker is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._inbox_empty.wait(), timeout=grace)
+        await _cancel(self._worker)
+        self._task = self._worker = None
         await self.api.aclose()
 
-    # --- incoming ---------------------------------------------------------------------------
+    # --- incoming: into the inbox -------------------------------------------------------------
 
     async def _poll_forever(self) -> None:
         delay = self._backoff_first
         while True:
             try:
                 update = await self.api.get_updates(self.poll_timeout)
-            except ZaloApiError as exc:
-                log.warning("Zalo getUpdates failed (%s); retrying in %.0f s", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._backoff_cap)
-                continue
-            except Exception:  # a bug must not stop the bot from listening
-                log.exception("Zalo getUpdates failed unexpectedly; retrying in %.0f s", delay)
+            except Exception as exc:  # a bug must not stop the bot from listening either
+                if isinstance(exc, ZaloApiError):
+                    log.warning("Zalo getUpdates failed (%s); retrying in %.0f s", exc, delay)
+                else:
+                    log.exception("Zalo getUpdates failed unexpectedly; retrying in %.0f s", delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._backoff_cap)
                 continue
@@ -422,51 +464,18 @@ class ZaloChannel:
             if update is not None:
                 await self.handle_update(update)
 
-    def _first_time(self, update: Mapping[str, Any]) -> bool:
-        """False for a message already handled (Zalo may deliver one twice)."""
-        message = update.get("message")
-        message_id = message.get("message_id") if isinstance(message, dict) else None
-        if not message_id:
-            return True
-        key = str(message_id)
-        if key in self._seen:
-            return False
-        self._seen[key] = None
-        while len(self._seen) > SEEN_MESSAGES:
-            self._seen.popitem(last=False)
-        return True
-
     async def handle_update(self, update: Mapping[str, Any]) -> None:
-        """Hand one update to the dialog core and send its replies; never raises."""
-        if not self._first_time(update):
-            return
-        event = event_from_update(update)
-        if event is None:
-            return
-        try:
-            result = await self._on_event(event)
-        except Exception:  # nothing was saved: the user may simply try again
-            log.exception("error while handling a Zalo update")
-            try:
-                await self.send_text(event.chat_id, ERROR_REPLY)
-            except (ZaloApiError, ChannelPaused):
-                log.warning("could not tell the Zalo user about the error")
-            return
-        if result.outbox_queued:
-            self._on_outbox_queued()
-        try:  # what the user did is saved; only the answer is at stake now
-            await self.send_replies(event.chat_id, result.replies)
-        except ChannelPaused as exc:  # a long pause after a 429: already warned about
-            log.warning("the reply to a Zalo user was not sent: %s", exc)
-        except Exception:
-            log.exception("could not send the reply to a Zalo user")
+        """Store a polled update; while the inbox is full (or the database away), wait: Zalo
+        will not deliver it again."""
+        delay = self._backoff_first
+        while await self._store(update) is None:
+            log.warning("Zalo update not stored yet (inbox full or database away); waiting")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._backoff_cap)
 
     async def handle_webhook(self, headers: Mapping[str, str], body: bytes) -> int:
-        """A webhook request: 403 for a wrong secret, 400 for junk, else 200 at once.
-
-        Updates are handled one at a time in arrival order by a single worker, as when polling:
-        two quick messages from one person must not race through the same conversation.
-        """
+        """A webhook request: 403 for a wrong secret, 400 for junk, 503 while the inbox is full
+        (or the database away: Zalo tries again later), else 200 once the update is stored."""
         given = headers.get(SECRET_HEADER, "")
         expected = self._webhook_secret or ""
         if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
@@ -479,16 +488,98 @@ class ZaloChannel:
             update = update["result"]
         if not isinstance(update, dict) or not isinstance(update.get("message"), dict):
             return 400
-        self._webhook_updates.put_nowait(update)  # handled in order, like polled updates
-        return 200
+        return 200 if await self._store(update) is not None else 503
 
-    async def _handle_webhook_updates(self) -> None:
+    async def _store(self, update: Mapping[str, Any]) -> inbox.Stored | None:
+        """Store the update durably; None when it could not be (inbox full, database away)."""
+        try:
+            stored = await self._database.run(
+                inbox.store_update,
+                channel=CHANNEL,
+                message_id=message_key(update),
+                body=json.dumps(update, ensure_ascii=True),  # NUL, lone surrogates: escaped
+                now=self._clock(),
+                limit=self._inbox_limit,
+            )
+        except Exception:
+            log.exception("could not store a Zalo update in the inbox")
+            return None
+        if stored == inbox.Stored.FULL:
+            log.warning("Zalo inbox holds %d unhandled updates: refusing more", self._inbox_limit)
+            return None
+        if stored == inbox.Stored.NEW:
+            self._inbox_changed.set()
+        return stored
+
+    # --- incoming: out of the inbox -----------------------------------------------------------
+
+    async def _handle_inbox(self) -> None:
+        """The worker: pending updates one at a time in arrival order, as long as it runs."""
+        delay = self._backoff_first
         while True:
-            update = await self._webhook_updates.get()
+            self._inbox_changed.clear()  # before looking: a store from now on wakes it again
             try:
-                await self.handle_update(update)
-            finally:
-                self._webhook_updates.task_done()
+                await self._prune()
+                stored = await self._database.run(inbox.next_pending, channel=CHANNEL)
+                if stored is not None:
+                    self._inbox_empty.clear()
+                    await self._handle_stored(stored.id or 0, stored.body)
+            except Exception as exc:  # the update stays pending: tried again after a pause
+                if isinstance(exc, sa.exc.OperationalError):  # the database is away or busy
+                    reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+                    log.warning(
+                        "Zalo inbox: database unavailable (%s); retrying in %.0f s", reason, delay
+                    )
+                else:
+                    log.exception("Zalo inbox: retrying in %.0f s", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._backoff_cap)
+                continue
+            delay = self._backoff_first
+            if stored is None:
+                self._inbox_empty.set()
+                await self._inbox_changed.wait()
+
+    async def _prune(self) -> None:
+        now = self._clock()
+        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+            await self._database.run(inbox.prune, handled_before=now - self._inbox_keep)
+            self._pruned_at = now
+
+    async def _finish(self, inbox_id: int, state: InboxState) -> None:
+        self._attempts.pop(inbox_id, None)
+        await self._database.run(inbox.finish, inbox_id=inbox_id, state=state, now=self._clock())
+
+    async def _handle_stored(self, inbox_id: int, body: str) -> None:
+        """Hand one stored update to the dialog core and send its replies. Raises only when
+        the database cannot record the outcome (the update is then tried again)."""
+        update = json.loads(body)
+        event = event_from_update(update) if isinstance(update, dict) else None
+        if event is None:
+            await self._finish(inbox_id, InboxState.DONE)
+            return
+        try:
+            result = await self._on_event(event)  # marks the update done in its transaction
+        except Exception as exc:
+            attempts = self._attempts[inbox_id] = self._attempts.get(inbox_id, 0) + 1
+            if isinstance(exc, sa.exc.OperationalError) and attempts < HANDLING_ATTEMPTS:
+                raise  # the database is away or busy: nothing was saved, try it again later
+            log.exception("error while handling a Zalo update")
+            await self._finish(inbox_id, InboxState.FAILED)
+            try:  # nothing was saved: they may try again
+                await self.send_text(event.chat_id, ERROR_REPLY)
+            except (ZaloApiError, ChannelPaused):
+                log.warning("could not tell the Zalo user about the error")
+            return
+        await self._finish(inbox_id, InboxState.DONE)  # when on_event did not already
+        if result.outbox_queued:
+            self._on_outbox_queued()
+        try:  # what the user did is saved; only the answer is at stake now
+            await self.send_replies(event.chat_id, result.replies)
+        except ChannelPaused as exc:  # a long pause after a 429: already warned about
+            log.warning("the reply to a Zalo user was not sent: %s", exc)
+        except Exception:
+            log.exception("could not send the reply to a Zalo user")
 
     # --- outgoing ---------------------------------------------------------------------------
 
@@ -529,6 +620,13 @@ class ZaloChannel:
         text = with_options(message.text, message.buttons, numbered=False)
         sends = [partial(self.api.send_message, chat_id, p) for p in split_text(text, TEXT_LIMIT)]
         await deliver_pieces(self.budget, sends, first=message.pieces_sent, classify=_classify)
+
+
+async def _cancel(task: asyncio.Task[None] | None) -> None:
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def start_error(exc: ZaloApiError, api_base_url: str) -> ChannelStartError:

@@ -9,10 +9,12 @@ core only routes: every command, button action and conversation belongs to a fea
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot import texts
@@ -23,11 +25,13 @@ from bot.dialog.conversation import (
     parse_action_payload,
     parse_step_payload,
 )
-from bot.dialog.events import DialogResult, IncomingEvent
+from bot.dialog.events import DialogResult, IncomingEvent, TextReply
 from bot.dialog.plan_choice import choose_plan
 from bot.dialog.router import Registry, Router
 from bot.dialog.types import Answer, DialogSettings, Role, Turn
 from storage import dialog_states, people, plans
+
+log = logging.getLogger(__name__)
 
 MAX_COMMAND_LENGTH = 4000
 # A conversation left half-done this long is dropped: a "1" typed days later must not send a
@@ -50,7 +54,27 @@ class DialogCore:
     # --- entry point ------------------------------------------------------------------------
 
     def handle(self, session: Session, event: IncomingEvent) -> DialogResult:
-        """Handle one event; everything it changes is committed together by the caller."""
+        """Handle one event; everything it changes is committed together by the caller.
+
+        A turn that lost a write race (another turn committed the same unique key between its
+        check and its write: two people claiming one thing at once) is run once more, in a
+        savepoint: it then sees what the other wrote and answers as for anyone else. (Every
+        event was cleaned when it was built: see :class:`IncomingEvent`.)
+        """
+        for attempt in (1, 2):
+            try:
+                with session.begin_nested():
+                    return self._handle(session, event)
+            except IntegrityError as error:
+                session.expire_all()  # what the lost attempt read is out of date
+                if attempt == 1:
+                    reason = str(error.orig).splitlines()[0]
+                    log.warning("a turn lost a write race (%s); running it again", reason)
+                else:
+                    log.exception("a turn ran into the same write conflict twice")
+        return DialogResult(replies=[TextReply(texts.WRITE_CONFLICT)])
+
+    def _handle(self, session: Session, event: IncomingEvent) -> DialogResult:
         turn, lost = self._turn(session, event)
         people.mark_user_reachable(session, channel=event.channel, user_id=event.user_id)
         if lost and self._answers_a_conversation(event):

@@ -1,9 +1,16 @@
-"""Neutral incoming events and replies, shared by every channel."""
+"""Neutral incoming events and replies, shared by every channel.
+
+Every event is cleaned where it is built (:class:`IncomingEvent`): whatever a channel or a user
+sends, the dialog and the database only ever see text without control characters (line breaks
+and tabs kept), surrogates or noncharacters, and names and payloads of a bounded length.
+PostgreSQL cannot store U+0000 in a text column, and a lone surrogate cannot be encoded at all.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import partial
 
 from scheduler.messages import Button, ButtonRows
 
@@ -16,15 +23,49 @@ __all__ = [
     "IncomingEvent",
     "Reply",
     "TextReply",
+    "clean_input",
     "parse_command",
 ]
+
+DISPLAY_NAME_MAX = 200  # channel_accounts.display_name
+FILE_NAME_MAX = 300  # status_updates.file_name
+FIELD_MAX = 300  # ids, payloads, MIME types: far more than any channel sends
+
+# C0 and C1 control characters but tab and line feed, surrogates, and the noncharacters
+# (U+FDD0–U+FDEF and the last two code points of every plane).
+_UNWANTED = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
+    + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17))
+    + "]"
+)
+
+
+def clean_input(text: str) -> str:
+    """``text`` without what no message may carry; a carriage return becomes a line break."""
+    return _UNWANTED.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _bounded(text: str, limit: int) -> str:
+    return clean_input(text)[:limit]
+
+
+def _file_name(name: str) -> str:
+    """A file name cleaned and cut to fit, keeping its extension."""
+    name = " ".join(clean_input(name).split())
+    if len(name) <= FILE_NAME_MAX:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not stem or len(extension) > 16:
+        return name[:FILE_NAME_MAX]
+    return f"{stem[: FILE_NAME_MAX - len(extension) - 1]}.{extension}"
+
 
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@[A-Za-z0-9_]{1,64})?(?:\s+(.*))?$", re.DOTALL)
 
 
 def parse_command(text: str) -> tuple[str, tuple[str, ...], str] | None:
     """``"/moi@bot SYT"`` → ("moi", ("SYT",), "SYT"); None when the text is not a command."""
-    match = _COMMAND.match(text.strip())
+    match = _COMMAND.match(clean_input(text).strip())
     if match is None:
         return None
     rest = (match.group(2) or "").strip()
@@ -42,6 +83,15 @@ class Attachment:
     # The file's bytes, when the channel fetched them (a plan document a coordinator sends);
     # a report's file is kept by its handle only.
     content: bytes | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "file_id", clean_input(self.file_id))
+        if self.file_name is not None:
+            object.__setattr__(self, "file_name", _file_name(self.file_name) or None)
+        if self.mime_type is not None:
+            object.__setattr__(self, "mime_type", _bounded(self.mime_type, FIELD_MAX) or None)
+        if self.size is not None and not 0 <= self.size < 2**63:
+            object.__setattr__(self, "size", None)
 
 
 @dataclass(frozen=True)
@@ -61,6 +111,19 @@ class IncomingEvent:
     unsupported: str | None = None  # e.g. "sticker": something the bot cannot read
     update_id: str | None = None  # the channel's id of the update, when it gives one
 
+    def __post_init__(self) -> None:
+        """The one place every user's input passes: clean it (see the module's docstring)."""
+        clean = partial(object.__setattr__, self)
+        clean("user_id", _bounded(self.user_id, FIELD_MAX))
+        clean("chat_id", _bounded(self.chat_id, FIELD_MAX))
+        clean("display_name", " ".join(_bounded(self.display_name, DISPLAY_NAME_MAX).split()))
+        for name in ("text", "payload", "update_id", "unsupported"):
+            value = getattr(self, name)
+            if value is not None:
+                clean(name, clean_input(value) if name == "text" else _bounded(value, FIELD_MAX))
+        clean("rest", clean_input(self.rest))
+        clean("args", tuple(arg for arg in map(clean_input, self.args) if arg))
+
     @classmethod
     def from_text(
         cls,
@@ -73,6 +136,7 @@ class IncomingEvent:
         update_id: str | None = None,
     ) -> IncomingEvent:
         """A typed message: a command when it starts with "/", plain text otherwise."""
+        text = clean_input(text)
         parsed = parse_command(text)
         if parsed is None:
             return cls(

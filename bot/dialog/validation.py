@@ -10,6 +10,9 @@ POSITION_MAX = 100
 NOTE_MAX = 2000
 BROADCAST_MAX = 1500
 AGENCY_NAME_MAX = 200
+# The largest id or number a user may name: INTEGER columns (PostgreSQL's, and ours on SQLite
+# by extension) hold no more; a larger one would make the query itself fail.
+WHOLE_NUMBER_MAX = 2**31 - 1
 
 
 class InputError(ValueError):
@@ -24,11 +27,13 @@ def clean_text(text: str | None) -> str:
 
 
 def whole_number(text: str | None, *, max_digits: int = 12) -> int | None:
-    """A number typed with any digits a keyboard may send (full-width ０１, circled ①), or None."""
+    """A number typed with any digits a keyboard may send (full-width ０１, circled ①), or None
+    (also for a number over :data:`WHOLE_NUMBER_MAX`: no row has such an id)."""
     value = unicodedata.normalize("NFKC", text or "").strip()
     if not re.fullmatch(rf"[0-9]{{1,{max_digits}}}", value):
         return None
-    return int(value)
+    number = int(value)
+    return number if number <= WHOLE_NUMBER_MAX else None
 
 
 def _one_line(text: str) -> str:

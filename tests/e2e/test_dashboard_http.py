@@ -30,10 +30,11 @@ async def ignore(event: IncomingEvent) -> DialogResult:
 
 
 @pytest.fixture
-async def zalo() -> AsyncIterator[ZaloChannel]:
+async def zalo(sqlite_database: Database) -> AsyncIterator[ZaloChannel]:
     channel = ZaloChannel(
         token="zalo-token-1234567890",
         api_base_url="http://127.0.0.1:9",
+        database=sqlite_database,
         on_event=ignore,
         webhook_secret=WEBHOOK_SECRET,
     )

@@ -948,6 +948,15 @@ class FakeTelegramBotApi:
         self._notify()
         return update_id
 
+    def redeliver(self, update_id: int) -> None:
+        """Send a delivered update again, with its own update_id, as Telegram does when the
+        bot's confirmation (the offset of its next getUpdates) never arrived — the bot died
+        after handling it. A bot that starts afresh (offset 0) receives it."""
+        update = next(u for u in self.delivered_updates if u["update_id"] == update_id)
+        self._updates.append(update)
+        self._updates.sort(key=lambda u: int(u["update_id"]))
+        self._notify()
+
     @property
     def pending_updates(self) -> int:
         """Updates not yet confirmed by the bot (through getUpdates' offset)."""

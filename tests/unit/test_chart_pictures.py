@@ -13,6 +13,7 @@ from bot.charts import PNG_MIME
 from bot.dialog.events import DialogResult, DocumentReply, IncomingEvent, TextReply
 from documents.charts import reporting_rate_chart
 from documents.model import PeriodCounts
+from storage.database import Database
 from tests.fakes.telegram_bot_api import FakeTelegramBotApi
 from tests.fakes.zalo_bot_api import DEFAULT_TOKEN as ZALO_TOKEN
 from tests.fakes.zalo_bot_api import FakeZaloBotApi
@@ -95,9 +96,14 @@ async def zalo_api() -> AsyncIterator[FakeZaloBotApi]:
 
 
 async def test_zalo_gets_one_note_for_every_chart_after_the_text(
-    zalo_api: FakeZaloBotApi, chart: DocumentReply
+    zalo_api: FakeZaloBotApi, chart: DocumentReply, sqlite_database: Database
 ) -> None:
-    zalo = ZaloChannel(token=ZALO_TOKEN, api_base_url=zalo_api.base_url, on_event=_no_event)
+    zalo = ZaloChannel(
+        token=ZALO_TOKEN,
+        api_base_url=zalo_api.base_url,
+        database=sqlite_database,
+        on_event=_no_event,
+    )
     heat_map = DocumentReply(
         filename="don-vi-theo-ky.png", content=b"\x89PNG", mime_type=PNG_MIME, caption="🗺 Bản đồ"
     )

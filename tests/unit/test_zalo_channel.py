@@ -9,6 +9,7 @@ import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -41,6 +42,7 @@ from scheduler.messenger import (
     TransientDeliveryError,
 )
 from scheduler.pacing import SendingBudget
+from storage.database import Database
 from tests.fakes.clock import FakeClock
 from tests.fakes.zalo_bot_api import DEFAULT_TOKEN, FakeZaloBotApi
 
@@ -73,10 +75,19 @@ async def recorder() -> Recorder:
 
 
 @pytest.fixture
-async def channel(zalo_api: FakeZaloBotApi, recorder: Recorder) -> AsyncIterator[ZaloChannel]:
+def inbox_database(sqlite_database: Database) -> Database:
+    """The database that holds the channel's inbox (SQLite; the inbox tests run on both)."""
+    return sqlite_database
+
+
+@pytest.fixture
+async def channel(
+    zalo_api: FakeZaloBotApi, recorder: Recorder, inbox_database: Database
+) -> AsyncIterator[ZaloChannel]:
     zalo = ZaloChannel(
         token=DEFAULT_TOKEN,
         api_base_url=zalo_api.base_url,
+        database=inbox_database,
         on_event=recorder,
         poll_timeout=1,
         error_backoff=(0.05, 0.2),
@@ -257,7 +268,7 @@ async def test_delivery_failures_are_classified(
 
 
 async def test_an_outbox_message_waits_for_its_slot_and_a_pause_stops_it_between_pieces(
-    zalo_api: FakeZaloBotApi, recorder: Recorder
+    zalo_api: FakeZaloBotApi, recorder: Recorder, inbox_database: Database
 ) -> None:
     """Each piece of a long message takes a slot of the channel's budget; a pause (a 429 met by
     someone else's send) stops it after the pieces already sent, which a retry skips."""
@@ -265,6 +276,7 @@ async def test_an_outbox_message_waits_for_its_slot_and_a_pause_stops_it_between
     zalo = ZaloChannel(
         token=DEFAULT_TOKEN,
         api_base_url=zalo_api.base_url,
+        database=inbox_database,
         on_event=recorder,
         budget=SendingBudget("zalo", 5, clock=clock),
     )
@@ -305,10 +317,17 @@ async def test_reminder_buttons_say_what_to_type_instead(
 
 
 @asynccontextmanager
-async def webhook_channel(zalo_api: FakeZaloBotApi, core: Recorder) -> AsyncIterator[ZaloChannel]:
+async def webhook_channel(
+    zalo_api: FakeZaloBotApi, core: Recorder, database: Database, **options: Any
+) -> AsyncIterator[ZaloChannel]:
     """A channel in webhook mode (no polling), stopped on the way out."""
     zalo = ZaloChannel(
-        token=DEFAULT_TOKEN, api_base_url=zalo_api.base_url, on_event=core, webhook_secret=SECRET
+        token=DEFAULT_TOKEN,
+        api_base_url=zalo_api.base_url,
+        database=database,
+        on_event=core,
+        webhook_secret=SECRET,
+        **options,
     )
     await zalo.start(poll=False)
     try:
@@ -318,9 +337,9 @@ async def webhook_channel(zalo_api: FakeZaloBotApi, core: Recorder) -> AsyncIter
 
 
 async def test_the_webhook_checks_the_secret_in_constant_time(
-    zalo_api: FakeZaloBotApi, recorder: Recorder
+    zalo_api: FakeZaloBotApi, recorder: Recorder, inbox_database: Database
 ) -> None:
-    async with webhook_channel(zalo_api, recorder) as zalo:
+    async with webhook_channel(zalo_api, recorder, inbox_database) as zalo:
         body = json.dumps(update("message.text.received", text="qua webhook")).encode()
         assert await zalo.handle_webhook({"X-Bot-Api-Secret-Token": "sai-roi-12345"}, body) == 403
         assert await zalo.handle_webhook({}, body) == 403
@@ -351,11 +370,11 @@ class SlowCore(Recorder):
 
 
 async def test_webhook_updates_are_handled_one_at_a_time_in_arrival_order(
-    zalo_api: FakeZaloBotApi,
+    zalo_api: FakeZaloBotApi, inbox_database: Database
 ) -> None:
     """Two quick answers from one person must not race through the same conversation."""
     core = SlowCore()
-    async with webhook_channel(zalo_api, core) as zalo:
+    async with webhook_channel(zalo_api, core, inbox_database) as zalo:
         for n, text in enumerate(["Trần Văn Bình", "Chuyên viên", "0987654321"]):
             body = json.dumps(update("message.text.received", text=text, message_id=f"w{n}"))
             assert await zalo.handle_webhook({SECRET_HEADER: SECRET}, body.encode()) == 200
@@ -465,9 +484,9 @@ async def test_every_way_zalo_says_no_update_is_an_idle_poll(
 
 
 async def test_a_webhook_body_wrapped_in_ok_and_result_is_unwrapped(
-    zalo_api: FakeZaloBotApi, recorder: Recorder
+    zalo_api: FakeZaloBotApi, recorder: Recorder, inbox_database: Database
 ) -> None:
-    async with webhook_channel(zalo_api, recorder) as zalo:
+    async with webhook_channel(zalo_api, recorder, inbox_database) as zalo:
         wrapped = {"ok": True, "result": update("message.text.received", text="/huongdan")}
         body = json.dumps(wrapped).encode()
         assert await zalo.handle_webhook({SECRET_HEADER: SECRET}, body) == 200
@@ -476,11 +495,11 @@ async def test_a_webhook_body_wrapped_in_ok_and_result_is_unwrapped(
 
 
 async def test_stopping_finishes_a_webhook_update_already_acknowledged(
-    zalo_api: FakeZaloBotApi,
+    zalo_api: FakeZaloBotApi, inbox_database: Database
 ) -> None:
     """Zalo got 200 and will not send it again: the update must be handled before stopping."""
     core = SlowCore()
-    async with webhook_channel(zalo_api, core) as zalo:
+    async with webhook_channel(zalo_api, core, inbox_database) as zalo:
         body = json.dumps(update("message.text.received", text="Báo cáo gửi lúc tắt máy"))
         assert await zalo.handle_webhook({SECRET_HEADER: SECRET}, body.encode()) == 200
         await asyncio.sleep(0.01)  # the worker has taken it off the queue
@@ -554,10 +573,12 @@ async def test_a_failed_start_names_the_setting_to_fix(
     variable: str,
     reason: str,
     recorder: Recorder,
+    inbox_database: Database,
 ) -> None:
     channel = ZaloChannel(
         token=DEFAULT_TOKEN,
         api_base_url=API,
+        database=inbox_database,
         on_event=recorder,
         transport=httpx.MockTransport(zalo),
     )
@@ -571,12 +592,13 @@ async def test_a_failed_start_names_the_setting_to_fix(
 
 
 async def test_a_refused_webhook_address_is_blamed_on_the_webhook_url(
-    zalo_api: FakeZaloBotApi, recorder: Recorder
+    zalo_api: FakeZaloBotApi, recorder: Recorder, inbox_database: Database
 ) -> None:
     zalo_api.fail_next("setWebhook", status=400, description="url invalid")
     channel = ZaloChannel(
         token=DEFAULT_TOKEN,
         api_base_url=zalo_api.base_url,
+        database=inbox_database,
         on_event=recorder,
         webhook_secret=SECRET,
     )

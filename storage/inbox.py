@@ -1,0 +1,118 @@
+"""The inbox: updates a channel delivered, stored before they are acknowledged.
+
+A webhook answers 200 only once the update is here, so a crash after that loses nothing; one
+worker handles the pending rows in arrival order and marks them done (in the transaction of the
+dialog turn, see :func:`mark_handled`); the unique message id keeps a repeat out across restarts.
+Handled rows are pruned after some days.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, func, select
+
+from storage.models import InboxState, InboxUpdate
+
+
+class Stored(enum.Enum):
+    NEW = "new"  # stored now: to be handled
+    REPEAT = "repeat"  # this message is stored already (handled or not)
+    FULL = "full"  # not stored: too many updates wait to be handled
+
+
+def pending_count(session: Session, *, channel: str) -> int:
+    return session.exec(
+        select(func.count(col(InboxUpdate.id))).where(
+            InboxUpdate.channel == channel, InboxUpdate.state == InboxState.PENDING
+        )
+    ).one()
+
+
+def _known(session: Session, *, channel: str, message_id: str) -> bool:
+    return (
+        session.exec(
+            select(InboxUpdate.id).where(
+                InboxUpdate.channel == channel, InboxUpdate.message_id == message_id
+            )
+        ).first()
+        is not None
+    )
+
+
+def store_update(
+    session: Session, *, channel: str, message_id: str, body: str, now: datetime, limit: int
+) -> Stored:
+    """Store an update unless its message is known already or ``limit`` updates are pending.
+
+    Two deliveries of one message at the same instant are one row: the insert skips a message
+    id already there (ON CONFLICT DO NOTHING), whichever transaction commits first.
+    """
+    if pending_count(session, channel=channel) >= limit:
+        known = _known(session, channel=channel, message_id=message_id)
+        return Stored.REPEAT if known else Stored.FULL
+    table = InboxUpdate.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert: Callable[..., Any] = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(table)
+        .values(
+            channel=channel,
+            message_id=message_id,
+            body=body,
+            state=InboxState.PENDING.value,
+            received_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "message_id"])
+        .returning(table.c.id)
+    )
+    return Stored.NEW if session.execute(statement).all() else Stored.REPEAT
+
+
+def next_pending(session: Session, *, channel: str) -> InboxUpdate | None:
+    """The oldest update of the channel still to be handled."""
+    return session.exec(
+        select(InboxUpdate)
+        .where(InboxUpdate.channel == channel, InboxUpdate.state == InboxState.PENDING)
+        .order_by(col(InboxUpdate.id))
+        .limit(1)
+    ).first()
+
+
+def finish(session: Session, *, inbox_id: int, state: InboxState, now: datetime) -> None:
+    """Mark a pending update handled (``done``) or given up (``failed``)."""
+    session.execute(
+        sa.update(InboxUpdate)
+        .where(col(InboxUpdate.id) == inbox_id, col(InboxUpdate.state) == InboxState.PENDING)
+        .values(state=state, handled_at=now)
+    )
+
+
+def mark_handled(session: Session, *, channel: str, message_id: str, now: datetime) -> None:
+    """The dialog turn of this update is being committed: it is done (nothing for an update
+    that did not come through the inbox)."""
+    session.execute(
+        sa.update(InboxUpdate)
+        .where(
+            col(InboxUpdate.channel) == channel,
+            col(InboxUpdate.message_id) == message_id,
+            col(InboxUpdate.state) == InboxState.PENDING,
+        )
+        .values(state=InboxState.DONE, handled_at=now)
+    )
+
+
+def prune(session: Session, *, handled_before: datetime) -> int:
+    """Forget updates handled before ``handled_before``; returns how many."""
+    result = session.execute(
+        sa.delete(InboxUpdate).where(
+            col(InboxUpdate.state) != InboxState.PENDING,
+            col(InboxUpdate.handled_at) < handled_before,
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
