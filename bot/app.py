@@ -264,17 +264,23 @@ EventHandler = Callable[[IncomingEvent], Awaitable[DialogResult]]
 
 
 def dialog_turn(core: DialogCore, clock: Clock) -> Callable[[Session, IncomingEvent], DialogResult]:
-    """One turn of the dialog in the caller's transaction. An update that came through the
-    inbox is marked handled in that same transaction: a crash can neither lose it nor make it
-    run twice."""
+    """One turn of the dialog in the caller's transaction. An update with an id is recorded as
+    handled in that same transaction (:func:`storage.inbox.claim_handling`): a crash can
+    neither lose it nor make it run twice, and one delivered again is not answered again."""
+
+    pruned_at: list[datetime] = []  # when the ids of old updates were last forgotten
 
     def turn(session: Session, event: IncomingEvent) -> DialogResult:
-        result = core.handle(session, event)
-        if event.update_id is not None:
-            inbox.mark_handled(
-                session, channel=event.channel, message_id=event.update_id, now=clock()
-            )
-        return result
+        now = clock()
+        if not pruned_at or now - pruned_at[0] >= inbox.PRUNE_EVERY:
+            inbox.prune(session, handled_before=now - inbox.KEEP_HANDLED)
+            pruned_at[:] = [now]
+        if event.update_id is not None and not inbox.claim_handling(
+            session, channel=event.channel, message_id=event.update_id, now=now
+        ):
+            log.info("%s update %s was handled already: skipped", event.channel, event.update_id)
+            return DialogResult()
+        return core.handle(session, event)
 
     return turn
 

@@ -2,7 +2,7 @@
 
 A webhook answers 200 only once the update is here, so a crash after that loses nothing; one
 worker handles the pending rows in arrival order and marks them done (in the transaction of the
-dialog turn, see :func:`mark_handled`); the unique message id keeps a repeat out across restarts.
+dialog turn, see :func:`claim_handling`); the unique message id keeps a repeat out across restarts.
 Handled rows are pruned after some days.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +18,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
 from storage.models import InboxState, InboxUpdate
+
+KEEP_HANDLED = timedelta(days=7)  # how long a handled update's id keeps a repeat out
+PRUNE_EVERY = timedelta(hours=1)
 
 
 class Stored(enum.Enum):
@@ -57,10 +60,8 @@ def store_update(
         known = _known(session, channel=channel, message_id=message_id)
         return Stored.REPEAT if known else Stored.FULL
     table = InboxUpdate.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert: Callable[..., Any] = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(table)
+        _insert(session)(table)
         .values(
             channel=channel,
             message_id=message_id,
@@ -93,10 +94,12 @@ def finish(session: Session, *, inbox_id: int, state: InboxState, now: datetime)
     )
 
 
-def mark_handled(session: Session, *, channel: str, message_id: str, now: datetime) -> None:
-    """The dialog turn of this update is being committed: it is done (nothing for an update
-    that did not come through the inbox)."""
-    session.execute(
+def claim_handling(session: Session, *, channel: str, message_id: str, now: datetime) -> bool:
+    """In the transaction of the update's dialog turn: record that it is handled, so that it
+    never is twice. An update stored by the inbox is marked done; one that came straight from
+    its channel (Telegram, whose offsets redeliver an update the bot died before confirming)
+    gets a row saying so. False when the update was handled already: the turn must not run."""
+    marked = session.execute(
         sa.update(InboxUpdate)
         .where(
             col(InboxUpdate.channel) == channel,
@@ -105,6 +108,28 @@ def mark_handled(session: Session, *, channel: str, message_id: str, now: dateti
         )
         .values(state=InboxState.DONE, handled_at=now)
     )
+    if getattr(marked, "rowcount", 0):
+        return True
+    table = InboxUpdate.__table__  # type: ignore[attr-defined]
+    statement = (
+        _insert(session)(table)
+        .values(
+            channel=channel,
+            message_id=message_id,
+            body="",  # not kept: it was handled as it came
+            state=InboxState.DONE.value,
+            received_at=now,
+            handled_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "message_id"])
+        .returning(table.c.id)
+    )
+    return bool(session.execute(statement).all())
+
+
+def _insert(session: Session) -> Callable[..., Any]:
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def prune(session: Session, *, handled_before: datetime) -> int:

@@ -97,8 +97,8 @@ POLL_IDLE = 408
 DEFAULT_MAX_RATE = 5.0  # messages per second: Zalo publishes no limit; stay well below any
 BUSY_PAUSE = 1.0  # seconds nothing goes to Zalo after a 429 (Zalo gives no retry_after)
 INBOX_LIMIT = 1000  # updates waiting to be handled; the webhook answers 503 beyond
-INBOX_KEEP = timedelta(days=7)  # how long a handled update's id keeps repeats out
-PRUNE_EVERY = timedelta(hours=1)
+INBOX_KEEP = inbox.KEEP_HANDLED
+PRUNE_EVERY = inbox.PRUNE_EVERY
 HANDLING_ATTEMPTS = 5  # an update the database could not take is tried again, this often
 _MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 ERROR_REPLY = "Xin lỗi, bot gặp lỗi khi xử lý tin nhắn. Vui lòng thử lại sau ít phút."
