@@ -3,8 +3,8 @@ map and, when the plan sets numeric targets, the indicators against them.
 
 ``/tonghop`` sends them after its text (the text stays: the pictures add to it). Each is a
 :class:`DocumentReply` with an image type: Telegram sends it as a photo, the console saves it,
-Zalo (whose ``sendPhoto`` takes only a URL) says where to see it. The weekly digest can carry the
-same pictures through :func:`digest_charts` once the outbox carries attachments.
+Zalo (whose ``sendPhoto`` takes only a URL) says where to see it. The coordinator's digest carries
+the same pictures through :func:`digest_charts`, stored with its outbox row.
 """
 
 from __future__ import annotations

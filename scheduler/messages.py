@@ -58,15 +58,26 @@ ButtonRows = tuple[tuple[Button, ...], ...]
 
 
 @dataclass(frozen=True)
+class Picture:
+    """A picture the bot made (a chart, PNG), sent after a message's text."""
+
+    filename: str
+    content: bytes
+    caption: str = ""
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     """A text with optional buttons: actions, never numbered answers (the scheduler sends
-    messages outside any conversation)."""
+    messages outside any conversation); then its pictures, if any."""
 
     text: str
     buttons: ButtonRows = field(default=())
-    # A text too long for one message goes out in pieces; an earlier attempt that failed part
-    # way delivered this many, so a retry starts after them (nobody gets a piece twice).
+    # A text too long for one message goes out in pieces, then each picture is one more; an
+    # earlier attempt that failed part way delivered this many, so a retry starts after them
+    # (nobody gets a piece twice).
     pieces_sent: int = 0
+    pictures: tuple[Picture, ...] = ()
 
     def options(self) -> list[Button]:
         return [button for row in self.buttons for button in row]

@@ -33,7 +33,13 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from scheduler.messages import ButtonRows, OutgoingMessage, buttons_from_json, buttons_to_json
+from scheduler.messages import (
+    ButtonRows,
+    OutgoingMessage,
+    Picture,
+    buttons_from_json,
+    buttons_to_json,
+)
 from scheduler.messenger import (
     BotUnauthorized,
     ChannelPaused,
@@ -274,6 +280,12 @@ def record_outcomes(
                     policy=policy,
                 )
             )
+    finished = [
+        outcome.row_id
+        for outcome, state in zip(outcomes, states, strict=True)
+        if outcome.row.pictures and state != OutboxState.PENDING
+    ]
+    outbox.drop_pictures(session, finished)
     return states
 
 
@@ -416,6 +428,7 @@ class ChannelDrain:
                     text=row.text,
                     buttons=buttons_from_json(row.buttons),
                     pieces_sent=row.pieces_sent,
+                    pictures=await self._pictures(row),
                 )
                 await self.messenger.deliver(row.chat_id, message)
             except DeliveryError:
@@ -428,6 +441,13 @@ class ChannelDrain:
                 self.budget.pause(exc.retry_after, reason=f"429 on outbox row {row.id}")
             return Outcome(row, self._setup.clock(), error=exc)
         return Outcome(row, self._setup.clock())
+
+    async def _pictures(self, row: OutboxMessage) -> tuple[Picture, ...]:
+        if not row.pictures:
+            return ()
+        assert row.id is not None
+        kept = await self._setup.database.run(outbox.pictures_of, outbox_id=row.id)
+        return tuple(Picture(p.filename, p.content, p.caption) for p in kept)
 
     def _delivered(self, task: asyncio.Task[Outcome]) -> None:
         row = self._in_flight.pop(task)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from scheduler import texts
-from scheduler.messages import ButtonRows
+from scheduler.messages import ButtonRows, Picture
 from scheduler.outbox import outbox_message
 from scheduler.policy import ReminderKind, ReminderOccurrence
 from storage import outbox, people, plans, reminder_runs, reports
@@ -88,12 +88,20 @@ def messages_to_units(
     ]
 
 
+@dataclass(frozen=True)
+class Digest:
+    """The coordinator's digest: its text, then the pictures (charts) that go after it."""
+
+    text: str
+    pictures: tuple[Picture, ...] = ()
+
+
 class DigestComposer(Protocol):
     """Writes the coordinator's digest (the bot's overview, passed in by the composition root)."""
 
     def __call__(
         self, session: Session, *, plan: Plan, now: datetime, period: ReportingPeriod | None
-    ) -> str: ...
+    ) -> Digest: ...
 
 
 def messages_for_occurrence(
@@ -113,22 +121,58 @@ def messages_for_occurrence(
         return _closing_reminders(session, plan=plan, occurrence=occurrence, now=now)
     if kind in (ReminderKind.CAMPAIGN_KICKOFF, ReminderKind.CAMPAIGN_CHECKIN):
         return _campaign_reminders(session, plan=plan, occurrence=occurrence, now=now)
-    period = None
-    if occurrence.subject is not None:
-        assert plan.id is not None
-        period = plans.period_by_code(session, plan_id=plan.id, code=occurrence.subject)
-    text = digest(session, plan=plan, now=now, period=period)
+    text = digest(session, plan=plan, now=now, period=_digest_period(session, plan, occurrence))
+    return _digest_messages(plan, occurrence, coordinators, text.text, now)
+
+
+def _digest_period(
+    session: Session, plan: Plan, occurrence: ReminderOccurrence
+) -> ReportingPeriod | None:
+    """The period a digest follows a deadline of (None for the weekly one)."""
+    if occurrence.subject is None:
+        return None
+    assert plan.id is not None
+    return plans.period_by_code(session, plan_id=plan.id, code=occurrence.subject)
+
+
+def _digest_messages(
+    plan: Plan,
+    occurrence: ReminderOccurrence,
+    coordinators: Sequence[CoordinatorAddress],
+    text: str,
+    now: datetime,
+) -> list[OutboxMessage]:
     return [
         outbox_message(
             key=outbox_key(plan, occurrence.key, address.channel, address.chat_id),
             channel=address.channel,
             chat_id=address.chat_id,
-            rule=kind.value,
+            rule=occurrence.kind.value,
             text=text,
             now=now,
         )
         for address in coordinators
     ]
+
+
+def queue_digest(
+    session: Session,
+    *,
+    plan: Plan,
+    occurrence: ReminderOccurrence,
+    coordinators: Sequence[CoordinatorAddress],
+    digest: DigestComposer,
+    now: datetime,
+) -> int:
+    """Queue the digest to every coordinator, each with its pictures; returns how many."""
+    period = _digest_period(session, plan, occurrence)
+    written = digest(session, plan=plan, now=now, period=period)
+    messages = _digest_messages(plan, occurrence, coordinators, written.text, now)
+    queued = outbox.enqueue_outbox(session, messages)
+    pictures = [(p.filename, p.caption, p.content) for p in written.pictures]
+    for message in messages:
+        outbox.attach_pictures(session, key=message.key, pictures=pictures)
+    return queued
 
 
 def still_owing(session: Session, *, plan: Plan, period: ReportingPeriod) -> list[PlanUnit]:
@@ -302,15 +346,27 @@ def fire_occurrence(
         session, plan_id=plan.id, occurrence_key=occurrence.key, state=RunState.DONE, now=now
     ):
         return None
-    messages = messages_for_occurrence(
-        session,
-        plan=plan,
-        occurrence=occurrence,
-        coordinators=coordinators,
-        digest=digest,
-        now=now,
-    )
-    queued = outbox.enqueue_outbox(session, messages)
+    if occurrence.kind == ReminderKind.DIGEST:
+        queued = queue_digest(
+            session,
+            plan=plan,
+            occurrence=occurrence,
+            coordinators=coordinators,
+            digest=digest,
+            now=now,
+        )
+    else:
+        queued = outbox.enqueue_outbox(
+            session,
+            messages_for_occurrence(
+                session,
+                plan=plan,
+                occurrence=occurrence,
+                coordinators=coordinators,
+                digest=digest,
+                now=now,
+            ),
+        )
     reminder_runs.count_queued(
         session, plan_id=plan.id, occurrence_key=occurrence.key, queued=queued
     )

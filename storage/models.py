@@ -474,10 +474,28 @@ class OutboxMessage(SQLModel, table=True):
     )
     attempts: int = 0
     pieces_sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    pictures: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # see below
     next_attempt_at: datetime = Field(sa_type=UTCDateTime, index=True)
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OutboxPicture(SQLModel, table=True):
+    """A picture sent after an outbox message's text (the digest's charts), kept until the
+    message is delivered or given up; ``OutboxMessage.pictures`` counts them."""
+
+    __tablename__ = "outbox_pictures"
+    __table_args__ = (
+        sa.UniqueConstraint("outbox_id", "position", name="uq_outbox_pictures_position"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_id: int = Field(foreign_key="outbox.id", index=True)
+    position: int
+    filename: str = Field(max_length=200)
+    caption: str = Field(default="", sa_type=sa.Text)
+    content: bytes = Field(sa_type=sa.LargeBinary)
 
 
 class UsedLogin(SQLModel, table=True):

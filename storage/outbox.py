@@ -15,6 +15,7 @@ from sqlmodel import Session, col, func, select
 
 from storage.models import (
     OutboxMessage,
+    OutboxPicture,
     OutboxState,
 )
 
@@ -197,3 +198,46 @@ def next_outbox_attempt(session: Session, *, channels: Sequence[str]) -> datetim
 
 def outbox_by_key(session: Session, key: str) -> OutboxMessage | None:
     return session.exec(select(OutboxMessage).where(OutboxMessage.key == key)).first()
+
+
+def attach_pictures(
+    session: Session, *, key: str, pictures: Sequence[tuple[str, str, bytes]]
+) -> int:
+    """Keep ``pictures`` (filename, caption, PNG bytes) with the queued row ``key``, to go after
+    its text; nothing when the row is not there or has its pictures already. Returns how many
+    were attached."""
+    row = outbox_by_key(session, key)
+    if row is None or row.id is None or row.pictures or not pictures:
+        return 0
+    for position, (filename, caption, content) in enumerate(pictures):
+        session.add(
+            OutboxPicture(
+                outbox_id=row.id,
+                position=position,
+                filename=filename,
+                caption=caption,
+                content=content,
+            )
+        )
+    row.pictures = len(pictures)
+    session.add(row)
+    session.flush()
+    return len(pictures)
+
+
+def pictures_of(session: Session, *, outbox_id: int) -> list[OutboxPicture]:
+    return list(
+        session.exec(
+            select(OutboxPicture)
+            .where(OutboxPicture.outbox_id == outbox_id)
+            .order_by(col(OutboxPicture.position))
+        )
+    )
+
+
+def drop_pictures(session: Session, outbox_ids: Collection[int]) -> None:
+    """Forget the pictures of rows delivered or given up (the count on the row stays)."""
+    if outbox_ids:
+        session.execute(
+            sa.delete(OutboxPicture).where(col(OutboxPicture.outbox_id).in_(outbox_ids))
+        )

@@ -20,6 +20,7 @@ from bot.channels.text import render_options
 from bot.dialog.events import (
     Attachment,
     DialogResult,
+    DocumentReply,
     IncomingEvent,
     Reply,
     TextReply,
@@ -168,6 +169,14 @@ class ConsoleChannel:
         reply = TextReply(text=message.text, buttons=message.buttons, numbered=False)
         await self.budget.acquire(Priority.BULK)
         self.show(reply, to=chat_id)
+        for picture in message.pictures:
+            picture_reply = DocumentReply(
+                filename=picture.filename,
+                caption=picture.caption,
+                content=picture.content,
+                mime_type="image/png",
+            )
+            self.show(picture_reply, to=chat_id)
 
 
 async def stdin_reader() -> asyncio.StreamReader:

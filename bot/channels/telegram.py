@@ -72,7 +72,7 @@ from bot.dialog.events import (
     TextReply,
 )
 from bot.dialog.types import ChannelProfile
-from scheduler.messages import OutgoingMessage
+from scheduler.messages import OutgoingMessage, Picture
 from scheduler.messenger import (
     BotUnauthorized,
     ChannelPaused,
@@ -536,5 +536,27 @@ class TelegramChannel:
 
         A retry resumes after the pieces an earlier attempt delivered.
         """
-        sends = self._piece_sends(chat_id, message.text, message.buttons)
+        sends: list[Callable[[], Awaitable[object]]] = [
+            *self._piece_sends(chat_id, message.text, message.buttons),
+            *(partial(self._send_picture, chat_id, picture) for picture in message.pictures),
+        ]
         await deliver_pieces(self.budget, sends, first=message.pieces_sent, classify=_classify)
+
+    async def _send_picture(self, chat_id: str, picture: Picture) -> object:
+        """A picture of an outbox message as a photo, or as a file if Telegram refuses it as a
+        photo (sizes past its limits)."""
+        caption = picture.caption[: longest_prefix(picture.caption, CAPTION_LIMIT)] or None
+        bot = self.application.bot
+        try:
+            return await bot.send_photo(
+                chat_id=chat_id,
+                photo=InputFile(picture.content, filename=picture.filename),
+                caption=caption,
+            )
+        except BadRequest as exc:
+            log.info("picture %s refused as a photo (%s): sent as a file", picture.filename, exc)
+        return await bot.send_document(
+            chat_id=chat_id,
+            document=InputFile(picture.content, filename=picture.filename),
+            caption=caption,
+        )

@@ -67,7 +67,7 @@ from bot.dialog.events import (
     TextReply,
 )
 from bot.dialog.types import ChannelProfile
-from scheduler.messages import OutgoingMessage
+from scheduler.messages import OutgoingMessage, Picture
 from scheduler.messenger import (
     BotUnauthorized,
     ChannelPaused,
@@ -347,7 +347,7 @@ def zalo_photo_url(reply: Reply) -> str | None:
     return reply.file_id if reply.file_id.startswith(("https://", "http://")) else None
 
 
-def pictures_note(pictures: Sequence[DocumentReply]) -> str:
+def pictures_note(pictures: Sequence[DocumentReply | Picture]) -> str:
     """One message for every picture the bot made (Zalo's sendPhoto takes a URL, and the bot
     publishes none): what each one was, and where to see it."""
     captions = "\n".join(f"• {picture.caption or picture.filename}" for picture in pictures)
@@ -618,7 +618,10 @@ class ZaloChannel:
         A retry resumes after the pieces an earlier attempt delivered.
         """
         text = with_options(message.text, message.buttons, numbered=False)
-        sends = [partial(self.api.send_message, chat_id, p) for p in split_text(text, TEXT_LIMIT)]
+        pieces = split_text(text, TEXT_LIMIT)
+        if message.pictures:  # one more piece: what they were, and where to see them
+            pieces.append(pictures_note(message.pictures))
+        sends = [partial(self.api.send_message, chat_id, p) for p in pieces]
         await deliver_pieces(self.budget, sends, first=message.pieces_sent, classify=_classify)
 
 

@@ -7,6 +7,7 @@ the coordinator's views).
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,8 @@ from bot.dialog.events import DocumentReply
 from bot.dialog.router import Router
 from bot.dialog.types import PlanScope, Role, Turn
 from bot.export import XLSX_MIME, build_workbook
+from scheduler.messages import Picture
+from scheduler.reminders import Digest
 from storage import people, read_models, reports
 from storage.formats import fmt_datetime, percent
 from storage.models import Plan, ReportingPeriod, ReportStatus
@@ -38,6 +41,7 @@ LEGEND = (
     "❌ quá hạn chưa nộp · ⬜ chưa nộp (chưa đến hạn) · ➖ không phải báo cáo kỳ này"
 )
 
+log = logging.getLogger(__name__)
 router = Router("overview")
 
 
@@ -220,6 +224,16 @@ def digest_text(overview: Overview, *, period: ReportingPeriod | None) -> str:
 
 def compose_digest(
     session: Session, *, plan: Plan, now: datetime, period: ReportingPeriod | None
-) -> str:
-    """The digest the scheduler sends the coordinators (see scheduler.reminders)."""
-    return digest_text(read_models.overview(session, plan=plan, now=now), period=period)
+) -> Digest:
+    """The digest the scheduler sends the coordinators (see scheduler.reminders): the text,
+    then the charts /tonghop shows. A chart that cannot be drawn costs the pictures, never the
+    text."""
+    overview = read_models.overview(session, plan=plan, now=now)
+    text = digest_text(overview, period=period)
+    try:
+        charts = overview_charts(session, overview)
+    except Exception:
+        log.exception("the digest's charts of plan %s could not be drawn; text only", plan.code)
+        return Digest(text)
+    pictures = tuple(Picture(c.filename, c.content or b"", c.caption) for c in charts)
+    return Digest(text, pictures)

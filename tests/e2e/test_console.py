@@ -35,7 +35,14 @@ def run_console(
 
 
 def test_a_coordinator_and_a_focal_point_can_try_the_bot_in_a_terminal(tmp_path: Path) -> None:
-    first = run_console("/moi SYT\n:thoat\n", tmp_path)
+    # The seed plan ended in 2021 and takes no new report; tried as if it were running today.
+    running = tmp_path / "seed-running.yaml"
+    running.write_text(
+        SEED_PLAN_FILE.read_text(encoding="utf-8").replace("status: ended", "status: active"),
+        encoding="utf-8",
+    )
+    plans = {"PLAN_FILE": str(running)}
+    first = run_console("/moi SYT\n:thoat\n", tmp_path, plans)
     assert first.returncode == 0, first.stderr
     code = re.search(r"^([A-Za-z0-9]{22})$", first.stdout, re.MULTILINE)
     assert code is not None, first.stdout
@@ -63,7 +70,7 @@ def test_a_coordinator_and_a_focal_point_can_try_the_bot_in_a_terminal(tmp_path:
             "",
         ]
     )
-    second = run_console(script, tmp_path)
+    second = run_console(script, tmp_path, plans)
     assert second.returncode == 0, second.stderr
     out = second.stdout
     assert "  1. ✅ Xác nhận" in out

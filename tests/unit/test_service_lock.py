@@ -24,7 +24,7 @@ from scheduler.messages import OutgoingMessage
 from scheduler.outbox import OutboxSender, Outcome, outbox_message, record_outcomes
 from scheduler.pacing import SendingBudget
 from scheduler.policy import ReminderKind, ReminderOccurrence
-from scheduler.reminders import fire_occurrence
+from scheduler.reminders import Digest, fire_occurrence
 from storage import migrate, outbox
 from storage.database import Database
 from storage.lease import (
@@ -270,7 +270,7 @@ def test_a_terminated_lock_connection_ends_leadership_and_fences_every_write(
             plan_code=active_seed_spec().code,
             occurrence=_occurrence(),
             coordinators=[],
-            digest=lambda session, **_: "",
+            digest=lambda session, **_: Digest(""),
             now=NOW,
         )
     assert first.run_sync(_state, "k2") == OutboxState.PENDING
