@@ -17,12 +17,13 @@ from bot import texts
 from bot.charts import overview_charts
 from bot.dialog.dashboard import dashboard_buttons
 from bot.dialog.events import DocumentReply
+from bot.dialog.indicator_text import plan_indicator_lines
 from bot.dialog.router import Router
 from bot.dialog.types import PlanScope, Role, Turn
 from bot.export import XLSX_MIME, build_workbook
 from scheduler.messages import Picture
 from scheduler.reminders import Digest
-from storage import people, read_models, reports
+from storage import indicator_standing, people, read_models, reports
 from storage.formats import fmt_datetime, percent
 from storage.models import Plan, ReportingPeriod, ReportStatus
 from storage.read_models import Cell, Overview, OverviewRow, PeriodStats
@@ -55,7 +56,9 @@ router = Router("overview")
 def show_overview(turn: Turn) -> None:
     """/tonghop: the unit × period matrix with each period's reporting rate, then its charts."""
     data = read_models.overview(turn.session, plan=turn.current_plan, now=turn.now)
-    turn.say(overview_text(data), dashboard_buttons(turn), numbered=False)
+    standings = indicator_standing.indicator_standings(turn.session, plan_id=turn.plan_id)
+    text = "\n".join([overview_text(data), *plan_indicator_lines(standings)])
+    turn.say(text, dashboard_buttons(turn), numbered=False)
     for chart in overview_charts(turn.session, data):
         turn.reply(chart)
 
