@@ -41,6 +41,7 @@ def unit(code: str, organisation: int, name: str) -> PlanUnit:
         name=name,
         short_name=name,
         section="IV.1",
+        kind="so",
     )
 
 
