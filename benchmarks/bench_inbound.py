@@ -93,9 +93,9 @@ class Replies:
         self.count()
         return self.times.get(chat_id, [])
 
-    async def wait_for(self, chat_id: int, number: int, timeout: float = 60.0) -> float:
+    async def wait_for(self, chat_id: int, number: int, within: float = 60.0) -> float:
         """The time of the ``number``-th reply to ``chat_id`` (1 = the first)."""
-        await self.server.wait_until(lambda: len(self.of(chat_id)) >= number, timeout, poll=0.01)
+        await self.server.wait_until(lambda: len(self.of(chat_id)) >= number, within, poll=0.01)
         return self.of(chat_id)[number - 1]
 
 
@@ -200,7 +200,7 @@ async def closed_loop(server: FakeTelegramBotApi, users: Sequence[int], text: st
 
 
 async def others_during(
-    server: FakeTelegramBotApi, start_slow: Callable[[], None], others: Sequence[int]
+    server: FakeTelegramBotApi, start_slow: Callable[[], object], others: Sequence[int]
 ) -> tuple[list[float], float]:
     """Start a slow update, then others write; how long each of them waited for the answer,
     and how long the slow one took."""
@@ -215,7 +215,7 @@ async def others_during(
         asked = loop.time()
         server.user_sends_text(user, "/huongdan")
         waits.append(await replies.wait_for(user, len(replies.of(user)) + 1) - asked)
-    slow_done = await replies.wait_for(COORDINATOR_ID, before + 1, timeout=600)
+    slow_done = await replies.wait_for(COORDINATOR_ID, before + 1, within=600)
     return waits, slow_done - slow_began
 
 
@@ -287,9 +287,7 @@ async def bench_service(users: int, messages: int, backend: str) -> Figures:
                 await started(server, instance, figures)
                 pid = instance.process.pid
                 await throughput(server, pid, people[:users], messages, "/huongdan", figures)
-                figures.latencies = await closed_loop(
-                    server, people[:LATENCY_USERS], "/huongdan"
-                )
+                figures.latencies = await closed_loop(server, people[:LATENCY_USERS], "/huongdan")
                 await slow_updates(server, people[users:], figures)
             finally:
                 await instance.stop()
