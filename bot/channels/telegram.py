@@ -97,6 +97,8 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_ANSWER_LIMIT = 200
 DEFAULT_MAX_RATE = 30.0  # messages per second: Telegram's documented limit for bulk messages
+CONNECTIONS = 8  # to the Bot API, for replies and the outbox (getUpdates has its own)
+POOL_WAIT = 10.0  # seconds a call may wait for one of them
 ERROR_REPLY = "Xin lỗi, bot gặp lỗi khi xử lý tin nhắn. Vui lòng thử lại sau ít phút."
 
 UNSUPPORTED_KINDS = {
@@ -243,7 +245,9 @@ class AnswerRecordingRequest(HTTPXRequest):
     """
 
     def __init__(self) -> None:
-        super().__init__()  # PTB's defaults, as ApplicationBuilder would build it
+        # Few connections: httpx looks at every pooled connection for each request, and
+        # replies of concurrent turns would otherwise open one each (PTB's default is 256).
+        super().__init__(connection_pool_size=CONNECTIONS, pool_timeout=POOL_WAIT)
         self.last_answer: tuple[int, bytes] | None = None
 
     async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 CONCURRENCY = 16  # updates handled at once (of different chats)
 BUSY_POLL_INTERVAL = 0.1  # seconds between getUpdates while updates are being handled
+BUSY_POLL_SPACING = 0.05  # ... at least (each answer repeats the updates not yet handled)
 WINDOW = 100  # updates fetched but not yet handled, at most (getUpdates returns up to 100)
 REQUEST_SENT_WITHIN = 0.2  # seconds: a request begun this long ago has reached the server
 RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)  # after failed getUpdates, one after the other
@@ -144,6 +145,7 @@ class UpdatePoller:
         self._confirmed_to = 0  # the offset Telegram last answered
         self._progress = asyncio.Event()
         self._stopping = False
+        self._asked_at = 0.0  # when getUpdates was last called (loop time)
         self._long_poll_since: float | None = None  # when the long poll under way began
         self._task: asyncio.Task[None] | None = None
 
@@ -224,6 +226,7 @@ class UpdatePoller:
             await self._wait_for_progress()
         offset = self.offset
         self._progress.clear()
+        self._asked_at = asyncio.get_running_loop().time()
         if not busy:
             self._long_poll_since = asyncio.get_running_loop().time()
         try:
@@ -238,7 +241,9 @@ class UpdatePoller:
         return updates
 
     async def _wait_for_progress(self) -> None:
-        """Until the oldest update is handled, or BUSY_POLL_INTERVAL at most."""
+        """BUSY_POLL_INTERVAL after the last getUpdates; sooner if the oldest update was handled
+        and that long has passed since."""
+        loop = asyncio.get_running_loop()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._progress.wait(), BUSY_POLL_INTERVAL)
-        await asyncio.sleep(0)
+        await asyncio.sleep(max(0.0, self._asked_at + BUSY_POLL_SPACING - loop.time()))
