@@ -104,11 +104,13 @@ class ChatQueues:
                     await self._handle(update)
             except Exception:  # the handler reports its own errors: this is a last resort
                 log.exception("Telegram update %s was not handled", update.update_id)
-            finally:
-                queue.popleft()
-                if not queue:
-                    del self._queues[chat]
-                self._on_done(update)
+            except BaseException:  # stopped: this one and the rest stay unconfirmed
+                del self._queues[chat]
+                raise
+            queue.popleft()
+            if not queue:
+                del self._queues[chat]
+            self._on_done(update)
 
     async def drain(self, within: float) -> bool:
         """Wait until every update given is handled, at most ``within`` seconds; then stop
