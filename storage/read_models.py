@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from storage.models import LatestReport, Plan, PlanUnit, ReportingPeriod
+from storage.models import Plan, PlanUnit, ReportingPeriod
 from storage.people import focal_point_counts
-from storage.plans import due_at, owes, periods, units
-from storage.reports import latest_reports
+from storage.plans import due_at, owed_by, periods, units
+from storage.reports import LatestRow, latest_report_rows
 
 VISIBLE_PERIODS = 6  # columns of the overview: the latest periods due, and the next one
 
@@ -26,7 +26,7 @@ VISIBLE_PERIODS = 6  # columns of the overview: the latest periods due, and the 
 class Cell:
     """One unit's state for one reporting period."""
 
-    latest: LatestReport | None
+    latest: LatestRow | None
     owed: bool  # the unit must report for this period
     overdue: bool  # owed, past the due date, and nothing reported
 
@@ -92,7 +92,7 @@ def overview(
     if limit is not None:
         shown = visible_periods(shown, now=now, zone=zone, limit=limit)
     reporting = units(session, plan_id=plan.id, reporting_only=True)
-    latest = latest_reports(
+    latest = latest_report_rows(
         session, plan_id=plan.id, period_ids=[p.id for p in shown if p.id is not None]
     )
     return build_overview(
@@ -113,7 +113,7 @@ def build_overview(
     now: datetime,
     periods: Sequence[ReportingPeriod],
     units: Sequence[PlanUnit],
-    latest: Mapping[tuple[int, int], LatestReport],
+    latest: Mapping[tuple[int, int], LatestRow],
     focal_points: Mapping[int, int],
 ) -> Overview:
     """The reporting matrix: every reporting unit against every period (a pure function).
@@ -122,18 +122,20 @@ def build_overview(
     points answering for each organisation id in the plan.
     """
     zone = ZoneInfo(plan.timezone)
+    columns = [(_id(p.id), _owers(p), due_at(p.due_before, zone)) for p in periods]
     rows = [
         OverviewRow(
             unit=unit,
             focal_point_count=focal_points.get(unit.organisation_id, 0),
             cells={
-                _id(period.id): _cell(
-                    latest.get((unit.organisation_id, _id(period.id))),
-                    owed=owes(period, unit),
-                    late_from=due_at(period.due_before, zone),
+                period_id: _cell(
+                    latest.get((unit.organisation_id, period_id)),
+                    owed=not unit.is_coordinator
+                    and (owers is None or unit.code in owers or unit.section in owers),
+                    late_from=late_from,
                     now=now,
                 )
-                for period in periods
+                for period_id, owers, late_from in columns
             },
         )
         for unit in units
@@ -142,12 +144,18 @@ def build_overview(
     return Overview(plan=plan, now=now, periods=list(periods), rows=rows, stats=stats)
 
 
+def _owers(period: ReportingPeriod) -> frozenset[str] | None:
+    """The codes and sections that owe ``period`` (None: every unit), as in plans.owes."""
+    refs = owed_by(period)
+    return None if refs is None else frozenset(refs)
+
+
 def _id(value: int | None) -> int:
     assert value is not None, "a row read from the database has an id"
     return value
 
 
-def _cell(latest: LatestReport | None, *, owed: bool, late_from: datetime, now: datetime) -> Cell:
+def _cell(latest: LatestRow | None, *, owed: bool, late_from: datetime, now: datetime) -> Cell:
     overdue = owed and latest is None and now >= late_from
     return Cell(latest=latest, owed=owed, overdue=overdue)
 

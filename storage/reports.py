@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -153,13 +153,46 @@ def status_history(
 
 
 def latest_reports(
-    session: Session, *, plan_id: int, period_ids: Iterable[int] | None = None
+    session: Session,
+    *,
+    plan_id: int,
+    period_ids: Iterable[int] | None = None,
+    organisation_id: int | None = None,
 ) -> list[LatestReport]:
-    """The latest report of every (organisation, period) of the plan that has one."""
+    """The latest report of every (organisation, period) of the plan that has one (of one
+    organisation, when given)."""
     query = select(LatestReport).where(LatestReport.plan_id == plan_id)
     if period_ids is not None:
         query = query.where(col(LatestReport.period_id).in_(list(period_ids)))
+    if organisation_id is not None:
+        query = query.where(LatestReport.organisation_id == organisation_id)
     return list(session.exec(query))
+
+
+class LatestRow(NamedTuple):
+    """A latest-report row read as a plain tuple (the overview reads tens of thousands)."""
+
+    organisation_id: int
+    period_id: int
+    status_update_id: int
+    status: str
+    progress: int
+    reported_at: datetime
+    first_reported_at: datetime
+    reports: int
+
+
+def latest_report_rows(
+    session: Session, *, plan_id: int, period_ids: Iterable[int]
+) -> list[LatestRow]:
+    """The latest reports of the plan for the given periods, as plain rows: no ORM object."""
+    wanted = list(period_ids)
+    if not wanted:
+        return []
+    statement: Any = sa.select(*(LATEST.c[name] for name in LatestRow._fields)).where(
+        LATEST.c.plan_id == plan_id, LATEST.c.period_id.in_(wanted)
+    )
+    return [LatestRow(*row) for row in session.execute(statement)]
 
 
 def latest_report(
@@ -234,9 +267,11 @@ def history_rows(session: Session, *, plan_id: int) -> Iterator[sa.Row[Any]]:
     yield from session.execute(statement)
 
 
-def latest_indicator_values(session: Session, *, plan_id: int) -> list[sa.Row[Any]]:
-    """The indicator values of every latest report of the plan: indicator_id, value,
-    unit_name, period_title, organisation_id, period_id."""
+def latest_indicator_values(
+    session: Session, *, plan_id: int, organisation_id: int | None = None
+) -> list[sa.Row[Any]]:
+    """The indicator values of every latest report of the plan (of one organisation, when
+    given): indicator_id, value, unit_name, period_title, organisation_id, period_id."""
     statement: Any = (
         sa.select(
             col(IndicatorValue.indicator_id),
@@ -262,4 +297,6 @@ def latest_indicator_values(session: Session, *, plan_id: int) -> list[sa.Row[An
             col(PlanUnit.position),
         )
     )
+    if organisation_id is not None:
+        statement = statement.where(col(LatestReport.organisation_id) == organisation_id)
     return list(session.execute(statement))
