@@ -122,24 +122,8 @@ def build_overview(
     points answering for each organisation id in the plan.
     """
     zone = ZoneInfo(plan.timezone)
-    columns = [(_id(p.id), _owers(p), due_at(p.due_before, zone)) for p in periods]
-    rows = [
-        OverviewRow(
-            unit=unit,
-            focal_point_count=focal_points.get(unit.organisation_id, 0),
-            cells={
-                period_id: _cell(
-                    latest.get((unit.organisation_id, period_id)),
-                    owed=not unit.is_coordinator
-                    and (owers is None or unit.code in owers or unit.section in owers),
-                    late_from=late_from,
-                    now=now,
-                )
-                for period_id, owers, late_from in columns
-            },
-        )
-        for unit in units
-    ]
+    columns = [(_id(p.id), _owers(p), now >= due_at(p.due_before, zone)) for p in periods]
+    rows = [_row(unit, columns, latest, focal_points) for unit in units]
     stats = [_period_stats(period, rows, zone) for period in periods]
     return Overview(plan=plan, now=now, periods=list(periods), rows=rows, stats=stats)
 
@@ -155,18 +139,43 @@ def _id(value: int | None) -> int:
     return value
 
 
-def _cell(latest: LatestRow | None, *, owed: bool, late_from: datetime, now: datetime) -> Cell:
-    overdue = owed and latest is None and now >= late_from
-    return Cell(latest=latest, owed=owed, overdue=overdue)
+_EMPTY_CELLS = {
+    (owed, overdue): Cell(latest=None, owed=owed, overdue=overdue)
+    for owed in (False, True)
+    for overdue in (False, True)
+}
+
+
+def _row(
+    unit: PlanUnit,
+    columns: Sequence[tuple[int, frozenset[str] | None, bool]],
+    latest: Mapping[tuple[int, int], LatestRow],
+    focal_points: Mapping[int, int],
+) -> OverviewRow:
+    """One unit's cells; ``columns`` are (period id, who owes it, whether it is past due)."""
+    organisation_id, code, section = unit.organisation_id, unit.code, unit.section
+    coordinator = unit.is_coordinator
+    cells = {}
+    for period_id, owers, past_due in columns:
+        owed = not coordinator and (owers is None or code in owers or section in owers)
+        report = latest.get((organisation_id, period_id))
+        if report is None:  # cells without a report are alike: shared, not built per unit
+            cells[period_id] = _EMPTY_CELLS[owed, owed and past_due]
+        else:
+            cells[period_id] = Cell(latest=report, owed=owed, overdue=False)
+    return OverviewRow(
+        unit=unit, focal_point_count=focal_points.get(organisation_id, 0), cells=cells
+    )
 
 
 def _period_stats(
     period: ReportingPeriod, rows: Sequence[OverviewRow], zone: ZoneInfo
 ) -> PeriodStats:
-    due = due_at(period.due_before, zone)
-    column = [row.cells[_id(period.id)] for row in rows if row.cells[_id(period.id)].owed]
-    on_time = sum(1 for c in column if c.first_reported_at and c.first_reported_at < due)
-    reported = sum(1 for c in column if c.reported)
+    due, period_id = due_at(period.due_before, zone), _id(period.id)
+    column = [cell for row in rows if (cell := row.cells[period_id]).owed]
+    reports = [cell.latest for cell in column if cell.latest is not None]
+    on_time = sum(1 for report in reports if report.first_reported_at < due)
+    reported = len(reports)
     return PeriodStats(
         period=period,
         due_at=due,

@@ -4,7 +4,7 @@ and the read model of the latest report per (plan, organisation, period) kept be
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -185,14 +185,30 @@ class LatestRow(NamedTuple):
 def latest_report_rows(
     session: Session, *, plan_id: int, period_ids: Iterable[int]
 ) -> list[LatestRow]:
-    """The latest reports of the plan for the given periods, as plain rows: no ORM object."""
+    """The latest reports of the plan for the given periods, as plain rows: no ORM object.
+    Times are read as the driver gives them and made aware here (SQLite's text parsed by
+    ``fromisoformat``, several times quicker than the column type's parser)."""
     wanted = list(period_ids)
     if not wanted:
         return []
-    statement: Any = sa.select(*(LATEST.c[name] for name in LatestRow._fields)).where(
+    columns = [
+        sa.type_coerce(LATEST.c[name], sa.String) if name.endswith("_at") else LATEST.c[name]
+        for name in LatestRow._fields
+    ]
+    statement: Any = sa.select(*columns).where(
         LATEST.c.plan_id == plan_id, LATEST.c.period_id.in_(wanted)
     )
-    return [LatestRow(*row) for row in session.execute(statement)]
+    return [
+        LatestRow(a, b, c, d, e, _utc(reported), _utc(first), f)
+        for a, b, c, d, e, reported, first, f in session.connection().execute(statement).all()
+    ]
+
+
+def _utc(value: Any) -> datetime:
+    """A stored timestamp (naive UTC, as text on SQLite) as an aware UTC datetime."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    assert isinstance(moment, datetime)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def latest_report(
