@@ -49,9 +49,15 @@ class Sheet:
             self.sheet.column_dimensions[get_column_letter(column)].width = width
 
     def row(self, values: Sequence[CellValue], *, header: bool = False, font: Any = None) -> None:
-        self.sheet.append([self._cell(value, header=header, font=font) for value in values])
+        if header or font is not None:
+            self.sheet.append([self._cell(value, header=header, font=font) for value in values])
+            return
+        # A plain value is written as openpyxl would write the same cell: only what needs a
+        # style (a date) or could turn into a formula (text starting with "=") is a cell of its
+        # own, the cost of a million history rows.
+        self.sheet.append([value if _plain(value) else self._cell(value) for value in values])
 
-    def _cell(self, value: CellValue, *, header: bool, font: Any) -> Any:
+    def _cell(self, value: CellValue, *, header: bool = False, font: Any = None) -> Any:
         cell = WriteOnlyCell(self.sheet, value=value)
         if isinstance(value, str):
             cell.data_type = "s"  # text typed by users stays text, even when it starts with "="
@@ -63,6 +69,13 @@ class Sheet:
         elif font is not None:
             cell.font = font
         return cell
+
+
+def _plain(value: CellValue) -> bool:
+    """Whether openpyxl writes ``value`` as :meth:`Sheet._cell` would without help."""
+    if isinstance(value, str):
+        return not value.startswith("=")
+    return not isinstance(value, datetime)
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:

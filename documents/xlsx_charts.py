@@ -10,6 +10,7 @@ each cell filled with its state's colour (the colours of the PNG charts).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from copy import copy
 from decimal import Decimal
 from typing import Any, cast
 
@@ -52,6 +53,7 @@ class _Rows:
         # its stubs do not say so, hence the cast.
         self.sheet = cast(Worksheet, sheet)
         self.row = 0
+        self._styles: dict[tuple[bool, str | None], Any] = {}
 
     def append(
         self,
@@ -66,15 +68,26 @@ class _Rows:
             cell = WriteOnlyCell(self.sheet, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # text from users stays text, even when it starts with "="
-            if bold:
-                cell.font = BOLD
             colour = colours[index] if index < len(colours) else None
-            if colour:
-                cell.fill = PatternFill("solid", fgColor=colour.lstrip("#").upper())
+            if bold or colour:
+                self._style(cell, bold, colour)
             cells.append(cell)
         self.sheet.append(cells)
         self.row += 1
         return self.row
+
+    def _style(self, cell: Any, bold: bool, colour: str | None) -> None:
+        """Bold and fill: registered with the workbook once per kind, then copied (openpyxl
+        hashes a style each time it is set, the cost of a table of 10,000 units)."""
+        known = self._styles.get((bold, colour))
+        if known is not None:
+            cell._style = copy(known)
+            return
+        if bold:
+            cell.font = BOLD
+        if colour:
+            cell.fill = PatternFill("solid", fgColor=colour.lstrip("#").upper())
+        self._styles[bold, colour] = copy(cell._style)
 
     def chart(self, chart: ChartBase, first: int) -> None:
         """Anchor ``chart`` at row ``first``, then leave blank rows until it ends."""

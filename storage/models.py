@@ -278,6 +278,7 @@ class PlanMembership(SQLModel, table=True):
     __tablename__ = "plan_memberships"
     __table_args__ = (
         sa.UniqueConstraint("focal_point_id", "plan_id", name="uq_plan_memberships_person_plan"),
+        sa.Index("ix_plan_memberships_plan_state", "plan_id", "state", "focal_point_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -369,7 +370,16 @@ class StatusUpdate(SQLModel, table=True):
             name="fk_status_updates_plan_period",
         ),
         sa.Index("ix_status_updates_organisation_time", "organisation_id", "created_at"),
-        sa.Index("ix_status_updates_plan_time", "plan_id", "created_at"),
+        # one unit's latest reports in a plan (/donvi, /tinhhinh, the agency page); the plan's
+        # history in order (the export): see migration 0009
+        sa.Index(
+            "ix_status_updates_plan_organisation_time",
+            "plan_id",
+            "organisation_id",
+            "created_at",
+            "id",
+        ),
+        sa.Index("ix_status_updates_plan_time_id", "plan_id", "created_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from storage.models import LatestReport, Plan, PlanUnit, ReportingPeriod
+from storage.models import Plan, PlanUnit, ReportingPeriod
 from storage.people import focal_point_counts
-from storage.plans import due_at, owes, periods, units
-from storage.reports import latest_reports
+from storage.plans import due_at, owed_by, periods, units
+from storage.reports import LatestRow, latest_report_rows
 
 VISIBLE_PERIODS = 6  # columns of the overview: the latest periods due, and the next one
 OVERVIEW_AHEAD = timedelta(days=366)  # periods further ahead than this get no column yet
@@ -27,7 +27,7 @@ OVERVIEW_AHEAD = timedelta(days=366)  # periods further ahead than this get no c
 class Cell:
     """One unit's state for one reporting period."""
 
-    latest: LatestReport | None
+    latest: LatestRow | None
     owed: bool  # the unit must report for this period
     overdue: bool  # owed, past the due date, and nothing reported
 
@@ -101,7 +101,7 @@ def overview(
     if limit is not None:
         shown = visible_periods(shown, now=now, zone=zone, limit=limit, ahead=OVERVIEW_AHEAD)
     reporting = units(session, plan_id=plan.id, reporting_only=True)
-    latest = latest_reports(
+    latest = latest_report_rows(
         session, plan_id=plan.id, period_ids=[p.id for p in shown if p.id is not None]
     )
     return build_overview(
@@ -122,7 +122,7 @@ def build_overview(
     now: datetime,
     periods: Sequence[ReportingPeriod],
     units: Sequence[PlanUnit],
-    latest: Mapping[tuple[int, int], LatestReport],
+    latest: Mapping[tuple[int, int], LatestRow],
     focal_points: Mapping[int, int],
 ) -> Overview:
     """The reporting matrix: every reporting unit against every period (a pure function).
@@ -131,24 +131,16 @@ def build_overview(
     points answering for each organisation id in the plan.
     """
     zone = ZoneInfo(plan.timezone)
-    rows = [
-        OverviewRow(
-            unit=unit,
-            focal_point_count=focal_points.get(unit.organisation_id, 0),
-            cells={
-                _id(period.id): _cell(
-                    latest.get((unit.organisation_id, _id(period.id))),
-                    owed=owes(period, unit),
-                    late_from=due_at(period.due_before, zone),
-                    now=now,
-                )
-                for period in periods
-            },
-        )
-        for unit in units
-    ]
+    columns = [(_id(p.id), _owers(p), now >= due_at(p.due_before, zone)) for p in periods]
+    rows = [_row(unit, columns, latest, focal_points) for unit in units]
     stats = [_period_stats(period, rows, zone) for period in periods]
     return Overview(plan=plan, now=now, periods=list(periods), rows=rows, stats=stats)
+
+
+def _owers(period: ReportingPeriod) -> frozenset[str] | None:
+    """The codes and sections that owe ``period`` (None: every unit), as in plans.owes."""
+    refs = owed_by(period)
+    return None if refs is None else frozenset(refs)
 
 
 def _id(value: int | None) -> int:
@@ -156,18 +148,43 @@ def _id(value: int | None) -> int:
     return value
 
 
-def _cell(latest: LatestReport | None, *, owed: bool, late_from: datetime, now: datetime) -> Cell:
-    overdue = owed and latest is None and now >= late_from
-    return Cell(latest=latest, owed=owed, overdue=overdue)
+_EMPTY_CELLS = {
+    (owed, overdue): Cell(latest=None, owed=owed, overdue=overdue)
+    for owed in (False, True)
+    for overdue in (False, True)
+}
+
+
+def _row(
+    unit: PlanUnit,
+    columns: Sequence[tuple[int, frozenset[str] | None, bool]],
+    latest: Mapping[tuple[int, int], LatestRow],
+    focal_points: Mapping[int, int],
+) -> OverviewRow:
+    """One unit's cells; ``columns`` are (period id, who owes it, whether it is past due)."""
+    organisation_id, code, section = unit.organisation_id, unit.code, unit.section
+    coordinator = unit.is_coordinator
+    cells = {}
+    for period_id, owers, past_due in columns:
+        owed = not coordinator and (owers is None or code in owers or section in owers)
+        report = latest.get((organisation_id, period_id))
+        if report is None:  # cells without a report are alike: shared, not built per unit
+            cells[period_id] = _EMPTY_CELLS[owed, owed and past_due]
+        else:
+            cells[period_id] = Cell(latest=report, owed=owed, overdue=False)
+    return OverviewRow(
+        unit=unit, focal_point_count=focal_points.get(organisation_id, 0), cells=cells
+    )
 
 
 def _period_stats(
     period: ReportingPeriod, rows: Sequence[OverviewRow], zone: ZoneInfo
 ) -> PeriodStats:
-    due = due_at(period.due_before, zone)
-    column = [row.cells[_id(period.id)] for row in rows if row.cells[_id(period.id)].owed]
-    on_time = sum(1 for c in column if c.first_reported_at and c.first_reported_at < due)
-    reported = sum(1 for c in column if c.reported)
+    due, period_id = due_at(period.due_before, zone), _id(period.id)
+    column = [cell for row in rows if (cell := row.cells[period_id]).owed]
+    reports = [cell.latest for cell in column if cell.latest is not None]
+    on_time = sum(1 for report in reports if report.first_reported_at < due)
+    reported = len(reports)
     return PeriodStats(
         period=period,
         due_at=due,

@@ -39,6 +39,7 @@ from storage.models import (
     Indicator as PlanIndicator,
 )
 from storage.read_models import PeriodStats
+from storage.reports import LatestRow
 from web.data import (
     AgencyDetail,
     Cell,
@@ -147,7 +148,9 @@ def _unit(unit: PlanUnit) -> Unit:
     )
 
 
-def _cell(latest: LatestReport | None, *, owed: bool, due_at: datetime, now: datetime) -> Cell:
+def _cell(
+    latest: LatestReport | LatestRow | None, *, owed: bool, due_at: datetime, now: datetime
+) -> Cell:
     first = latest.first_reported_at if latest is not None else None
     state = state_of(first_reported_at=first, due_at=due_at, now=now)
     if not owed:  # a period this unit does not owe never shows as missing
@@ -222,8 +225,9 @@ def _agency(session: Session, plan_code: str, unit_code: str, now: datetime) -> 
     periods = plans.periods(session, plan_id=plan.id)
     latest = {
         row.period_id: row
-        for row in reports.latest_reports(session, plan_id=plan.id)
-        if row.organisation_id == unit.organisation_id
+        for row in reports.latest_reports(
+            session, plan_id=plan.id, organisation_id=unit.organisation_id
+        )
     }
     zone = ZoneInfo(plan.timezone)
     cells = tuple(
@@ -259,8 +263,9 @@ def _indicator_lines(
     """Each indicator the unit reports, per period it is asked in, with the value it gave."""
     values = {
         (row.indicator_id, row.period_id): row.value
-        for row in reports.latest_indicator_values(session, plan_id=plan_id)
-        if row.organisation_id == unit.organisation_id
+        for row in reports.latest_indicator_values(
+            session, plan_id=plan_id, organisation_id=unit.organisation_id
+        )
     }
     return tuple(
         IndicatorLine(

@@ -35,8 +35,9 @@ def show_status(turn: Turn) -> None:
     shown = visible_periods(owed, now=turn.now, zone=turn.zone, limit=PERIODS_SHOWN)
     latest = {
         row.period_id: row
-        for row in reports.latest_reports(turn.session, plan_id=turn.plan_id)
-        if row.organisation_id == unit.organisation_id
+        for row in reports.latest_reports(
+            turn.session, plan_id=turn.plan_id, organisation_id=unit.organisation_id
+        )
     }
     history = reports.status_history(
         turn.session,

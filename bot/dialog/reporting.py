@@ -93,8 +93,9 @@ def start(turn: Turn) -> None:
         return
     reported = {
         row.period_id
-        for row in reports.latest_reports(turn.session, plan_id=turn.plan_id)
-        if row.organisation_id == unit.organisation_id
+        for row in reports.latest_reports(
+            turn.session, plan_id=turn.plan_id, organisation_id=unit.organisation_id
+        )
     }
     options = [
         (f"{p.title} ({p.due_text})" + (" — đã nộp" if p.id in reported else ""), str(p.id))

@@ -382,6 +382,60 @@ def test_a_database_of_the_second_release_upgrades_with_every_row(database: Data
     assert database.run_sync(reminder_runs.runs_of, plan_id=1) == {"truoc-han:tong-ket:5"}
 
 
+def test_a_database_of_release_0008_gets_the_report_indexes_and_keeps_every_report(
+    database: Database, seed_plan: Plan
+) -> None:
+    """0008 → 0009 adds the composite indexes of the hot report queries; every status update
+    and latest report stays, and one unit's history reads the same, newest first."""
+    assert seed_plan.id is not None
+    plan_id = seed_plan.id
+    unit = database.run_sync(plans.unit_by_code, plan_id=plan_id, code="SYT")
+    period = database.run_sync(plans.periods, plan_id=plan_id)[0]
+    assert unit is not None and period.id is not None
+    migrate.downgrade(database, "0008")
+    assert "ix_status_updates_plan_organisation_time" not in _index_names(database)
+    start = datetime(2021, 5, 1, 1, 0, tzinfo=UTC)
+    for number in range(5):
+        database.run_sync(
+            reports.record_status_update,
+            StatusUpdate(
+                plan_id=plan_id,
+                organisation_id=unit.organisation_id,
+                period_id=period.id,
+                channel="telegram",
+                status=ReportStatus.IN_PROGRESS,
+                progress=10 * number,
+                created_at=start + timedelta(days=number),
+            ),
+        )
+    before = (database.run_sync(_all, StatusUpdate), database.run_sync(_all, LatestReport))
+    migrate.upgrade(database)
+    assert _schema_differences(database) == []
+    assert {
+        "ix_status_updates_plan_organisation_time",
+        "ix_status_updates_plan_time_id",
+        "ix_plan_memberships_plan_state",
+    } <= _index_names(database)
+    assert "ix_status_updates_plan_time" not in _index_names(database)
+    after = (database.run_sync(_all, StatusUpdate), database.run_sync(_all, LatestReport))
+    assert [[r.model_dump() for r in rows] for rows in after] == [
+        [r.model_dump() for r in rows] for rows in before
+    ]
+    history = database.run_sync(
+        reports.status_history, organisation_id=unit.organisation_id, plan_id=plan_id, limit=3
+    )
+    assert [u.progress for u in history] == [40, 30, 20]
+
+
+def _index_names(database: Database) -> set[str]:
+    inspector = sa.inspect(database.engine)
+    return {
+        str(index["name"])
+        for table in ("status_updates", "plan_memberships")
+        for index in inspector.get_indexes(table)
+    }
+
+
 def _all(session: Session, model: type[SQLModel]) -> list[Any]:
     primary = list(model.__table__.primary_key.columns)  # type: ignore[attr-defined]
     return list(session.exec(select(model).order_by(*primary)))

@@ -1,0 +1,1 @@
+"""Speed targets: ``make bench`` runs every ``bench_*.py`` here."""
