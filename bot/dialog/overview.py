@@ -84,7 +84,7 @@ def show_overview(turn: Turn) -> None:
     """/tonghop: the matrix (or, for many units, the summary) with each period's rate."""
     selection = _typed_selection(turn, OVERVIEW)
     if selection is not None:
-        _answer_overview(turn, selection)
+        _answer_overview(turn, selection, charts=True)
 
 
 @router.action(OVERVIEW)
@@ -92,10 +92,11 @@ def overview_page(turn: Turn) -> None:
     """«Trang sau ▶» under a summary: the page it names."""
     selection = _pressed_selection(turn, OVERVIEW)
     if selection is not None:
-        _answer_overview(turn, selection)
+        _answer_overview(turn, selection, charts=False)
 
 
-def _answer_overview(turn: Turn, selection: Selection) -> None:
+def _answer_overview(turn: Turn, selection: Selection, *, charts: bool) -> None:
+    """The matrix or the summary; ``charts``: then the pictures (not again when paging)."""
     data = of_kinds(
         read_models.overview(turn.session, plan=turn.current_plan, now=turn.now), selection.kinds
     )
@@ -108,7 +109,7 @@ def _answer_overview(turn: Turn, selection: Selection) -> None:
         buttons = page_buttons(OVERVIEW, turn.plan_id, selection, page, command)
         text = summary_text(data, selection, command)
         turn.say(text, (*buttons, *dashboard_buttons(turn)), numbered=False)
-    if selection.focus is None and selection.page == 1:
+    if charts and selection.focus is None and selection.page == 1:
         for chart in overview_charts(turn.session, data):
             turn.reply(chart)
 
@@ -276,7 +277,8 @@ def _command_line(turn: Turn, name: str) -> CommandLine:
     """The command as the user types it: with the plan number unless it is the only one."""
     followed = plans_in_scope(turn, PlanScope.COORDINATED)
     alone = [plan.id for plan in followed] == [turn.plan_id]
-    return CommandLine(name, "" if alone else turn.current_plan.number)
+    dashboard = turn.settings.dashboard is not None
+    return CommandLine(name, "" if alone else turn.current_plan.number, dashboard=dashboard)
 
 
 def _contacts(turn: Turn, organisation_ids: Sequence[int]) -> dict[int, list[str]]:

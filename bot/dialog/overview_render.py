@@ -52,10 +52,17 @@ PAYLOAD_ARGUMENT_MAX = 50  # what an action button's argument may hold (conversa
 @dataclass(frozen=True)
 class CommandLine:
     """How the text tells the user to type a command on this plan: ``/tonghop quahan``, or
-    ``/tonghop 45/KH-UBND quahan`` when several plans are followed."""
+    ``/tonghop 45/KH-UBND quahan`` when several plans are followed; ``dashboard``: whether
+    /dashboard is there to point to."""
 
     name: str
     plan_number: str = ""
+    dashboard: bool = False
+
+    @property
+    def elsewhere(self) -> str:
+        """Where to see everything: the Excel file, and the dashboard when it is on."""
+        return texts.SUMMARY_ELSEWHERE + (texts.SUMMARY_DASHBOARD if self.dashboard else "")
 
     def typed(self, words: Sequence[str] = ()) -> str:
         plan = [self.plan_number] if self.plan_number else []
@@ -168,7 +175,7 @@ def summary_text(
     lines += ["", LEGEND, ""]
     if page.number == 1:
         lines.append(_focus_line(selection, command))
-    lines.append(texts.SUMMARY_ELSEWHERE)
+    lines.append(command.elsewhere)
     return "\n".join(lines)
 
 
@@ -192,13 +199,19 @@ def _with_kind(selection: Selection, kind: str) -> list[str]:
 
 def _focus_line(selection: Selection, command: CommandLine) -> str:
     focuses = [focus for focus in Focus if focus != (selection.focus or Focus.ATTENTION)]
-    choices = " · ".join(
+    choices = [
         f"{command.typed(Selection(focus=focus, kinds=selection.kinds).words())} "
         f"({texts.FOCUS_HELP[focus.value]})"
         for focus in focuses
         if focus != Focus.ATTENTION or selection.focus is not None
-    )
-    return texts.SUMMARY_FILTERS.format(focuses=choices)
+    ]
+    overdue = CommandLine("quahan", command.plan_number).typed(_kind_words(selection.kinds))
+    choices.append(texts.SUMMARY_OVERDUE_CONTACTS.format(command=overdue))
+    return texts.SUMMARY_FILTERS.format(focuses=" · ".join(choices))
+
+
+def _kind_words(kinds: Collection[str]) -> list[str]:
+    return Selection(kinds=frozenset(kinds)).words()
 
 
 def list_header(title: str, page: Page[object], *, noun: str = "đơn vị") -> str:
@@ -213,16 +226,13 @@ def list_header(title: str, page: Page[object], *, noun: str = "đơn vị") -> 
 def more_lines(
     page: Page[object], selection: Selection, command: CommandLine, *, noun: str = "đơn vị"
 ) -> list[str]:
-    """Where the other pages are, as commands to type."""
-    lines = []
-    if page.has_next:
-        typed = command.typed(selection.words(page=page.number + 1))
-        count = page.total - page.last
-        lines.append(texts.SUMMARY_MORE.format(count=count, noun=noun, command=typed))
-    if page.has_previous:
-        typed = command.typed(selection.words(page=page.number - 1))
-        lines.append(texts.SUMMARY_PREVIOUS.format(command=typed))
-    return lines
+    """How many follow, and the command for the next page (the page buttons carry the same,
+    and the way back)."""
+    if not page.has_next:
+        return []
+    typed = command.typed(selection.words(page=page.number + 1))
+    count = page.total - page.last
+    return [texts.SUMMARY_MORE.format(count=count, noun=noun, command=typed)]
 
 
 def page_buttons(
@@ -288,7 +298,7 @@ def overdue_text(
         lines.append(
             texts.OVERDUE_BLOCKED_COUNT.format(count=blocked, command=command.typed(words))
         )
-    lines.append(texts.SUMMARY_ELSEWHERE)
+    lines.append(command.elsewhere)
     return "\n".join(lines)
 
 
@@ -333,7 +343,7 @@ def blocked_text(
     if not page.items:
         lines.append(texts.SUMMARY_NOBODY)
     lines += more_lines(page, selection, command, noun="báo cáo")
-    lines += ["", texts.SUMMARY_ELSEWHERE]
+    lines += ["", command.elsewhere]
     return "\n".join(lines)
 
 
