@@ -44,7 +44,7 @@ HELP_COORDINATOR = "Bạn là cán bộ điều phối ({coordinator}) của {pl
 HELP_COORDINATOR_END = "\n\nBỏ trống MÃ để chọn đơn vị từ danh sách."
 HELP_SEVERAL_PLANS = (
     "\nCó nhiều kế hoạch: bot sẽ hỏi kế hoạch nào, hoặc ghi số kế hoạch ngay sau lệnh, "
-    "ví dụ /tonghop {number}."
+    "ví dụ /tonghop {number}; bộ lọc ghi sau số kế hoạch: /tonghop {number} quahan xa."
 )
 NO_PLAN = (
     "Chưa có kế hoạch nào để làm việc này. Các kế hoạch được nạp từ thư mục kế hoạch khi bot "
@@ -228,6 +228,9 @@ FILTER_UNKNOWN = (
     "• trang N — xem trang thứ N (ví dụ /{command} trang 2)\n"
     "Ghép được nhiều bộ lọc, ví dụ /{command} {example}. Khi theo dõi nhiều kế hoạch, ghi số kế "
     "hoạch ngay sau lệnh: /{command} {number} {example}."
+)
+FILTER_UNKNOWN_PLAN = (
+    "Không có kế hoạch số «{word}» mà bạn xem được (gõ /kehoach để xem danh sách).\n"
 )
 FILTER_FOCUS_CHOICE = "• {word} — {meaning}"
 FILTER_KIND_CHOICE = "• {words} — theo loại đơn vị ({kinds})"

@@ -73,9 +73,9 @@ FOCUSES = {OVERVIEW: tuple(Focus), OVERDUE: (Focus.OVERDUE, Focus.BLOCKED)}
     role=Role.COORDINATOR,
     usage="/tonghop [LỌC] [trang N]",
     help=(
-        "bảng tổng hợp đơn vị × kỳ báo cáo, tỷ lệ đã báo cáo; kế hoạch trên 30 đơn vị: bản tóm "
-        "tắt và các đơn vị cần chú ý. LỌC: quahan, vuongmac, tatca, hoặc loại đơn vị so, xa, "
-        "huyen, doanthe, baochi, khac (ví dụ /tonghop quahan xa trang 2)"
+        "bảng tổng hợp đơn vị × kỳ báo cáo, tỷ lệ đã báo cáo (trên 30 đơn vị: bản tóm tắt, theo "
+        "trang); LỌC: quahan, vuongmac, tatca hoặc loại đơn vị so, xa, huyen, doanthe, baochi, "
+        "khac, ví dụ /tonghop quahan xa"
     ),
     menu="Bảng tổng hợp báo cáo",
     plan=PlanScope.COORDINATED,
@@ -119,9 +119,8 @@ def _answer_overview(turn: Turn, selection: Selection, *, charts: bool) -> None:
     role=Role.COORDINATOR,
     usage="/quahan [vuongmac] [LOẠI] [trang N]",
     help=(
-        "các đơn vị quá hạn chưa nộp (kèm đầu mối) và đơn vị gặp vướng mắc; nhiều đơn vị thì "
-        "theo trang; /quahan vuongmac: nội dung vướng mắc; LOẠI: so, xa, huyen, doanthe, baochi, "
-        "khac"
+        "đơn vị quá hạn chưa nộp (kèm đầu mối) và đơn vị gặp vướng mắc; /quahan vuongmac: nội "
+        "dung vướng mắc; LOẠI: so, xa, huyen, doanthe, baochi, khac"
     ),
     menu="Đơn vị quá hạn, gặp vướng mắc",
     plan=PlanScope.COORDINATED,
@@ -264,7 +263,8 @@ def _filter_help(turn: Turn, command: str, word: str) -> str:
         )
     )
     example = f"{focuses[-1].value} xa" if command == OVERVIEW else "xa trang 2"
-    return texts.FILTER_UNKNOWN.format(
+    plan = texts.FILTER_UNKNOWN_PLAN.format(word=word[:40]) if "/" in word else ""
+    return plan + texts.FILTER_UNKNOWN.format(
         command=command,
         word=word[:40],
         choices="\n".join(choices),

@@ -37,6 +37,7 @@ from storage.models import FocalPoint, MembershipState, Plan, ReportStatus, Stat
 from storage.plan_file import read_plan_file
 from storage.plan_loader import load_plan
 from storage.read_models import Overview
+from tests.conftest import active_seed_spec
 from tests.fakes.chat import CoreChat
 from tests.fakes.clock import FakeClock
 from tests.fakes.dialog import dialog_core
@@ -373,6 +374,23 @@ def test_the_plan_number_goes_before_the_filters(middle: Database) -> None:
     by_filter = texts_of(coordinator)
     coordinator.send("/tonghop 45/KH-UBND quá hạn")
     assert texts_of(coordinator) == by_filter
+
+
+def test_with_several_plans_the_filters_wait_for_the_plan_and_the_pages_name_it(
+    middle: Database,
+) -> None:
+    middle.run_sync(load_plan, active_seed_spec(), source_file="seed", now=LOADED)
+    coordinator = chat_on(middle)
+    coordinator.send("/tonghop quá hạn")
+    assert coordinator.text() == "Lệnh /tonghop: chọn kế hoạch."
+    coordinator.press("45/KH-UBND")
+    [text] = texts_of(coordinator)
+    assert "ĐƠN VỊ QUÁ HẠN CHƯA NỘP" in text and "gõ /tonghop 45/KH-UBND quahan trang 2" in text
+    coordinator.press("Trang sau ▶")
+    assert "trang 2/" in texts_of(coordinator)[0]
+    coordinator.send("/tonghop 99/KH-UBND")  # no such plan: the picker, then the word is named
+    coordinator.press("45/KH-UBND")
+    assert "Không có kế hoạch số «99/KH-UBND»" in coordinator.text()
 
 
 def test_without_buttons_the_pages_are_commands_to_type(middle: Database) -> None:
