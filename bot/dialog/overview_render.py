@@ -348,7 +348,11 @@ def blocked_text(
 
 
 def digest_text(
-    overview: Overview, *, period: ReportingPeriod | None, command: CommandLine | None = None
+    overview: Overview,
+    *,
+    period: ReportingPeriod | None,
+    command: CommandLine | None = None,
+    sections: Sequence[str] = (),
 ) -> str:
     """The coordinator's digest: weekly, or on the day ``period`` falls due; the summary when
     the plan has many units."""
@@ -356,7 +360,8 @@ def digest_text(
     if period is not None:
         title = f"📬 BẢN TIN TỔNG HỢP: HẾT HẠN {period.title.upper()}"
     if fits_matrix(overview, Selection()):
-        body = overview_text(overview, title=title)
+        body = overview_text(overview, title=title, sections=sections)
     else:
-        body = summary_text(overview, Selection(), command or CommandLine("tonghop"), title=title)
+        command = command or CommandLine("tonghop")
+        body = summary_text(overview, Selection(), command, title=title, sections=sections)
     return body + "\n" + texts.DIGEST_FOOTER
