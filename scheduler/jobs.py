@@ -214,10 +214,9 @@ class ReminderScheduler:
 
     def __init__(self, runtime: ReminderRuntime) -> None:
         self.runtime = runtime
+        self.job_store = SQLAlchemyJobStore(engine=runtime.database.engine, tablename=JOB_TABLE)
         self.scheduler = BackgroundScheduler(
-            jobstores={
-                "default": SQLAlchemyJobStore(engine=runtime.database.engine, tablename=JOB_TABLE)
-            },
+            jobstores={"default": self.job_store},
             executors={"default": ThreadPoolExecutor(max_workers=2)},
             job_defaults={
                 # None: however late, APScheduler runs the job, and fire_reminder applies the
@@ -233,6 +232,13 @@ class ReminderScheduler:
         self._retries: dict[str, tuple[threading.Timer, datetime]] = {}
         self._retries_lock = threading.Lock()
 
+    def _create_job_table(self) -> None:
+        """APScheduler's store creates its table at start by a read then a write, which on
+        SQLite fails at once ("database is locked") when another connection wrote in between
+        (a snapshot cannot be upgraded); created here first, under the write lock."""
+        with self.runtime.database.session(writing=True) as session:
+            self.job_store.jobs_t.create(session.connection(), checkfirst=True)
+
     async def start(self, *, paused: bool = False) -> None:
         """Register the runtime with the running loop, then start APScheduler and sync jobs.
 
@@ -245,6 +251,7 @@ class ReminderScheduler:
         await asyncio.to_thread(self._start, paused)
 
     def _start(self, paused: bool) -> None:
+        self._create_job_table()
         self.scheduler.start(paused=True)
         self.sync(self.runtime.clock())
         # The sync again every quarter hour, in a store of this process: a job the shared store

@@ -310,5 +310,10 @@ def indicator_applies(indicator: Indicator, unit: PlanUnit, period: ReportingPer
     series = json.loads(indicator.series) if indicator.series else None
     if series is not None and period.series not in series:
         return False
+    return gives_indicator(indicator, unit)
+
+
+def gives_indicator(indicator: Indicator, unit: PlanUnit) -> bool:
+    """Whether the plan asks the unit for the indicator at all (by its code or its item)."""
     refs = json.loads(indicator.unit_codes) if indicator.unit_codes else None
     return refs is None or unit.code in refs or unit.section in refs

@@ -71,26 +71,33 @@ class Overview:
 
 
 def visible_periods(
-    all_periods: Sequence[ReportingPeriod], *, now: datetime, zone: ZoneInfo, limit: int
+    all_periods: Sequence[ReportingPeriod],
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    limit: int,
+    ahead: bool = True,
 ) -> list[ReportingPeriod]:
     """The periods worth a column, at most ``limit`` of them, in due order: the next one to
-    come, the latest ones past, then (room left) the ones after the next."""
+    come, the latest ones past, then (room left, and ``ahead``) the ones after the next."""
     upcoming = [p for p in all_periods if due_at(p.due_before, zone) > now]
     past = [p for p in all_periods if due_at(p.due_before, zone) <= now]
     chosen = upcoming[:1] + (past[-(limit - 1) :] if limit > 1 else [])
-    chosen += upcoming[1 : 1 + max(limit - len(chosen), 0)]
+    if ahead:
+        chosen += upcoming[1 : 1 + max(limit - len(chosen), 0)]
     return [p for p in all_periods if p in chosen]
 
 
 def overview(
     session: Session, *, plan: Plan, now: datetime, limit: int | None = VISIBLE_PERIODS
 ) -> Overview:
-    """The reporting matrix of ``plan`` at ``now`` (``limit`` periods; None: every one)."""
+    """The reporting matrix of ``plan`` at ``now`` (``limit`` periods: the latest past and the
+    next, years ahead would only be empty columns; None: every one)."""
     assert plan.id is not None
     zone = ZoneInfo(plan.timezone)
     shown = periods(session, plan_id=plan.id)
     if limit is not None:
-        shown = visible_periods(shown, now=now, zone=zone, limit=limit)
+        shown = visible_periods(shown, now=now, zone=zone, limit=limit, ahead=False)
     reporting = units(session, plan_id=plan.id, reporting_only=True)
     latest = latest_reports(
         session, plan_id=plan.id, period_ids=[p.id for p in shown if p.id is not None]

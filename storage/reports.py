@@ -234,9 +234,11 @@ def history_rows(session: Session, *, plan_id: int) -> Iterator[sa.Row[Any]]:
     yield from session.execute(statement)
 
 
-def latest_indicator_values(session: Session, *, plan_id: int) -> list[sa.Row[Any]]:
-    """The indicator values of every latest report of the plan: indicator_id, value,
-    unit_name, period_title, organisation_id, period_id."""
+def latest_indicator_values(
+    session: Session, *, plan_id: int, organisation_id: int | None = None
+) -> list[sa.Row[Any]]:
+    """The indicator values of every latest report of the plan (of one organisation if given):
+    indicator_id, value, unit_name, period_title, organisation_id, period_id."""
     statement: Any = (
         sa.select(
             col(IndicatorValue.indicator_id),
@@ -262,4 +264,6 @@ def latest_indicator_values(session: Session, *, plan_id: int) -> list[sa.Row[An
             col(PlanUnit.position),
         )
     )
+    if organisation_id is not None:
+        statement = statement.where(col(LatestReport.organisation_id) == organisation_id)
     return list(session.execute(statement))

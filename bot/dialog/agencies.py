@@ -5,11 +5,12 @@ from __future__ import annotations
 from bot import texts
 from bot.dialog import validation
 from bot.dialog.agency_picker import agency_command
+from bot.dialog.indicator_text import unit_indicator_lines
 from bot.dialog.registration import how_to_use_code
 from bot.dialog.report_files import file_buttons
 from bot.dialog.router import Router
 from bot.dialog.types import PlanScope, Role, Turn
-from storage import invites, people, plans, reports
+from storage import indicator_standing, invites, people, plans, reports
 from storage.formats import fmt_datetime
 from storage.models import PlanUnit, ReportStatus, StatusUpdate
 
@@ -31,6 +32,10 @@ def agency_detail(turn: Turn, unit: PlanUnit) -> None:
     tasks = plans.tasks_of_section(turn.session, plan_id=turn.plan_id, section=unit.section)
     lines = [f"🏢 {unit.name} [{unit.code}] — mục {unit.section}, {len(tasks)} nhiệm vụ"]
     lines += _focal_point_lines(turn, unit)
+    standings = indicator_standing.indicator_standings(
+        turn.session, plan_id=turn.plan_id, organisation_id=unit.organisation_id
+    )
+    lines += unit_indicator_lines(standings, unit)
     history = reports.status_history(
         turn.session,
         organisation_id=unit.organisation_id,

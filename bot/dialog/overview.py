@@ -22,6 +22,7 @@ from bot.charts import overview_charts
 from bot.dialog.conversation import parse_action_payload
 from bot.dialog.dashboard import dashboard_buttons
 from bot.dialog.events import DocumentReply
+from bot.dialog.indicator_text import plan_indicator_lines
 from bot.dialog.overview_render import (
     LEGEND,
     CommandLine,
@@ -53,7 +54,7 @@ from bot.dialog.validation import whole_number
 from bot.export import XLSX_MIME, build_workbook
 from scheduler.messages import Picture
 from scheduler.reminders import Digest
-from storage import people, plans, read_models, reports
+from storage import indicator_standing, people, plans, read_models, reports
 from storage.formats import fmt_datetime
 from storage.models import Plan, ReportingPeriod, ReportStatus
 from storage.read_models import Overview, OverviewRow, PeriodStats
@@ -100,18 +101,26 @@ def _answer_overview(turn: Turn, selection: Selection, *, charts: bool) -> None:
     data = of_kinds(
         read_models.overview(turn.session, plan=turn.current_plan, now=turn.now), selection.kinds
     )
+    sections = _indicator_sections(turn) if not selection.filtered and selection.page == 1 else []
     if fits_matrix(data, selection):
-        text = overview_text(data, kinds=selection.kinds)
+        text = overview_text(data, kinds=selection.kinds, sections=sections)
         turn.say(text, dashboard_buttons(turn), numbered=False)
     else:
         command = _command_line(turn, OVERVIEW)
         page = page_of(focused_rows(data, selection.focus or Focus.ATTENTION), selection.page)
         buttons = page_buttons(OVERVIEW, turn.plan_id, selection, page, command)
-        text = summary_text(data, selection, command)
+        text = summary_text(data, selection, command, sections=sections)
         turn.say(text, (*buttons, *dashboard_buttons(turn)), numbered=False)
     if charts and selection.focus is None and selection.page == 1:
         for chart in overview_charts(turn.session, data):
             turn.reply(chart)
+
+
+def _indicator_sections(turn: Turn) -> list[str]:
+    """The plan's indicators against their targets (the whole plan: shown without filters)."""
+    standings = indicator_standing.indicator_standings(turn.session, plan_id=turn.plan_id)
+    section = "\n".join(plan_indicator_lines(standings)).strip("\n")
+    return [section] if section else []
 
 
 @router.command(

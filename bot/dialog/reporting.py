@@ -12,6 +12,7 @@ from bot import texts
 from bot.dialog import validation
 from bot.dialog.conversation import Conversation, FlowState, parse_action_payload
 from bot.dialog.events import ButtonRows
+from bot.dialog.indicator_text import target_text, value_text
 from bot.dialog.plan_membership import offers_to
 from bot.dialog.report_files import file_button
 from bot.dialog.router import Flow, Router
@@ -253,12 +254,6 @@ def _after_progress(turn: Turn, conversation: Step) -> None:
     )
     turn.reply(conversation.ask(STEP_INDICATOR, question, [("Bỏ qua", SKIP)], numbered=False))
     turn.save(conversation)
-
-
-def target_text(indicator: Indicator) -> str:
-    """ "mục tiêu: đạt ít nhất 30 %" as the plan sets it."""
-    bound = "ít nhất" if indicator.direction == "at-least" else "không quá"
-    return f"mục tiêu: {bound} {validation.number_text(indicator.target)} {indicator.unit}"
 
 
 def _on_indicator(turn: Turn, conversation: Step, answer: Answer) -> None:
@@ -522,14 +517,10 @@ def summary(
 def _indicator_lines(turn: Turn, values: dict[str, float | None]) -> list[str]:
     by_code = {i.code: i for i in plans.indicators(turn.session, plan_id=turn.plan_id)}
     return [
-        f"• {by_code[code].name}: {_value_text(value, by_code[code].unit)}"
+        f"• {by_code[code].name}: {value_text(value, by_code[code].unit)}"
         for code, value in values.items()
         if code in by_code
     ]
-
-
-def _value_text(value: float | None, unit: str) -> str:
-    return f"{validation.number_text(value)} {unit}" if value is not None else "(chưa có số liệu)"
 
 
 def _ask_confirm(turn: Turn, conversation: Step) -> None:

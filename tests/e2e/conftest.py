@@ -105,6 +105,16 @@ class TelegramUser:
         self.server.user_presses_button(self.user_id, message.message_id, data)
         return await self.next()
 
+    async def rest(self, quiet: float = 0.5) -> list[BotMessage]:
+        """The bot's messages still coming to this user (a long text's parts, charts), until
+        none comes for ``quiet`` seconds."""
+        messages = []
+        while True:
+            try:
+                messages.append(await self.next(within=quiet))
+            except AssertionError:  # the fake server's "nothing sent"
+                return messages
+
     async def send_document(self, name: str, content: bytes) -> BotMessage:
         self.server.user_sends_document(self.user_id, name, content)
         return await self.next()
