@@ -96,20 +96,9 @@ def finish(session: Session, *, inbox_id: int, state: InboxState, now: datetime)
 
 def claim_handling(session: Session, *, channel: str, message_id: str, now: datetime) -> bool:
     """In the transaction of the update's dialog turn: record that it is handled, so that it
-    never is twice. An update stored by the inbox is marked done; one that came straight from
-    its channel (Telegram, whose offsets redeliver an update the bot died before confirming)
-    gets a row saying so. False when the update was handled already: the turn must not run."""
-    marked = session.execute(
-        sa.update(InboxUpdate)
-        .where(
-            col(InboxUpdate.channel) == channel,
-            col(InboxUpdate.message_id) == message_id,
-            col(InboxUpdate.state) == InboxState.PENDING,
-        )
-        .values(state=InboxState.DONE, handled_at=now)
-    )
-    if getattr(marked, "rowcount", 0):
-        return True
+    never is twice. An update that came straight from its channel (Telegram, whose offsets
+    redeliver an update the bot died before confirming) gets a row saying so; one stored by the
+    inbox is marked done. False when the update was handled already: the turn must not run."""
     table = InboxUpdate.__table__  # type: ignore[attr-defined]
     statement = (
         _insert(session)(table)
@@ -124,7 +113,18 @@ def claim_handling(session: Session, *, channel: str, message_id: str, now: date
         .on_conflict_do_nothing(index_elements=["channel", "message_id"])
         .returning(table.c.id)
     )
-    return bool(session.execute(statement).all())
+    if session.execute(statement).all():
+        return True
+    marked = session.execute(  # stored by the inbox: handled only if still pending
+        sa.update(InboxUpdate)
+        .where(
+            col(InboxUpdate.channel) == channel,
+            col(InboxUpdate.message_id) == message_id,
+            col(InboxUpdate.state) == InboxState.PENDING,
+        )
+        .values(state=InboxState.DONE, handled_at=now)
+    )
+    return bool(getattr(marked, "rowcount", 0))
 
 
 def _insert(session: Session) -> Callable[..., Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -20,6 +20,7 @@ from storage.plans import due_at, owes, periods, units
 from storage.reports import latest_reports
 
 VISIBLE_PERIODS = 6  # columns of the overview: the latest periods due, and the next one
+OVERVIEW_AHEAD = timedelta(days=366)  # periods further ahead than this get no column yet
 
 
 @dataclass(frozen=True)
@@ -76,28 +77,29 @@ def visible_periods(
     now: datetime,
     zone: ZoneInfo,
     limit: int,
-    ahead: bool = True,
+    ahead: timedelta | None = None,
 ) -> list[ReportingPeriod]:
     """The periods worth a column, at most ``limit`` of them, in due order: the next one to
-    come, the latest ones past, then (room left, and ``ahead``) the ones after the next."""
+    come, the latest ones past, then (room left) the ones after the next — only those due
+    within ``ahead`` of ``now`` if given."""
     upcoming = [p for p in all_periods if due_at(p.due_before, zone) > now]
     past = [p for p in all_periods if due_at(p.due_before, zone) <= now]
     chosen = upcoming[:1] + (past[-(limit - 1) :] if limit > 1 else [])
-    if ahead:
-        chosen += upcoming[1 : 1 + max(limit - len(chosen), 0)]
+    later = [p for p in upcoming[1:] if ahead is None or due_at(p.due_before, zone) <= now + ahead]
+    chosen += later[: max(limit - len(chosen), 0)]
     return [p for p in all_periods if p in chosen]
 
 
 def overview(
     session: Session, *, plan: Plan, now: datetime, limit: int | None = VISIBLE_PERIODS
 ) -> Overview:
-    """The reporting matrix of ``plan`` at ``now`` (``limit`` periods: the latest past and the
-    next, years ahead would only be empty columns; None: every one)."""
+    """The reporting matrix of ``plan`` at ``now`` (``limit`` periods, none due more than a
+    year ahead: a multi-year plan's later years would only be empty columns; None: every one)."""
     assert plan.id is not None
     zone = ZoneInfo(plan.timezone)
     shown = periods(session, plan_id=plan.id)
     if limit is not None:
-        shown = visible_periods(shown, now=now, zone=zone, limit=limit, ahead=False)
+        shown = visible_periods(shown, now=now, zone=zone, limit=limit, ahead=OVERVIEW_AHEAD)
     reporting = units(session, plan_id=plan.id, reporting_only=True)
     latest = latest_reports(
         session, plan_id=plan.id, period_ids=[p.id for p in shown if p.id is not None]

@@ -5,6 +5,9 @@ core's replies become Bot API calls. The same class is the Telegram :class:`Mess
 outbox. PTB does not check Telegram's size limits, so this module does (4096 characters of
 text, 1024 of caption, 64 bytes of callback data — the last in :class:`Button`).
 
+Updates are fetched and handled by :mod:`bot.channels.telegram_updates`: several chats at once,
+each chat's updates in order, each update confirmed to Telegram only once it is handled.
+
 Telegram is rate limited once, by the channel's :class:`SendingBudget` (``TELEGRAM_MAX_RATE``,
 30 per second by default: Telegram's documented limit for bulk messages), which replies and the
 outbox share, replies first. PTB's AIORateLimiter is not used: it would limit a second time at
@@ -60,6 +63,7 @@ from bot.channels.errors import (
     TokenRefused,
 )
 from bot.channels.retry import deliver_pieces, retrying
+from bot.channels.telegram_updates import UpdatePoller
 from bot.channels.text import longest_prefix, split_text
 from bot.dialog.events import (
     Attachment,
@@ -93,6 +97,8 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_ANSWER_LIMIT = 200
 DEFAULT_MAX_RATE = 30.0  # messages per second: Telegram's documented limit for bulk messages
+CONNECTIONS = 8  # to the Bot API, for replies and the outbox (getUpdates has its own)
+POOL_WAIT = 10.0  # seconds a call may wait for one of them
 ERROR_REPLY = "Xin lỗi, bot gặp lỗi khi xử lý tin nhắn. Vui lòng thử lại sau ít phút."
 
 UNSUPPORTED_KINDS = {
@@ -239,7 +245,9 @@ class AnswerRecordingRequest(HTTPXRequest):
     """
 
     def __init__(self) -> None:
-        super().__init__()  # PTB's defaults, as ApplicationBuilder would build it
+        # Few connections: httpx looks at every pooled connection for each request, and
+        # replies of concurrent turns would otherwise open one each (PTB's default is 256).
+        super().__init__(connection_pool_size=CONNECTIONS, pool_timeout=POOL_WAIT)
         self.last_answer: tuple[int, bytes] | None = None
 
     async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
@@ -320,6 +328,7 @@ class TelegramChannel:
             .base_url(f"{api_base_url}/bot")
             .base_file_url(f"{api_base_url}/file/bot")
             .request(self._request)
+            .updater(None)  # polled by self.poller: confirmed once handled, chats at once
             .build()
         )
         self.application.add_handler(
@@ -329,6 +338,12 @@ class TelegramChannel:
         self.application.add_error_handler(self._on_error)
         self.username: str | None = None
         self.profile = telegram_profile(lambda: self.username)
+        self.poller = UpdatePoller(
+            self.application.bot,
+            self.application.process_update,
+            timeout=poll_timeout,
+            allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],
+        )
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -347,11 +362,11 @@ class TelegramChannel:
         self.username = self.application.bot.username
         await self._set_command_menus()
         await self.application.start()
-        assert self.application.updater is not None
-        await self.application.updater.start_polling(
-            timeout=self.poll_timeout,
-            allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],
-        )
+        try:  # a webhook once set keeps getUpdates from working
+            await self.application.bot.delete_webhook()
+        except TelegramError as exc:
+            log.warning("could not remove a Telegram webhook: %s", exc)
+        self.poller.start()
         log.info("Telegram bot @%s is polling for updates", self.username)
 
     async def _set_command_menus(self) -> None:
@@ -373,9 +388,7 @@ class TelegramChannel:
                 log.warning("could not set the command menu of coordinator %s: %s", chat_id, exc)
 
     async def stop(self) -> None:
-        updater = self.application.updater
-        if updater is not None and updater.running:
-            await updater.stop()
+        await self.poller.stop()
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()

@@ -26,10 +26,11 @@ from bot.dialog.conversation import (
     parse_step_payload,
 )
 from bot.dialog.events import DialogResult, IncomingEvent, TextReply
+from bot.dialog.plan_cache import PlanCache
 from bot.dialog.plan_choice import choose_plan
 from bot.dialog.router import Registry, Router
 from bot.dialog.types import Answer, DialogSettings, Role, Turn
-from storage import dialog_states, people, plans
+from storage import dialog_states, people
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class DialogCore:
 
     def __init__(self, settings: DialogSettings, routers: Iterable[Router] = ()) -> None:
         self.settings = settings
+        self.plans = PlanCache()  # plans change only when loaded: kept between turns
         self.registry = Registry()
         self.include_routers(*routers)
 
@@ -76,7 +78,8 @@ class DialogCore:
 
     def _handle(self, session: Session, event: IncomingEvent) -> DialogResult:
         turn, lost = self._turn(session, event)
-        people.mark_user_reachable(session, channel=event.channel, user_id=event.user_id)
+        if turn.member is None or turn.member.account.blocked_at is not None:
+            people.mark_user_reachable(session, channel=event.channel, user_id=event.user_id)
         if lost and self._answers_a_conversation(event):
             turn.refuse_button(texts.CONVERSATION_LOST)
             return turn.result
@@ -104,6 +107,7 @@ class DialogCore:
             member=people.membership(session, channel=event.channel, user_id=event.user_id),
             is_coordinator=(event.channel, event.user_id) in self.settings.coordinators,
             conversation=None,
+            plans=self.plans,
         )
         try:
             turn.conversation = load_conversation(
@@ -136,7 +140,7 @@ class DialogCore:
         """A conversation works on the plan it was started for."""
         plan_id = conversation.state.plan_id
         if plan_id is not None:
-            turn.plan = plans.plan_by_id(turn.session, plan_id)
+            turn.plan = turn.plans.plan(turn.session, plan_id)
 
     # --- routing ----------------------------------------------------------------------------
 

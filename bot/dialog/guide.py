@@ -79,7 +79,7 @@ def help_for(turn: Turn) -> None:
         )
         turn.say(header + _command_lines(turn, Role.FOCAL_POINT, joined))
     if not turn.is_coordinator and turn.member is None:
-        followed = plans.active_plans(turn.session)
+        followed = turn.plans.active(turn.session)
         turn.say(
             texts.HELP_UNREGISTERED.format(
                 brand=texts.BRAND,
@@ -104,7 +104,7 @@ def _command_lines(turn: Turn, role: Role, in_scope: list[Plan]) -> str:
     """One line per command of ``role`` (and everyone's), as the features describe them."""
     open_section = "mở"
     if in_scope and in_scope[0].id is not None:
-        sections = plans.open_sections(turn.session, plan_id=in_scope[0].id)
+        sections = turn.plans.open_sections(turn.session, in_scope[0].id)
         open_section = sections[0].section if sections else open_section
     context = {
         "open_section": open_section,

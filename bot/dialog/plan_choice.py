@@ -35,13 +35,13 @@ def plans_in_scope(turn: Turn, scope: PlanScope) -> list[Plan]:
     """The plans a command may work on for this user: the active ones, or when there is none
     the newest plan they had (so that history stays reachable), newest first."""
     if scope == PlanScope.COORDINATED:
-        followed = plans.active_plans(turn.session)
+        followed = turn.plans.active(turn.session)
         if followed:
             return followed
-        past = plans.plans_in(turn.session, [PlanStatus.ENDED, PlanStatus.ARCHIVED])
+        past = turn.plans.plans_in(turn.session, [PlanStatus.ENDED, PlanStatus.ARCHIVED])
         return past[:1]
     if scope == PlanScope.JOINED and turn.member is not None:
-        joined = [plans.plan_by_id(turn.session, plan_id) for plan_id in turn.member.plan_ids]
+        joined = [turn.plans.plan(turn.session, plan_id) for plan_id in turn.member.plan_ids]
         mine = sorted((p for p in joined if p is not None), key=lambda p: p.issued_on, reverse=True)
         active = [p for p in mine if p.status == PlanStatus.ACTIVE]
         return active or mine

@@ -24,7 +24,8 @@ from bot.dialog.events import (
     IncomingEvent,
     TextReply,
 )
-from scheduler.reminders import CoordinatorAddress, coordinator_name
+from bot.dialog.plan_cache import PlanCache
+from scheduler.reminders import CoordinatorAddress
 from storage import dialog_states, plans
 from storage.models import Plan, PlanUnit
 from storage.people import Membership
@@ -134,6 +135,7 @@ class Turn:
     is_coordinator: bool
     conversation: Conversation[Any] | None
     plan: Plan | None = None
+    plans: PlanCache = field(default_factory=PlanCache)  # the core's, kept between turns
     result: DialogResult = field(default_factory=DialogResult)
     _units: dict[int, PlanUnit | None] = field(default_factory=dict, repr=False)
     _coordinator_names: dict[int | None, str] = field(default_factory=dict, repr=False)
@@ -177,7 +179,7 @@ class Turn:
         """How messages name the coordinating unit ("Sở LĐTBXH")."""
         key = self.plan.id if self.plan is not None else None
         if key not in self._coordinator_names:
-            self._coordinator_names[key] = coordinator_name(self.session, plan=self.plan)
+            self._coordinator_names[key] = self.plans.coordinator_name(self.session, self.plan)
         return self._coordinator_names[key]
 
     @property

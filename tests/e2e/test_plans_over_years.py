@@ -336,12 +336,15 @@ async def coordinator_asks_which_plan(coordinator: TelegramUser) -> None:
     ]
     child = await coordinator.press(picker, "60/KH-UBND")
     assert "TỔNG HỢP BÁO CÁO — Kế hoạch số 60/KH-UBND" in child.text, child.text
-    assert "\n✅ Công an tỉnh [CAT]\n" in child.text and "✅ Sở Y tế" not in child.text
+    # the first half of 2026 reported, the year's report (due within a year) still to come
+    assert "\n✅⬜ Công an tỉnh [CAT]\n" in child.text and "✅ Sở Y tế" not in child.text
     await coordinator.rest()  # its charts
     gender = await coordinator.send("/tonghop 45/KH-UBND")
     assert "TỔNG HỢP BÁO CÁO — Kế hoạch số 45/KH-UBND" in gender.text, gender.text
     # the first quarter's report (overdue) and the first half's
-    assert "\n❌✅ Sở Y tế [SYT]\n" in gender.text and "\n❌⬜ Công an tỉnh [CAT]\n" in gender.text
+    # (and the four due within a year)
+    assert "\n❌✅⬜⬜⬜⬜ Sở Y tế [SYT]\n" in gender.text
+    assert "\n❌⬜⬜⬜⬜⬜ Công an tỉnh [CAT]\n" in gender.text
 
 
 async def test_two_active_plans_remind_each_its_own_non_reporters(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.dialog.core import DialogCore
+from bot.dialog.events import DocumentReply
 from scheduler.reminders import CoordinatorAddress
 from storage.database import Database
 from storage.models import Plan
@@ -59,7 +60,8 @@ def test_the_overview_carries_the_web_app_button_on_telegram_only(
     core = core_with_dashboard(database, clock)
     on_telegram = CoreChat(database, core, "1001")
     on_telegram.send("/tonghop")
-    [reply] = on_telegram.last.replies
+    reply, *charts = on_telegram.last.replies  # the text, then its charts
+    assert all(isinstance(chart, DocumentReply) for chart in charts)
     buttons = [b for row in getattr(reply, "buttons", ()) for b in row]
     assert [(b.label, b.url, b.web_app) for b in buttons] == [
         ("📊 Bảng điều khiển", f"{PUBLIC_URL}/webapp", True)

@@ -297,9 +297,11 @@ def test_task_results_are_stored_with_the_report_and_read_back_with_their_tasks(
     assert database.run_sync(lambda s: reports.task_results_of(s, [])) == []
 
 
-def test_a_task_the_plan_file_drops_takes_its_results_and_nothing_else(
+def test_a_task_the_plan_file_drops_is_kept_retired_with_its_results(
     database: Database, seed_plan: Plan, seed_spec: PlanSpec
 ) -> None:
+    """Reports spoke of the task: its result is report data and stays; the task leaves the
+    unit's list and frees its number."""
     update_id = database.run_sync(_report_with_results, seed_plan)
     items = [
         item.model_copy(update={"tasks": item.tasks[:2]}) if item.section == "IV.6" else item
@@ -310,8 +312,10 @@ def test_a_task_the_plan_file_drops_takes_its_results_and_nothing_else(
         load_plan, edited, source_file=str(SEED_PLAN_FILE), now=datetime(2021, 6, 2, tzinfo=UTC)
     )
     rows = database.run_sync(lambda s: reports.task_results_of(s, [update_id]))
-    assert [t.ordinal for _, t in rows] == [1, 2]
-    assert database.run_sync(lambda s: len(s.exec(select(TaskResult)).all())) == 2
+    assert [t.ordinal for _, t in rows][:2] == [1, 2]
+    (kept, retired), *_ = [(r, t) for r, t in rows if t.ordinal < 0]
+    assert kept.status == ReportStatus.NOT_STARTED and not retired.active
+    assert database.run_sync(lambda s: len(s.exec(select(TaskResult)).all())) == 3
     assert database.run_sync(lambda s: len(_syt_tasks(s, seed_plan))) == 2
 
 
