@@ -44,7 +44,7 @@ HELP_COORDINATOR = "Bạn là cán bộ điều phối ({coordinator}) của {pl
 HELP_COORDINATOR_END = "\n\nBỏ trống MÃ để chọn đơn vị từ danh sách."
 HELP_SEVERAL_PLANS = (
     "\nCó nhiều kế hoạch: bot sẽ hỏi kế hoạch nào, hoặc ghi số kế hoạch ngay sau lệnh, "
-    "ví dụ /tonghop {number}."
+    "ví dụ /tonghop {number}; bộ lọc ghi sau số kế hoạch: /tonghop {number} quahan xa."
 )
 NO_PLAN = (
     "Chưa có kế hoạch nào để làm việc này. Các kế hoạch được nạp từ thư mục kế hoạch khi bot "
@@ -185,6 +185,55 @@ DASHBOARD_OFF = (
     "Bảng điều khiển trên web chưa được bật. Người quản trị bật nó bằng WEB_LISTEN và "
     "WEB_PUBLIC_URL (xem README)."
 )
+# The overview of a large plan (over ~30 units): totals, the units that need attention, pages.
+KIND_LABELS = {
+    "department": "sở, ban, ngành",
+    "mass-organization": "tổ chức đoàn thể",
+    "media": "cơ quan báo chí",
+    "district": "UBND huyện, thành phố",
+    "commune": "UBND xã, phường",
+    "other": "đơn vị khác",
+}
+FOCUS_TITLES = {
+    "canchuy": "ĐƠN VỊ CẦN CHÚ Ý (quá hạn chưa nộp hoặc gặp vướng mắc)",
+    "quahan": "ĐƠN VỊ QUÁ HẠN CHƯA NỘP (ít nhất một kỳ đã qua hạn)",
+    "vuongmac": "ĐƠN VỊ BÁO GẶP VƯỚNG MẮC",
+    "tatca": "TẤT CẢ ĐƠN VỊ",
+}
+FOCUS_HELP = {
+    "canchuy": "đơn vị quá hạn hoặc gặp vướng mắc",
+    "quahan": "chỉ đơn vị quá hạn chưa nộp",
+    "vuongmac": "chỉ đơn vị báo gặp vướng mắc",
+    "tatca": "mọi đơn vị, theo trang",
+}
+UNITS_BY_KIND = "{count} đơn vị báo cáo: {kinds}."
+SUMMARY_LIST_HEADER = "🔎 {title}: {total} {noun}"
+SUMMARY_PAGE = " — trang {page}/{pages} (thứ {first}–{last})"
+SUMMARY_NOBODY = "• Không có đơn vị nào. 👍"
+SUMMARY_MORE = "… và {count} {noun} khác: gõ {command}"
+SUMMARY_FILTERS = "Lọc: {focuses}"
+SUMMARY_KINDS = "Theo loại đơn vị: {kinds}"
+SUMMARY_OVERDUE_CONTACTS = "{command} (đơn vị quá hạn kèm đầu mối)"
+SUMMARY_ELSEWHERE = "Đủ mọi đơn vị và đầu mối: /xuat (tệp Excel)"
+SUMMARY_DASHBOARD = " · bảng điều khiển trên web: /dashboard"
+PAGE_NEXT = "Trang sau ▶"
+PAGE_PREVIOUS = "◀ Trang trước"
+OVERDUE_TITLE = "⏰ ĐƠN VỊ QUÁ HẠN CHƯA NỘP BÁO CÁO — Kế hoạch số {number}"
+OVERDUE_PERIOD = "Kỳ {index}: {title} (hạn {due}) — {late}/{total} đơn vị chưa nộp"
+OVERDUE_BLOCKED_COUNT = "⚠️ {count} đơn vị báo gặp vướng mắc: gõ {command}"
+BLOCKED_TITLE = "⚠️ ĐƠN VỊ BÁO GẶP VƯỚNG MẮC — Kế hoạch số {number}"
+NO_CONTACT = "chưa có đầu mối"
+FILTER_UNKNOWN = (
+    "Lệnh /{command} không có bộ lọc «{word}». Có thể ghi sau lệnh:\n{choices}\n"
+    "• trang N — xem trang thứ N (ví dụ /{command} trang 2)\n"
+    "Ghép được nhiều bộ lọc, ví dụ /{command} {example}. Khi theo dõi nhiều kế hoạch, ghi số kế "
+    "hoạch ngay sau lệnh: /{command} {number} {example}."
+)
+FILTER_UNKNOWN_PLAN = (
+    "Không có kế hoạch số «{word}» mà bạn xem được (gõ /kehoach để xem danh sách).\n"
+)
+FILTER_FOCUS_CHOICE = "• {word} — {meaning}"
+FILTER_KIND_CHOICE = "• {words} — theo loại đơn vị ({kinds})"
 DIGEST_FOOTER = "Gõ /quahan để xem danh sách đơn vị quá hạn, /xuat để tải tệp Excel."
 EXPORT_CAPTION = "Tệp tổng hợp Kế hoạch số {number} (số liệu lúc {time})."
 FILE_NOT_FOUND = (

@@ -1,5 +1,9 @@
 """The coordinator's view of the whole plan: the overview, the overdue list, the Excel export.
 
+A plan of up to ~30 units gets the whole unit × period matrix; a larger one (a province after
+2025 names 60–150 communes) a summary with filters and pages (see :mod:`overview_scope` and
+:mod:`overview_render`), so that no answer runs to dozens of messages.
+
 The overview text is also the coordinator's digest, which the scheduler sends through
 :func:`compose_digest` (passed in by the composition root: the scheduler does no wording of
 the coordinator's views).
@@ -8,92 +12,286 @@ the coordinator's views).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from bot import texts
 from bot.charts import overview_charts
+from bot.dialog.conversation import parse_action_payload
 from bot.dialog.dashboard import dashboard_buttons
 from bot.dialog.events import DocumentReply
 from bot.dialog.indicator_text import plan_indicator_lines
+from bot.dialog.overview_render import (
+    LEGEND,
+    CommandLine,
+    blocked_reports,
+    blocked_text,
+    cell_symbol,
+    digest_text,
+    fits_matrix,
+    overdue_text,
+    overview_text,
+    page_buttons,
+    summary_text,
+)
+from bot.dialog.overview_scope import (
+    KIND_WORD,
+    MATRIX_LIMIT,
+    Focus,
+    Selection,
+    UnknownFilter,
+    focused_rows,
+    of_kinds,
+    page_of,
+    parse_selection,
+)
+from bot.dialog.plan_choice import may_use, plans_in_scope
 from bot.dialog.router import Router
 from bot.dialog.types import PlanScope, Role, Turn
+from bot.dialog.validation import whole_number
 from bot.export import XLSX_MIME, build_workbook
 from scheduler.messages import Picture
 from scheduler.reminders import Digest
-from storage import indicator_standing, people, read_models, reports
-from storage.formats import fmt_datetime, percent
+from storage import indicator_standing, people, plans, read_models, reports
+from storage.formats import fmt_datetime
 from storage.models import Plan, ReportingPeriod, ReportStatus
-from storage.read_models import Cell, Overview, OverviewRow, PeriodStats
+from storage.read_models import Overview, OverviewRow, PeriodStats
 
-STATUS_SYMBOLS: dict[ReportStatus, str] = {
-    ReportStatus.NOT_STARTED: "⏸",
-    ReportStatus.IN_PROGRESS: "🔄",
-    ReportStatus.DONE: "✅",
-    ReportStatus.BLOCKED: "⚠️",
-}
-OVERDUE_SYMBOL = "❌"
-NOT_YET_SYMBOL = "⬜"
-NOT_OWED_SYMBOL = "➖"
-LEGEND = (
-    "Ký hiệu: ✅ hoàn thành · 🔄 đang triển khai · ⏸ chưa triển khai · ⚠️ gặp vướng mắc · "
-    "❌ quá hạn chưa nộp · ⬜ chưa nộp (chưa đến hạn) · ➖ không phải báo cáo kỳ này"
-)
+__all__ = ["LEGEND", "cell_symbol", "compose_digest", "digest_text", "overview_text", "router"]
 
 log = logging.getLogger(__name__)
 router = Router("overview")
 
+OVERVIEW = "tonghop"
+OVERDUE = "quahan"
+FOCUSES = {OVERVIEW: tuple(Focus), OVERDUE: (Focus.OVERDUE, Focus.BLOCKED)}
+
 
 @router.command(
-    "tonghop",
+    OVERVIEW,
     role=Role.COORDINATOR,
-    help="bảng tổng hợp đơn vị × kỳ báo cáo, tỷ lệ đã báo cáo",
+    usage="/tonghop [LỌC] [trang N]",
+    help=(
+        "bảng tổng hợp đơn vị × kỳ báo cáo, tỷ lệ đã báo cáo (trên 30 đơn vị: bản tóm tắt, theo "
+        "trang); LỌC: quahan, vuongmac, tatca hoặc loại đơn vị so, xa, huyen, doanthe, baochi, "
+        "khac, ví dụ /tonghop quahan xa"
+    ),
     menu="Bảng tổng hợp báo cáo",
     plan=PlanScope.COORDINATED,
 )
 def show_overview(turn: Turn) -> None:
-    """/tonghop: the unit × period matrix with each period's reporting rate, then its charts."""
-    data = read_models.overview(turn.session, plan=turn.current_plan, now=turn.now)
+    """/tonghop: the matrix (or, for many units, the summary) with each period's rate."""
+    selection = _typed_selection(turn, OVERVIEW)
+    if selection is not None:
+        _answer_overview(turn, selection, charts=True)
+
+
+@router.action(OVERVIEW)
+def overview_page(turn: Turn) -> None:
+    """«Trang sau ▶» under a summary: the page it names."""
+    selection = _pressed_selection(turn, OVERVIEW)
+    if selection is not None:
+        _answer_overview(turn, selection, charts=False)
+
+
+def _answer_overview(turn: Turn, selection: Selection, *, charts: bool) -> None:
+    """The matrix or the summary; ``charts``: then the pictures (not again when paging)."""
+    data = of_kinds(
+        read_models.overview(turn.session, plan=turn.current_plan, now=turn.now), selection.kinds
+    )
+    sections = _indicator_sections(turn) if not selection.filtered and selection.page == 1 else []
+    if fits_matrix(data, selection):
+        text = overview_text(data, kinds=selection.kinds, sections=sections)
+        turn.say(text, dashboard_buttons(turn), numbered=False)
+    else:
+        command = _command_line(turn, OVERVIEW)
+        page = page_of(focused_rows(data, selection.focus or Focus.ATTENTION), selection.page)
+        buttons = page_buttons(OVERVIEW, turn.plan_id, selection, page, command)
+        text = summary_text(data, selection, command, sections=sections)
+        turn.say(text, (*buttons, *dashboard_buttons(turn)), numbered=False)
+    if charts and selection.focus is None and selection.page == 1:
+        for chart in overview_charts(turn.session, data):
+            turn.reply(chart)
+
+
+def _indicator_sections(turn: Turn) -> list[str]:
+    """The plan's indicators against their targets (the whole plan: shown without filters)."""
     standings = indicator_standing.indicator_standings(turn.session, plan_id=turn.plan_id)
-    text = "\n".join([overview_text(data), *plan_indicator_lines(standings)])
-    turn.say(text, dashboard_buttons(turn), numbered=False)
-    for chart in overview_charts(turn.session, data):
-        turn.reply(chart)
+    section = "\n".join(plan_indicator_lines(standings)).strip("\n")
+    return [section] if section else []
 
 
 @router.command(
-    "quahan",
+    OVERDUE,
     role=Role.COORDINATOR,
-    help="các đơn vị quá hạn chưa nộp và đơn vị gặp vướng mắc",
+    usage="/quahan [vuongmac] [LOẠI] [trang N]",
+    help=(
+        "đơn vị quá hạn chưa nộp (kèm đầu mối) và đơn vị gặp vướng mắc; /quahan vuongmac: nội "
+        "dung vướng mắc; LOẠI: so, xa, huyen, doanthe, baochi, khac"
+    ),
     menu="Đơn vị quá hạn, gặp vướng mắc",
     plan=PlanScope.COORDINATED,
 )
 def show_overdue(turn: Turn) -> None:
     """/quahan: units past a due date without a report, and units reporting problems."""
-    data = read_models.overview(turn.session, plan=turn.current_plan, now=turn.now)
+    selection = _typed_selection(turn, OVERDUE)
+    if selection is not None:
+        _answer_overdue(turn, selection)
+
+
+@router.action(OVERDUE)
+def overdue_page(turn: Turn) -> None:
+    """«Trang sau ▶» under the overdue list: the page it names."""
+    selection = _pressed_selection(turn, OVERDUE)
+    if selection is not None:
+        _answer_overdue(turn, selection)
+
+
+def _answer_overdue(turn: Turn, selection: Selection) -> None:
+    data = of_kinds(
+        read_models.overview(turn.session, plan=turn.current_plan, now=turn.now), selection.kinds
+    )
+    if selection.focus == Focus.BLOCKED:
+        _answer_blocked(turn, data, selection)
+    elif not (selection.filtered or selection.page > 1 or len(data.rows) > MATRIX_LIMIT):
+        _answer_overdue_in_full(turn, data)
+    elif not any(turn.now >= stats.due_at for stats in data.stats):
+        _answer_nothing_overdue(turn, data, selection)
+    else:
+        _answer_overdue_page(turn, data, selection)
+
+
+def _answer_overdue_page(turn: Turn, data: Overview, selection: Selection) -> None:
+    """One page of the overdue units, with the focal points of that page only."""
+    command = _command_line(turn, OVERDUE)
+    page = page_of(focused_rows(data, Focus.OVERDUE), selection.page)
+    text = overdue_text(
+        data,
+        selection,
+        command,
+        page=page,
+        contacts=_contacts(turn, [row.unit.organisation_id for row in page.items]),
+        blocked=len(focused_rows(data, Focus.BLOCKED)),
+    )
+    turn.say(text, page_buttons(OVERDUE, turn.plan_id, selection, page, command), numbered=False)
+
+
+def _answer_blocked(turn: Turn, data: Overview, selection: Selection) -> None:
+    """One page of the problems units report, with what they wrote."""
+    command = _command_line(turn, OVERDUE)
+    page = page_of(blocked_reports(data), selection.page)
+    updates = reports.status_updates_by_id(
+        turn.session, [latest.status_update_id for _, _, latest in page.items]
+    )
+    notes = {update_id: update.note or "" for update_id, update in updates.items()}
+    text = blocked_text(data, selection, command, page=page, notes=notes)
+    turn.say(text, page_buttons(OVERDUE, turn.plan_id, selection, page, command), numbered=False)
+
+
+def _answer_overdue_in_full(turn: Turn, data: Overview) -> None:
+    """Every overdue unit by period, with contacts, then the problems (a plan of few units)."""
     past = [stats for stats in data.stats if turn.now >= stats.due_at]
     if past:
         lines = ["⏰ ĐƠN VỊ QUÁ HẠN CHƯA NỘP BÁO CÁO"]
-        contacts = _contacts(turn, data)
+        contacts = _contacts(turn, [row.unit.organisation_id for row in data.rows])
         for stats in past:
             lines += ["", *_overdue_lines(stats, data.rows, contacts)]
     else:
-        upcoming = [s for s in data.stats if turn.now < s.due_at]
-        next_due = (
-            f"{upcoming[0].period.title}, {upcoming[0].period.due_text}"
-            if upcoming
-            else "không còn"
-        )
-        lines = [texts.NOTHING_OVERDUE.format(next=next_due)]
+        lines = [_nothing_overdue(turn, data)]
     lines += _blocked_lines(turn, data)
     turn.say("\n".join(lines))
 
 
-def _contacts(turn: Turn, data: Overview) -> dict[int, list[str]]:
-    """Name and phone of every focal point answering in the plan, by organisation id."""
-    organisation_ids = [row.unit.organisation_id for row in data.rows]
+def _answer_nothing_overdue(turn: Turn, data: Overview, selection: Selection) -> None:
+    """No period is past due yet (a large plan): say so, and count the problems reported."""
+    lines = [_nothing_overdue(turn, data)]
+    blocked = len(focused_rows(data, Focus.BLOCKED))
+    if blocked:
+        words = Selection(focus=Focus.BLOCKED, kinds=selection.kinds).words()
+        typed = _command_line(turn, OVERDUE).typed(words)
+        lines.append(texts.OVERDUE_BLOCKED_COUNT.format(count=blocked, command=typed))
+    turn.say("\n".join(lines))
+
+
+def _nothing_overdue(turn: Turn, data: Overview) -> str:
+    upcoming = [s for s in data.stats if turn.now < s.due_at]
+    next_due = (
+        f"{upcoming[0].period.title}, {upcoming[0].period.due_text}" if upcoming else "không còn"
+    )
+    return texts.NOTHING_OVERDUE.format(next=next_due)
+
+
+# --- the words after the command, and the buttons that carry them --------------------------------
+
+
+def _typed_selection(turn: Turn, command: str) -> Selection | None:
+    """The filters typed after the command (the plan number is taken by then); None when a word
+    is not one (the user is told which words there are)."""
+    try:
+        return parse_selection(turn.event.args, focuses=FOCUSES[command])
+    except UnknownFilter as problem:
+        turn.say(_filter_help(turn, command, problem.word))
+        return None
+
+
+def _pressed_selection(turn: Turn, command: str) -> Selection | None:
+    """The plan and selection a page button carries (``<plan id>-<words>``); None when the
+    button is refused."""
+    if not turn.is_coordinator:
+        turn.refuse_button(
+            texts.COORDINATOR_ONLY.format(command=command, coordinator=turn.coordinator_name)
+        )
+        return None
+    action = parse_action_payload(turn.event.payload or "")
+    plan_id, *words = action[1].split("-") if action is not None else [""]
+    number = whole_number(plan_id)
+    plan = plans.plan_by_id(turn.session, number) if number is not None else None
+    if plan is None or not may_use(turn, PlanScope.COORDINATED, plan):
+        turn.refuse_button(texts.FORGED_BUTTON)
+        return None
+    turn.plan = plan
+    try:
+        return parse_selection(words, focuses=FOCUSES[command])
+    except UnknownFilter:
+        turn.refuse_button(texts.FORGED_BUTTON)
+        return None
+
+
+def _filter_help(turn: Turn, command: str, word: str) -> str:
+    focuses = [focus for focus in FOCUSES[command] if focus != Focus.ATTENTION]
+    choices = [
+        texts.FILTER_FOCUS_CHOICE.format(word=focus.value, meaning=texts.FOCUS_HELP[focus.value])
+        for focus in focuses
+    ]
+    choices.append(
+        texts.FILTER_KIND_CHOICE.format(
+            words=", ".join(KIND_WORD.values()),
+            kinds="; ".join(texts.KIND_LABELS[kind] for kind in KIND_WORD),
+        )
+    )
+    example = f"{focuses[-1].value} xa" if command == OVERVIEW else "xa trang 2"
+    plan = texts.FILTER_UNKNOWN_PLAN.format(word=word[:40]) if "/" in word else ""
+    return plan + texts.FILTER_UNKNOWN.format(
+        command=command,
+        word=word[:40],
+        choices="\n".join(choices),
+        example=example,
+        number=turn.current_plan.number,
+    )
+
+
+def _command_line(turn: Turn, name: str) -> CommandLine:
+    """The command as the user types it: with the plan number unless it is the only one."""
+    followed = plans_in_scope(turn, PlanScope.COORDINATED)
+    alone = [plan.id for plan in followed] == [turn.plan_id]
+    dashboard = turn.settings.dashboard is not None
+    return CommandLine(name, "" if alone else turn.current_plan.number, dashboard=dashboard)
+
+
+def _contacts(turn: Turn, organisation_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Name and phone of every focal point answering in the plan for ``organisation_ids``."""
     contacts: dict[int, list[str]] = {}
     for fp in people.focal_points_of(
         turn.session, organisation_ids=organisation_ids, plan_id=turn.plan_id
@@ -164,67 +362,6 @@ def export(turn: Turn) -> None:
     )
 
 
-# --- the overview as text ----------------------------------------------------------------------
-
-
-def cell_symbol(cell: Cell) -> str:
-    if not cell.owed:
-        return NOT_OWED_SYMBOL
-    if cell.latest is not None:
-        return STATUS_SYMBOLS[ReportStatus(cell.latest.status)]
-    return OVERDUE_SYMBOL if cell.overdue else NOT_YET_SYMBOL
-
-
-def _stats_line(index: int, stats: PeriodStats, now: datetime) -> str:
-    period = stats.period
-    line = (
-        f"Cột {index}: {period.title} (hạn {period.due_text})"
-        f" — đã nộp {stats.reported}/{stats.total} ({percent(stats.reported, stats.total)})"
-    )
-    if now >= stats.due_at:
-        line += (
-            f"; đúng hạn {stats.on_time}, trễ hạn {stats.late}, quá hạn chưa nộp {stats.overdue}"
-        )
-    return line
-
-
-def _row_line(row: OverviewRow, periods: list[ReportingPeriod]) -> str:
-    cells = [row.cells[p.id] for p in periods if p.id is not None]
-    symbols = "".join(cell_symbol(cell) for cell in cells)
-    details = [
-        f"{cell.latest.progress}%"
-        for cell in cells
-        if cell.latest is not None and ReportStatus(cell.latest.status) != ReportStatus.DONE
-    ]
-    suffix = f" ({', '.join(details)})" if details else ""
-    if row.focal_point_count == 0:
-        suffix += " · chưa có đầu mối"
-    return f"{symbols} {row.unit.short_name} [{row.unit.code}]{suffix}"
-
-
-def overview_text(overview: Overview, *, title: str = "📊 TỔNG HỢP BÁO CÁO") -> str:
-    """The unit × period matrix with the reporting rate of each period."""
-    zone = ZoneInfo(overview.plan.timezone)
-    lines = [
-        f"{title} — Kế hoạch số {overview.plan.number}",
-        f"(số liệu lúc {fmt_datetime(overview.now, zone)})",
-        "",
-    ]
-    lines += [_stats_line(i, s, overview.now) for i, s in enumerate(overview.stats, start=1)]
-    lines.append("")
-    lines += [_row_line(row, overview.periods) for row in overview.rows]
-    lines += ["", LEGEND]
-    return "\n".join(lines)
-
-
-def digest_text(overview: Overview, *, period: ReportingPeriod | None) -> str:
-    """The coordinator's digest: weekly, or on the day ``period`` falls due."""
-    title = "📬 BẢN TIN TỔNG HỢP HẰNG TUẦN"
-    if period is not None:
-        title = f"📬 BẢN TIN TỔNG HỢP: HẾT HẠN {period.title.upper()}"
-    return overview_text(overview, title=title) + "\n" + texts.DIGEST_FOOTER
-
-
 def compose_digest(
     session: Session, *, plan: Plan, now: datetime, period: ReportingPeriod | None
 ) -> Digest:
@@ -232,7 +369,9 @@ def compose_digest(
     then the charts /tonghop shows. A chart that cannot be drawn costs the pictures, never the
     text."""
     overview = read_models.overview(session, plan=plan, now=now)
-    text = digest_text(overview, period=period)
+    several = [p.id for p in plans.active_plans(session)] not in ([], [plan.id])
+    command = CommandLine(OVERVIEW, plan.number if several else "")
+    text = digest_text(overview, period=period, command=command)
     try:
         charts = overview_charts(session, overview)
     except Exception:

@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from bot.app import build_service, utc_now
 from bot.config import Settings
+from bot.dialog import overview_render
 from bot.logs import configure_logging
 from scheduler.policy import ReminderKind, ReminderOccurrence
 from storage import people
@@ -186,7 +187,7 @@ async def test_bad_input_gets_a_clear_answer_and_changes_nothing(
 
 
 async def test_a_reply_longer_than_telegram_allows_is_split(
-    telegram_api: FakeTelegramBotApi, settings: Settings
+    telegram_api: FakeTelegramBotApi, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     coordinator = user(telegram_api, COORDINATOR_ID)
     async with running_service(settings):
@@ -195,6 +196,13 @@ async def test_a_reply_longer_than_telegram_allows_is_split(
                 f"/themdonvi Ban Quản lý dự án đầu tư xây dựng công trình số {number} tỉnh"
             )
             assert "Đã thêm" in added.text, added.text
+        summary = await coordinator.send("/tonghop")  # 91 units: a summary in one message
+        assert summary.text.startswith("📊 TỔNG HỢP BÁO CÁO") and len(summary.text) <= 4096
+        assert "trang 1/" in summary.text and "Ký hiệu:" in summary.text
+        charts = [await coordinator.next(), await coordinator.next()]
+        assert [chart.method for chart in charts] == ["sendPhoto", "sendPhoto"]
+        # The whole matrix of 91 units, as a plan of up to 30 gets it, is too long for one.
+        monkeypatch.setattr(overview_render, "MATRIX_LIMIT", 100)
         telegram_api.user_sends_text(COORDINATOR_ID, "/tonghop")
         first = await coordinator.next()
         second = await coordinator.next()
