@@ -28,8 +28,9 @@ from bot.dialog.overview_scope import (
     page_of,
 )
 from storage.formats import fmt_datetime, percent
-from storage.models import LatestReport, ReportingPeriod, ReportStatus
+from storage.models import ReportingPeriod, ReportStatus
 from storage.read_models import Cell, Overview, OverviewRow, PeriodStats
+from storage.reports import LatestRow
 
 STATUS_SYMBOLS: dict[ReportStatus, str] = {
     ReportStatus.NOT_STARTED: "⏸",
@@ -302,7 +303,7 @@ def overdue_text(
     return "\n".join(lines)
 
 
-BlockedReport = tuple[OverviewRow, int, LatestReport]  # the unit, the period's number, its report
+BlockedReport = tuple[OverviewRow, int, LatestRow]  # the unit, the period's number, its report
 
 
 def blocked_reports(overview: Overview) -> list[BlockedReport]:
