@@ -117,3 +117,9 @@ async def test_zalo_gets_one_note_for_every_chart_after_the_text(
     assert sent[1].text == pictures_note([chart, heat_map])
     assert "2 biểu đồ" in sent[1].text and "/tonghop trên Telegram" in sent[1].text
     assert f"• {chart.caption}\n• 🗺 Bản đồ" in sent[1].text
+
+
+def test_a_letter_no_font_has_draws_as_a_box_without_a_warning() -> None:
+    """A period (or unit) name may hold any letter a user typed; warnings are errors here."""
+    picture = reporting_rate_chart([PeriodCounts(label="Kỳ \U000b96e6 \U0001d54f", on_time=1)])
+    assert picture.startswith(b"\x89PNG")
