@@ -480,25 +480,37 @@ def build_service(
         hold=hold if hold_outside_office_hours else None,
     )
     senders.append(sender)
-    runtime = ReminderRuntime(
-        database=database,
-        plans=reminder_schedules(specs, office, occurrences),
-        coordinators=addresses,
-        digest=overview.compose_digest,
-        sender=sender,
-        clock=clock,
-    )
+    schedules = reminder_schedules(specs, office, occurrences)
     return Service(
         settings=settings,
         database=database,
         specs=specs,
         core=core,
         sender=sender,
-        reminders=ReminderScheduler(runtime),
+        reminders=reminder_scheduler(database, schedules, addresses, sender, clock),
         lock=lock,
         channels=channels,
         dashboard=web_dashboard,
     )
+
+
+def reminder_scheduler(
+    database: Database,
+    schedules: dict[str, PlanSchedule],
+    addresses: Sequence[CoordinatorAddress],
+    sender: OutboxSender,
+    clock: Clock,
+) -> ReminderScheduler:
+    """The reminders of every followed plan, queued to the outbox; the digest from the overview."""
+    runtime = ReminderRuntime(
+        database=database,
+        plans=schedules,
+        coordinators=addresses,
+        digest=overview.compose_digest,
+        sender=sender,
+        clock=clock,
+    )
+    return ReminderScheduler(runtime)
 
 
 async def run_service(settings: Settings) -> None:
