@@ -211,16 +211,17 @@ def _history_cells(book: Book, session: Session, plan: Plan, date_style: int) ->
     names = reports.reporter_names(session, plan_id=plan.id)
     reporters: dict[int | None, str] = {key: cells.cell(name) for key, name in names.items()}
     reporters[None] = EMPTY
+    progress, notes, files, channels = (cells.column() for _ in range(4))
     for row in reports.history_rows(session, plan_id=plan.id):
-        reporter = reporters.get(row.focal_point_id)
+        moment, organisation, period, focal_point, status, done, note, file, channel = tuple(row)
+        reporter = reporters.get(focal_point)
         if reporter is None:  # a focal point of another organisation: rare, looked up
-            focal_point = session.get(FocalPoint, row.focal_point_id)
-            reporter = cells.cell(focal_point.full_name if focal_point else None)
-            reporters[row.focal_point_id] = reporter
+            person = session.get(FocalPoint, focal_point)
+            reporter = reporters[focal_point] = cells.cell(person.full_name if person else None)
         yield (
-            f"{date}{serial(row.created_at)!r}</v></c>{units[row.organisation_id]}"
-            f"{periods[row.period_id]}{statuses[row.status]}{cells.cell(row.progress)}"
-            f"{cells.cell(row.note)}{cells.cell(row.file_name)}{reporter}{cells.cell(row.channel)}"
+            f"{date}{serial(moment)!r}</v></c>{units[organisation]}{periods[period]}"
+            f"{statuses[status]}{progress[done]}{notes[note]}{files[file]}{reporter}"
+            f"{channels[channel]}"
         )
 
 

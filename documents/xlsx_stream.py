@@ -20,6 +20,7 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import IO, Any, cast
 from zoneinfo import ZoneInfo
 
@@ -101,6 +102,10 @@ class Cells:
             self._known[key] = known
         return known
 
+    def column(self, style: int = 0) -> CellMemo:
+        """A dict of the cells of one column's values, made when first asked for: ``memo[v]``."""
+        return CellMemo(style)
+
     def row(self, values: Sequence[CellValue], style: int = 0, date_style: int = 0) -> str:
         """A row's cells, all in ``style`` (dates in ``date_style``)."""
         out = []
@@ -110,6 +115,20 @@ class Cells:
             else:
                 out.append(self.cell(value, style))
         return "".join(out)
+
+
+class CellMemo(dict[CellValue, str]):
+    """Cells by value, made on first use; forgets them all past 100,000 (notes seen once)."""
+
+    def __init__(self, style: int = 0) -> None:
+        super().__init__()
+        self.style = style
+
+    def __missing__(self, value: CellValue) -> str:
+        if len(self) > 100_000:
+            self.clear()
+        made = self[value] = _cell(value, self.style)
+        return made
 
 
 def _cell(value: CellValue, style: int) -> str:
@@ -144,30 +163,32 @@ class LocalSerial:
 
     def __init__(self, zone: ZoneInfo) -> None:
         self.zone = zone
-        self._offsets: dict[datetime, timedelta | None] = {}
+        self._offsets: dict[int, timedelta] = {}
 
     def __call__(self, moment: datetime) -> float:
-        """``moment``: naive UTC, or aware."""
+        """``moment``: naive UTC, or aware. The same number as openpyxl's ``to_excel``."""
         if moment.tzinfo is not None:
             moment = moment.astimezone(UTC).replace(tzinfo=None)
-        hour = moment.replace(minute=0, second=0, microsecond=0)
-        offset = self._offsets.get(hour, _UNKNOWN)
-        if offset is _UNKNOWN:
-            offset = self._offsets[hour] = self._steady_offset(hour)
-        if offset is None:  # the zone's offset changes within this hour
+        delta = moment - _EPOCH
+        hour = delta.days * 24 + delta.seconds // 3600
+        offset = self._offsets.get(hour)
+        if offset is None:
+            start = moment.replace(minute=0, second=0, microsecond=0)
+            offset = self._offsets[hour] = self._steady_offset(start)
+        if offset is _CHANGING:  # the zone's offset changes within this hour
             offset = self._offset(moment)
-        delta = moment + offset - _EPOCH
-        return delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
+        local = delta + offset
+        return local.days + (local.seconds + local.microseconds / 1e6) / 86400
 
     def _offset(self, moment: datetime) -> timedelta:
         return moment.replace(tzinfo=UTC).astimezone(self.zone).utcoffset() or timedelta()
 
-    def _steady_offset(self, hour: datetime) -> timedelta | None:
+    def _steady_offset(self, hour: datetime) -> timedelta:
         first, last = self._offset(hour), self._offset(hour + timedelta(minutes=59, seconds=59))
-        return first if first == last else None
+        return first if first == last else _CHANGING
 
 
-_UNKNOWN = timedelta(days=-1)
+_CHANGING = timedelta(days=-999)
 
 
 class StreamedSheet:
@@ -196,6 +217,16 @@ class StreamedSheet:
         if self._size > FLUSH_CHARACTERS:
             self._flush()
         return self.rows
+
+    def extend(self, rows: Sequence[str]) -> None:
+        """Add rows of cells, numbered on from the last."""
+        start = self.rows + 1
+        text = "".join([f'<row r="{n}">{cells}</row>' for n, cells in enumerate(rows, start)])
+        self.rows += len(rows)
+        self._pending.append(text)
+        self._size += len(text)
+        if self._size > FLUSH_CHARACTERS:
+            self._flush()
 
     def close(self) -> None:
         """End the part with openpyxl's tail (the charts' drawing) and hand it to the package."""
@@ -246,14 +277,19 @@ class SheetSeries:
         self.sheets = [new_sheet(1)]
 
     def extend(self, rows: Iterable[str]) -> None:
-        sheet = self.sheets[-1]
-        for cells in rows:
-            if sheet.rows >= self.max_rows:
+        rows = iter(rows)
+        while True:
+            sheet = self.sheets[-1]
+            room = self.max_rows - sheet.rows
+            if room <= 0:
                 sheet.close()
-                sheet = self.new_sheet(len(self.sheets) + 1)
-                assert sheet.rows < self.max_rows, "the header fills the sheet"
-                self.sheets.append(sheet)
-            sheet.append(cells)
+                self.sheets.append(self.new_sheet(len(self.sheets) + 1))
+                assert self.sheets[-1].rows < self.max_rows, "the header fills the sheet"
+                continue
+            batch = list(islice(rows, min(room, 4096)))
+            if not batch:
+                return
+            sheet.extend(batch)
 
     def close(self) -> None:
         self.sheets[-1].close()

@@ -251,25 +251,14 @@ def indicator_values_of(session: Session, status_update_ids: Iterable[int]) -> l
 HISTORY_BATCH = 5000
 
 
-class HistoryRow(NamedTuple):
-    """One status update as the export writes it; the unit, period and reporter by id."""
-
-    created_at: datetime  # naive UTC
-    organisation_id: int
-    period_id: int
-    focal_point_id: int | None
-    status: str  # a ReportStatus value
-    progress: int
-    note: str | None
-    file_name: str | None
-    channel: str
-
-
-def history_rows(session: Session, *, plan_id: int) -> Iterator[HistoryRow]:
+def history_rows(session: Session, *, plan_id: int) -> Iterator[sa.Row[Any]]:
     """Every status update of the plan, oldest first, as plain rows streamed in batches (a
-    server-side cursor on PostgreSQL). Only the status updates' own columns: joined with units,
-    periods and focal points the read took twice as long at a million rows (three index
-    look-ups a row); the export looks them up in the few thousand rows it reads first."""
+    server-side cursor on PostgreSQL): created_at (naive UTC), organisation_id, period_id,
+    focal_point_id, status (the ReportStatus value), progress, note, file_name, channel.
+
+    Only the status updates' own columns: joined with units, periods and focal points the read
+    took twice as long at a million rows (three index look-ups a row); the export looks them
+    up in the few thousand rows it reads first."""
     update = StatusUpdate
     statement: Any = (
         sa.select(
@@ -288,7 +277,7 @@ def history_rows(session: Session, *, plan_id: int) -> Iterator[HistoryRow]:
     )
     result = session.connection().execution_options(yield_per=HISTORY_BATCH).execute(statement)
     for batch in result.partitions():
-        yield from map(HistoryRow._make, batch)
+        yield from batch
 
 
 def reporter_names(session: Session, *, plan_id: int) -> dict[int, str]:
