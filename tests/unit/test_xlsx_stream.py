@@ -106,8 +106,9 @@ def test_local_serials_are_openpyxls_numbers_of_the_wall_clock_time(zone: str) -
     for minutes in range(0, 24 * 60 * 2, 13):
         moment = start + timedelta(minutes=minutes)
         wall = moment.replace(tzinfo=UTC).astimezone(local).replace(tzinfo=None)
-        assert serial(moment) == to_excel(wall)
-        assert serial(moment.replace(tzinfo=UTC)) == to_excel(wall)
+        expected = to_excel(wall)  # type: ignore[no-untyped-call]
+        assert serial(moment) == expected
+        assert serial(moment.replace(tzinfo=UTC)) == expected
 
 
 def test_rows_past_the_limit_go_on_in_a_next_sheet() -> None:
@@ -135,6 +136,7 @@ def test_a_history_longer_than_a_sheet_goes_on_in_lich_su_bao_cao_2(database: Da
 
     def export(max_rows: int) -> bytes:
         plan = database.run_sync(lambda s: s.get(Plan, scale.plan_id))
+        assert plan is not None
         return database.run_sync(lambda s: build_workbook(s, plan=plan, now=NOW, max_rows=max_rows))
 
     whole = load_workbook(io.BytesIO(export(1_048_576)), read_only=True)
