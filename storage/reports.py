@@ -275,7 +275,9 @@ def history_rows(session: Session, *, plan_id: int) -> Iterator[sa.Row[Any]]:
         .where(col(update.plan_id) == plan_id)
         .order_by(col(update.created_at), col(update.id))
     )
-    result = session.connection().execution_options(yield_per=HISTORY_BATCH).execute(statement)
+    # On the statement, not the connection: a connection keeps its options (stream_results)
+    # for every later statement, a RELEASE SAVEPOINT on PostgreSQL among them.
+    result = session.connection().execute(statement.execution_options(yield_per=HISTORY_BATCH))
     for batch in result.partitions():
         yield from batch
 
