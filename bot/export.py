@@ -1,81 +1,95 @@
 """The coordinator's Excel workbook: overview, report history, focal points, tasks, indicators,
 charts.
 
-Written in openpyxl's write-only mode, row after row: the history of a large plan (a million
-status updates) streams from the database through the workbook without being held in memory.
+Streamed: each sheet's rows go as text into the zip file as they are read
+(:mod:`documents.xlsx_stream`; openpyxl's cells took 10 µs each, 267 s for a million status
+updates), so the history of a large plan passes through without being held in memory. A history
+longer than Excel's 1,048,576 rows a sheet goes on over "Lịch sử báo cáo (2)" and on.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session
 
 from bot.document_data import period_counts, state_matrix
 from documents.xlsx_charts import add_chart_sheet
+from documents.xlsx_stream import (
+    EMPTY,
+    EXCEL_MAX_ROWS,
+    Cells,
+    CellValue,
+    LocalSerial,
+    Package,
+    SheetSeries,
+    StreamedSheet,
+)
 from storage import people, plans, read_models, reports
 from storage.formats import fmt_date
-from storage.models import Plan, ReportStatus
+from storage.models import FocalPoint, Plan, ReportStatus
 from storage.read_models import Overview
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="center")
 TITLE_FONT = Font(bold=True, size=13)
-WRAP = Alignment(wrap_text=True, vertical="top")
-CellValue = str | int | float | datetime | None
+DATE_FORMAT = "dd/mm/yyyy hh:mm"
+HISTORY_TITLE = "Lịch sử báo cáo"
+
+
+class Book:
+    """The workbook being written, the package it streams into, its cells and styles."""
+
+    def __init__(self, buffer: io.BytesIO) -> None:
+        self.workbook = Workbook(write_only=True)
+        self.package = Package(buffer)
+        self.cells = Cells(self.workbook)
+        self._styles: dict[str, int] = {}
+
+    def style(self, sheet: Any, name: str) -> int:
+        if name not in self._styles:
+            attributes: dict[str, dict[str, Any]] = {
+                "header": {"font": HEADER_FONT, "fill": HEADER_FILL, "alignment": HEADER_ALIGNMENT},
+                "title": {"font": TITLE_FONT},
+                "date": {"number_format": DATE_FORMAT},
+            }
+            self._styles[name] = self.cells.style(sheet, **attributes[name])
+        return self._styles[name]
 
 
 class Sheet:
-    """A write-only sheet: widths first, then rows; user text stays text (no formulas)."""
+    """A streamed sheet: widths and frozen panes first, then rows; text stays text."""
 
-    def __init__(self, workbook: Workbook, title: str, widths: Sequence[int]) -> None:
-        created = workbook.create_sheet(title)
-        assert isinstance(created, WriteOnlyWorksheet)
-        # The write-only sheet borrows append, freeze_panes and column_dimensions from
-        # Worksheet; its stubs do not say so, hence the cast.
-        self.sheet = cast(Worksheet, created)
+    def __init__(
+        self, book: Book, title: str, widths: Sequence[int], *, freeze: str | None = None
+    ) -> None:
+        created: Any = book.workbook.create_sheet(title)
         for column, width in enumerate(widths, start=1):
-            self.sheet.column_dimensions[get_column_letter(column)].width = width
+            created.column_dimensions[get_column_letter(column)].width = width
+        if freeze:
+            created.freeze_panes = freeze
+        self.book, self.stream = book, StreamedSheet(book.package, created)
+        self.date_style = book.style(created, "date")
 
-    def row(self, values: Sequence[CellValue], *, header: bool = False, font: Any = None) -> None:
-        if header or font is not None:
-            self.sheet.append([self._cell(value, header=header, font=font) for value in values])
-            return
-        # A plain value is written as openpyxl would write the same cell: only what needs a
-        # style (a date) or could turn into a formula (text starting with "=") is a cell of its
-        # own, the cost of a million history rows.
-        self.sheet.append([value if _plain(value) else self._cell(value) for value in values])
+    def row(
+        self, values: Sequence[CellValue], *, header: bool = False, title: bool = False
+    ) -> None:
+        style = 0
+        if header or title:
+            style = self.book.style(self.stream.sheet, "header" if header else "title")
+        self.stream.append(self.book.cells.row(values, style, self.date_style))
 
-    def _cell(self, value: CellValue, *, header: bool = False, font: Any = None) -> Any:
-        cell = WriteOnlyCell(self.sheet, value=value)
-        if isinstance(value, str):
-            cell.data_type = "s"  # text typed by users stays text, even when it starts with "="
-        if isinstance(value, datetime):
-            cell.number_format = "dd/mm/yyyy hh:mm"
-        if header:
-            cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-            cell.alignment = Alignment(wrap_text=True, vertical="center")
-        elif font is not None:
-            cell.font = font
-        return cell
-
-
-def _plain(value: CellValue) -> bool:
-    """Whether openpyxl writes ``value`` as :meth:`Sheet._cell` would without help."""
-    if isinstance(value, str):
-        return not value.startswith("=")
-    return not isinstance(value, datetime)
+    def close(self) -> None:
+        self.stream.close()
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
@@ -83,28 +97,36 @@ def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
     return moment.astimezone(zone).replace(tzinfo=None) if moment else None
 
 
-def build_workbook(session: Session, *, plan: Plan, now: datetime) -> bytes:
-    """The workbook of the whole plan as .xlsx bytes."""
+def build_workbook(
+    session: Session, *, plan: Plan, now: datetime, max_rows: int = EXCEL_MAX_ROWS
+) -> bytes:
+    """The workbook of the whole plan as .xlsx bytes (``max_rows`` a sheet: for tests)."""
     assert plan.id is not None
     data = read_models.overview(session, plan=plan, now=now, limit=None)
-    workbook = Workbook(write_only=True)
-    _summary_sheet(workbook, data)
-    _history_sheet(workbook, session, plan)
-    _people_sheet(workbook, session, plan)
-    _tasks_sheet(workbook, session, plan)
-    _indicator_sheet(workbook, session, plan)
-    if data.rows and data.periods:
-        add_chart_sheet(workbook, periods=period_counts(data), matrix=state_matrix(data))
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    book = Book(buffer)
+    _summary_sheet(book, data)
+    _history_sheets(book, session, plan, max_rows)
+    _people_sheet(book, session, plan)
+    _tasks_sheet(book, session, plan)
+    _indicator_sheet(book, session, plan)
+    if data.rows and data.periods:
+        add_chart_sheet(
+            book.workbook,
+            periods=period_counts(data),
+            matrix=state_matrix(data),
+            package=book.package,
+            cells=book.cells,
+        )
+    book.package.save(book.workbook)
     return buffer.getvalue()
 
 
-def _summary_sheet(workbook: Workbook, data: Overview) -> None:
+def _summary_sheet(book: Book, data: Overview) -> None:
     plan, zone = data.plan, ZoneInfo(data.plan.timezone)
-    sheet = Sheet(workbook, "Tổng hợp", [5, 12, 42, 7, 10] + [22, 11, 17, 10] * len(data.periods))
-    sheet.sheet.freeze_panes = "D6"
-    sheet.row([f"Kế hoạch số {plan.number} — {plan.title}"], font=TITLE_FONT)
+    widths = [5, 12, 42, 7, 10] + [22, 11, 17, 10] * len(data.periods)
+    sheet = Sheet(book, "Tổng hợp", widths, freeze="D6")
+    sheet.row([f"Kế hoạch số {plan.number} — {plan.title}"], title=True)
     sheet.row([f"{plan.issuer}, ban hành ngày {fmt_date(plan.issued_on)}"])
     sheet.row(["Số liệu lúc", _local(data.now, zone)])
     sheet.row([])
@@ -148,6 +170,7 @@ def _summary_sheet(workbook: Workbook, data: Overview) -> None:
                 f"Quá hạn chưa nộp {stats.overdue}",
             ]
         )
+    sheet.close()
 
 
 HISTORY_HEADER = [
@@ -156,34 +179,56 @@ HISTORY_HEADER = [
 ]  # fmt: skip
 
 
-def _history_sheet(workbook: Workbook, session: Session, plan: Plan) -> None:
+def _history_sheets(book: Book, session: Session, plan: Plan, max_rows: int) -> None:
     """Every status update of the plan, oldest first, streamed from the database."""
     assert plan.id is not None
-    zone = ZoneInfo(plan.timezone)
-    sheet = Sheet(workbook, "Lịch sử báo cáo", [17, 12, 40, 26, 17, 11, 60, 25, 25, 10])
-    sheet.sheet.freeze_panes = "A2"
-    sheet.row(HISTORY_HEADER, header=True)
+    widths = [17, 12, 40, 26, 17, 11, 60, 25, 25, 10]
+
+    def new_sheet(number: int) -> StreamedSheet:
+        title = HISTORY_TITLE if number == 1 else f"{HISTORY_TITLE} ({number})"
+        sheet = Sheet(book, title, widths, freeze="A2")
+        sheet.row(HISTORY_HEADER, header=True)
+        return sheet.stream
+
+    series = SheetSeries(new_sheet, max_rows=max_rows)
+    date_style = book.style(series.sheets[0].sheet, "date")
+    series.extend(_history_cells(book, session, plan, date_style))
+    series.close()
+
+
+def _history_cells(book: Book, session: Session, plan: Plan, date_style: int) -> Iterator[str]:
+    """The history's rows as cells. A row is built from the cells of its unit, period, status
+    and reporter, made once each: the cost of a million rows."""
+    assert plan.id is not None
+    cells, serial = book.cells, LocalSerial(ZoneInfo(plan.timezone))
+    date = f'<c s="{date_style}"><v>'
+    units = {
+        unit.organisation_id: cells.cell(unit.code) + cells.cell(unit.name)
+        for unit in plans.units(session, plan_id=plan.id, active_only=False)
+    }
+    periods = {p.id: cells.cell(p.title) for p in plans.periods(session, plan_id=plan.id)}
+    statuses = {status.value: cells.cell(status.label) for status in ReportStatus}
+    names = reports.reporter_names(session, plan_id=plan.id)
+    reporters: dict[int | None, str] = {key: cells.cell(name) for key, name in names.items()}
+    reporters[None] = EMPTY
+    progress, notes, files, channels = (cells.column() for _ in range(4))
     for row in reports.history_rows(session, plan_id=plan.id):
-        sheet.row(
-            [
-                _local(row.created_at, zone),
-                row.code,
-                row.unit_name,
-                row.period_title,
-                ReportStatus(row.status).label,
-                row.progress,
-                row.note,
-                row.file_name,
-                row.reporter,
-                row.channel,
-            ]
+        moment, organisation, period, focal_point, status, done, note, file, channel = tuple(row)
+        reporter = reporters.get(focal_point)
+        if reporter is None:  # a focal point of another organisation: rare, looked up
+            person = session.get(FocalPoint, focal_point)
+            reporter = reporters[focal_point] = cells.cell(person.full_name if person else None)
+        yield (
+            f"{date}{serial(moment)!r}</v></c>{units[organisation]}{periods[period]}"
+            f"{statuses[status]}{progress[done]}{notes[note]}{files[file]}{reporter}"
+            f"{channels[channel]}"
         )
 
 
-def _people_sheet(workbook: Workbook, session: Session, plan: Plan) -> None:
+def _people_sheet(book: Book, session: Session, plan: Plan) -> None:
     assert plan.id is not None
     zone = ZoneInfo(plan.timezone)
-    sheet = Sheet(workbook, "Đầu mối", [12, 40, 28, 30, 14, 18, 17])
+    sheet = Sheet(book, "Đầu mối", [12, 40, 28, 30, 14, 18, 17])
     header = ["Mã", "Đơn vị", "Họ và tên", "Chức vụ", "Điện thoại", "Kênh", "Ngày đăng ký"]
     sheet.row(header, header=True)
     units = {u.organisation_id: u for u in plans.units(session, plan_id=plan.id)}
@@ -206,11 +251,12 @@ def _people_sheet(workbook: Workbook, session: Session, plan: Plan) -> None:
                 _local(fp.registered_at, zone),
             ]
         )
+    sheet.close()
 
 
-def _tasks_sheet(workbook: Workbook, session: Session, plan: Plan) -> None:
+def _tasks_sheet(book: Book, session: Session, plan: Plan) -> None:
     assert plan.id is not None
-    sheet = Sheet(workbook, "Nhiệm vụ", [8, 6, 30, 110])
+    sheet = Sheet(book, "Nhiệm vụ", [8, 6, 30, 110])
     sheet.row(["Mục", "STT", "Đơn vị thực hiện", "Nội dung nhiệm vụ"], header=True)
     units_by_section: dict[str, list[str]] = {}
     for unit in plans.units(session, plan_id=plan.id):
@@ -219,15 +265,16 @@ def _tasks_sheet(workbook: Workbook, session: Session, plan: Plan) -> None:
         for task in plans.tasks_of_section(session, plan_id=plan.id, section=section.section):
             who = ", ".join(units_by_section.get(section.section, [])) or "Các đơn vị"
             sheet.row([task.section, task.ordinal, who, task.text])
+    sheet.close()
 
 
-def _indicator_sheet(workbook: Workbook, session: Session, plan: Plan) -> None:
+def _indicator_sheet(book: Book, session: Session, plan: Plan) -> None:
     """The latest value each unit reported for each indicator, against the target."""
     assert plan.id is not None
     indicators = plans.indicators(session, plan_id=plan.id)
     if not indicators:
         return
-    sheet = Sheet(workbook, "Chỉ tiêu", [40, 10, 14, 40, 26, 12, 10])
+    sheet = Sheet(book, "Chỉ tiêu", [40, 10, 14, 40, 26, 12, 10])
     header = ["Chỉ tiêu", "Đơn vị tính", "Mục tiêu", "Đơn vị báo cáo", "Kỳ báo cáo", "Giá trị"]
     sheet.row([*header, "Đạt"], header=True)
     for reading in reports.latest_indicator_values(session, plan_id=plan.id):
@@ -247,3 +294,4 @@ def _indicator_sheet(workbook: Workbook, session: Session, plan: Plan) -> None:
                 "Có" if met else "Chưa",
             ]
         )
+    sheet.close()

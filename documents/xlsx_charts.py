@@ -26,6 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from documents import labels
 from documents.charts import STATE_COLOURS, STATE_ORDER, TARGET_COLOUR
 from documents.model import Indicator, IndicatorReading, PeriodCounts, StateMatrix
+from documents.xlsx_stream import Cells, Package, StreamedSheet
 
 CHART_COLUMN = "J"  # charts sit right of the data, which takes at most the first columns
 BOLD = Font(bold=True)
@@ -46,14 +47,19 @@ def _show_axes(chart: BarChart) -> None:
 
 
 class _Rows:
-    """Appends rows to a worksheet of either mode and remembers the row number reached."""
+    """Appends rows to a worksheet of either mode, or streams them into a package (the export
+    of 10,000 units), and remembers the row number reached."""
 
-    def __init__(self, sheet: Worksheet | WriteOnlyWorksheet) -> None:
+    def __init__(
+        self, sheet: Worksheet | WriteOnlyWorksheet, stream: tuple[Package, Cells] | None = None
+    ) -> None:
         # The write-only sheet borrows append, add_chart and column_dimensions from Worksheet;
         # its stubs do not say so, hence the cast.
         self.sheet = cast(Worksheet, sheet)
         self.row = 0
         self._styles: dict[tuple[bool, str | None], Any] = {}
+        self._stream = StreamedSheet(stream[0], sheet) if stream else None
+        self._cells = stream[1] if stream else None
 
     def append(
         self,
@@ -63,6 +69,9 @@ class _Rows:
         colours: Sequence[str | None] = (),
     ) -> int:
         """Append a row (bold, or each cell filled with its colour); return its number."""
+        if self._stream is not None:
+            self.row = self._stream.append(self._streamed(values, bold, colours))
+            return self.row
         cells: list[Any] = []
         for index, value in enumerate(values):
             cell = WriteOnlyCell(self.sheet, value=value)
@@ -75,6 +84,31 @@ class _Rows:
         self.sheet.append(cells)
         self.row += 1
         return self.row
+
+    def _streamed(self, values: Sequence[Any], bold: bool, colours: Sequence[str | None]) -> str:
+        assert self._cells is not None
+        out = []
+        for index, value in enumerate(values):
+            colour = colours[index] if index < len(colours) else None
+            style = 0
+            if bold or colour:
+                style = self._style_id(bold, colour)
+            out.append(self._cells.cell(value, style))
+        return "".join(out)
+
+    def _style_id(self, bold: bool, colour: str | None) -> int:
+        known = self._styles.get((bold, colour))
+        if known is None:
+            assert self._cells is not None
+            fill = PatternFill("solid", fgColor=colour.lstrip("#").upper()) if colour else None
+            attributes = {"font": BOLD} if bold else {}
+            known = self._cells.style(self.sheet, **attributes, **({"fill": fill} if fill else {}))
+            self._styles[bold, colour] = known
+        return int(known)
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
 
     def _style(self, cell: Any, bold: bool, colour: str | None) -> None:
         """Bold and fill: registered with the workbook once per kind, then copied (openpyxl
@@ -103,12 +137,16 @@ def add_chart_sheet(
     matrix: StateMatrix | None = None,
     indicators: Sequence[Indicator] = (),
     readings: Sequence[IndicatorReading] = (),
+    package: Package | None = None,
+    cells: Cells | None = None,
 ) -> Worksheet | WriteOnlyWorksheet:
-    """Add the "Biểu đồ" sheet: reporting rate per period, the state table, the indicators."""
+    """Add the "Biểu đồ" sheet: reporting rate per period, the state table, the indicators.
+    With ``package`` and ``cells`` (a write-only workbook), its rows are streamed into the
+    package (:mod:`documents.xlsx_stream`)."""
     sheet: Worksheet | WriteOnlyWorksheet = workbook.create_sheet(labels.SHEET_CHARTS)
-    rows = _Rows(sheet)
     for column, width in zip("ABCDEFGH", (34, 14, 14, 14, 14, 14, 14, 14), strict=True):
-        rows.sheet.column_dimensions[column].width = width  # before any row, for write-only
+        cast(Worksheet, sheet).column_dimensions[column].width = width  # before any row
+    rows = _Rows(sheet, (package, cells) if package and cells else None)
     _rate_block(rows, periods)
     if matrix is not None:
         rows.append([])
@@ -116,6 +154,7 @@ def add_chart_sheet(
     for indicator in indicators:
         rows.append([])
         _indicator_block(rows, indicator, readings)
+    rows.close()
     return sheet
 
 

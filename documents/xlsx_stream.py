@@ -1,0 +1,295 @@
+"""Worksheets written as SpreadsheetML text straight into the .xlsx package, row after row.
+
+openpyxl costs about 10 µs a cell even in write-only mode (a cell object, its value's type
+checks, its style, an lxml element): 30 s for the 10,000-unit overview and 150 s for a plan's
+million status updates. Here a row is one string joined from cells made once per distinct value
+(a unit's name, a period's title, a status) and kept, so a row costs about a microsecond. openpyxl
+still does everything else: the workbook, the styles, the sheet's frame (column widths, frozen
+panes, the charts' drawing) and the other parts of the package; :class:`Package` only takes the
+place of the zip file it saves into, and keeps the sheet parts streamed here.
+
+The cells follow ECMA-376: strings inline (``t="inlineStr"``, as openpyxl writes them, so a
+typed "=…" stays text), numbers as ``<v>``, dates as serial numbers with a date style. A cell
+carries no ``r`` reference (optional, §18.3.1.4: a cell is the one after the previous one in its
+row; Excel, LibreOffice and openpyxl read it so), which saves a third of the time; an empty cell
+is ``<c/>`` to keep the next one in its column.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+from typing import IO, Any, cast
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils.datetime import to_excel
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.writer.excel import ExcelWriter
+
+EXCEL_MAX_ROWS = 1_048_576  # rows of a worksheet; Excel refuses a workbook with more
+MAX_TEXT = 32_767  # characters of a cell
+FLUSH_CHARACTERS = 1 << 20  # rows are handed to the zip (and compressed) in pieces this size
+CellValue = str | int | float | datetime | None
+EMPTY = "<c/>"
+_EPOCH = datetime(1899, 12, 30)  # noqa: DTZ001 (Excel serials count naive days)
+_SHEET_DATA = "<sheetData>"
+_SHEET_DATA_END = "</sheetData>"
+
+
+class Package(zipfile.ZipFile):
+    """The .xlsx zip file. Streamed sheets are written into it first; openpyxl then saves the
+    rest of the workbook into it, and its parts for the streamed sheets (an empty frame each)
+    are left out."""
+
+    def __init__(self, file: IO[bytes], *, compresslevel: int = 1) -> None:
+        # Level 1: the XML of a million rows compresses to about the same size at a third
+        # of the time of zlib's default 6.
+        super().__init__(file, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        self.compresslevel = compresslevel
+        self.streamed: dict[str, WriteOnlyWorksheet] = {}
+
+    def write(self, filename: Any, arcname: Any = None, *args: Any, **kwargs: Any) -> None:
+        if arcname in self.streamed:
+            return  # openpyxl's empty frame of a sheet written here already
+        super().write(filename, arcname, *args, **kwargs)
+
+    def save(self, workbook: Workbook) -> None:
+        """Write openpyxl's parts of ``workbook`` and close the package."""
+        for name, sheet in self.streamed.items():
+            # openpyxl names the n-th worksheet's part sheet{n}.xml when it saves.
+            assert name == _part_name(workbook, sheet), "a streamed sheet moved"
+        workbook.properties.modified = datetime.now(UTC).replace(tzinfo=None)
+        ExcelWriter(workbook, self).save()
+
+
+def _part_name(workbook: Workbook, sheet: WriteOnlyWorksheet) -> str:
+    worksheets: list[Any] = list(workbook.worksheets)
+    return f"xl/worksheets/sheet{worksheets.index(sheet) + 1}.xml"
+
+
+class Cells:
+    """The XML of cells, each made once per distinct value and style and then reused."""
+
+    def __init__(self, workbook: Workbook) -> None:
+        self.workbook = workbook
+        self._known: dict[tuple[type, CellValue, int], str] = {}
+        self._styles: dict[tuple[Any, ...], int] = {}
+
+    def style(self, sheet: Any, **attributes: Any) -> int:
+        """The workbook's index of a cell style (font=, fill=, alignment=, number_format=)."""
+        key = tuple(sorted((name, repr(value)) for name, value in attributes.items()))
+        if key not in self._styles:
+            cell = WriteOnlyCell(sheet)
+            for name, value in attributes.items():
+                setattr(cell, name, value)
+            self._styles[key] = cell.style_id
+        return self._styles[key]
+
+    def cell(self, value: CellValue, style: int = 0) -> str:
+        """One cell; text stays text (never a formula); a date needs a date ``style``."""
+        key = (type(value), value, style)
+        known = self._known.get(key)
+        if known is None:
+            known = _cell(value, style)
+            if len(self._known) > 100_000:  # notes, times: many values are seen once
+                self._known.clear()
+            self._known[key] = known
+        return known
+
+    def column(self, style: int = 0) -> CellMemo:
+        """A dict of the cells of one column's values, made when first asked for: ``memo[v]``."""
+        return CellMemo(style)
+
+    def row(self, values: Sequence[CellValue], style: int = 0, date_style: int = 0) -> str:
+        """A row's cells, all in ``style`` (dates in ``date_style``)."""
+        out = []
+        for value in values:
+            if isinstance(value, datetime):
+                out.append(self.cell(value, date_style))
+            else:
+                out.append(self.cell(value, style))
+        return "".join(out)
+
+
+class CellMemo(dict[CellValue, str]):
+    """Cells by value, made on first use; forgets them all past 100,000 (notes seen once)."""
+
+    def __init__(self, style: int = 0) -> None:
+        super().__init__()
+        self.style = style
+
+    def __missing__(self, value: CellValue) -> str:
+        if len(self) > 100_000:
+            self.clear()
+        made = self[value] = _cell(value, self.style)
+        return made
+
+
+def _cell(value: CellValue, style: int) -> str:
+    styled = f' s="{style}"' if style else ""
+    if value is None or value == "":
+        return f"<c{styled}/>" if style else EMPTY
+    if isinstance(value, str):
+        return f'<c{styled} t="inlineStr"><is>{text_element(value)}</is></c>'
+    if isinstance(value, datetime):
+        assert value.tzinfo is None, "Excel has no time zones"
+        serial = to_excel(value)  # type: ignore[no-untyped-call]
+        return f"<c{styled}><v>{serial!r}</v></c>"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"no Excel cell for {value!r}")
+    return f"<c{styled}><v>{value!r}</v></c>"
+
+
+def text_element(value: str) -> str:
+    """``<t>`` of a string: cut to Excel's 32,767 characters, without the control characters
+    XML cannot hold, escaped, its outer spaces kept."""
+    value = ILLEGAL_CHARACTERS_RE.sub("", value[:MAX_TEXT])
+    escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = escaped.replace("\r", "&#13;")
+    if value != value.strip():
+        return f'<t xml:space="preserve">{escaped}</t>'
+    return f"<t>{escaped}</t>"
+
+
+class LocalSerial:
+    """Excel serial numbers of UTC instants as wall-clock time in ``zone`` (Excel has no time
+    zones), the offset looked up once an hour of time rather than once a row."""
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self._offsets: dict[int, timedelta] = {}
+
+    def __call__(self, moment: datetime) -> float:
+        """``moment``: naive UTC, or aware. The same number as openpyxl's ``to_excel``."""
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        delta = moment - _EPOCH
+        hour = delta.days * 24 + delta.seconds // 3600
+        offset = self._offsets.get(hour)
+        if offset is None:
+            start = moment.replace(minute=0, second=0, microsecond=0)
+            offset = self._offsets[hour] = self._steady_offset(start)
+        if offset is _CHANGING:  # the zone's offset changes within this hour
+            offset = self._offset(moment)
+        local = delta + offset
+        return local.days + (local.seconds + local.microseconds / 1e6) / 86400
+
+    def _offset(self, moment: datetime) -> timedelta:
+        return moment.replace(tzinfo=UTC).astimezone(self.zone).utcoffset() or timedelta()
+
+    def _steady_offset(self, hour: datetime) -> timedelta:
+        first, last = self._offset(hour), self._offset(hour + timedelta(minutes=59, seconds=59))
+        return first if first == last else _CHANGING
+
+
+_CHANGING = timedelta(days=-999)
+
+
+class StreamedSheet:
+    """A write-only openpyxl worksheet whose rows are written here, as text, into ``package``.
+
+    Set the sheet's column widths and frozen panes before, add its charts any time; then
+    :meth:`append` rows and :meth:`close` it before streaming the next sheet (a zip file takes
+    one part at a time)."""
+
+    def __init__(self, package: Package, sheet: Any) -> None:
+        self.package, self.sheet = package, cast(WriteOnlyWorksheet, sheet)
+        self.name = _part_name(sheet.parent, self.sheet)
+        self.rows = 0
+        _frame(self.sheet)  # openpyxl sets the sheet format's outline level while writing it
+        self._head = _frame(self.sheet)[0]
+        self._out = package.open(self.name, "w")
+        self._pending = [self._head, _SHEET_DATA]
+        self._size = 0
+
+    def append(self, cells: str) -> int:
+        """Add a row of cells (from :class:`Cells`); return its number."""
+        self.rows += 1
+        row = f'<row r="{self.rows}">{cells}</row>'
+        self._pending.append(row)
+        self._size += len(row)
+        if self._size > FLUSH_CHARACTERS:
+            self._flush()
+        return self.rows
+
+    def extend(self, rows: Sequence[str]) -> None:
+        """Add rows of cells, numbered on from the last."""
+        start = self.rows + 1
+        text = "".join([f'<row r="{n}">{cells}</row>' for n, cells in enumerate(rows, start)])
+        self.rows += len(rows)
+        self._pending.append(text)
+        self._size += len(text)
+        if self._size > FLUSH_CHARACTERS:
+            self._flush()
+
+    def close(self) -> None:
+        """End the part with openpyxl's tail (the charts' drawing) and hand it to the package."""
+        self.sheet.close()
+        head, tail = _closed_frame(self.sheet)
+        assert head == self._head, "the sheet's columns or panes changed after its first row"
+        self._pending += [_SHEET_DATA_END, tail]
+        self._flush()
+        self._out.close()
+        self.package.streamed[self.name] = self.sheet
+
+    def _flush(self) -> None:
+        self._out.write("".join(self._pending).encode())
+        self._pending, self._size = [], 0
+
+
+def _frame(sheet: WriteOnlyWorksheet) -> tuple[str, str]:
+    """The sheet's XML before its rows (properties, views, columns) as openpyxl writes it."""
+    import io
+
+    writer = WorksheetWriter(sheet, out=io.BytesIO())
+    writer.write_top()
+    writer.close()
+    text = cast(io.BytesIO, writer.out).getvalue().decode()
+    return text.removesuffix("</worksheet>"), "</worksheet>"
+
+
+def _closed_frame(sheet: WriteOnlyWorksheet) -> tuple[str, str]:
+    """What openpyxl wrote for the closed (row-less) sheet, split around its sheetData."""
+    writer: Any = getattr(sheet, "_writer")  # noqa: B009 (openpyxl's, not in its stubs)
+    with open(writer.out, encoding="utf-8") as part:
+        text = part.read()
+    for empty in ("<sheetData/>", f"{_SHEET_DATA}{_SHEET_DATA_END}"):
+        if empty in text:
+            head, tail = text.split(empty)
+            return head, tail
+    raise AssertionError("openpyxl wrote rows into a streamed sheet")
+
+
+class SheetSeries:
+    """Rows spread over as many sheets as Excel's row limit needs: "Lịch sử", "Lịch sử (2)"…
+    ``new_sheet(number)`` makes the number-th sheet and writes its header rows."""
+
+    def __init__(
+        self, new_sheet: Callable[[int], StreamedSheet], *, max_rows: int = EXCEL_MAX_ROWS
+    ) -> None:
+        self.new_sheet, self.max_rows = new_sheet, max_rows
+        self.sheets = [new_sheet(1)]
+
+    def extend(self, rows: Iterable[str]) -> None:
+        rows = iter(rows)
+        while True:
+            sheet = self.sheets[-1]
+            room = self.max_rows - sheet.rows
+            if room <= 0:
+                sheet.close()
+                self.sheets.append(self.new_sheet(len(self.sheets) + 1))
+                assert self.sheets[-1].rows < self.max_rows, "the header fills the sheet"
+                continue
+            batch = list(islice(rows, min(room, 4096)))
+            if not batch:
+                return
+            sheet.extend(batch)
+
+    def close(self) -> None:
+        self.sheets[-1].close()
