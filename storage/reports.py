@@ -183,13 +183,19 @@ class LatestRow(NamedTuple):
 
 
 def latest_report_rows(
-    session: Session, *, plan_id: int, period_ids: Iterable[int]
+    session: Session,
+    *,
+    plan_id: int,
+    period_ids: Iterable[int],
+    organisation_ids: Iterable[int] | None = None,
 ) -> list[LatestRow]:
-    """The latest reports of the plan for the given periods, as plain rows: no ORM object.
-    Times are read as the driver gives them and made aware here (SQLite's text parsed by
-    ``fromisoformat``, several times quicker than the column type's parser)."""
+    """The latest reports of the plan for the given periods (of the given organisations, when
+    given), as plain rows: no ORM object. Times are read as the driver gives them and made aware
+    here (SQLite's text parsed by ``fromisoformat``, several times quicker than the column
+    type's parser)."""
     wanted = list(period_ids)
-    if not wanted:
+    organisations = None if organisation_ids is None else list(organisation_ids)
+    if not wanted or organisations == []:
         return []
     columns = [
         sa.type_coerce(LATEST.c[name], sa.String) if name.endswith("_at") else LATEST.c[name]
@@ -198,6 +204,8 @@ def latest_report_rows(
     statement: Any = sa.select(*columns).where(
         LATEST.c.plan_id == plan_id, LATEST.c.period_id.in_(wanted)
     )
+    if organisations is not None:
+        statement = statement.where(LATEST.c.organisation_id.in_(organisations))
     return [
         LatestRow(a, b, c, d, e, _utc(reported), _utc(first), f)
         for a, b, c, d, e, reported, first, f in session.connection().execute(statement).all()
