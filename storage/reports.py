@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from storage.models import (
     FocalPoint,
+    Indicator,
     IndicatorValue,
     LatestReport,
     PlanUnit,
@@ -291,11 +292,24 @@ def history_rows(session: Session, *, plan_id: int) -> Iterator[sa.Row[Any]]:
     yield from session.execute(statement)
 
 
+def _has_indicator_values(session: Session, plan_id: int) -> bool:
+    plan_indicators = sa.select(col(Indicator.id)).where(col(Indicator.plan_id) == plan_id)
+    statement: Any = sa.select(
+        sa.exists().where(col(IndicatorValue.indicator_id).in_(plan_indicators))
+    )
+    return bool(session.connection().execute(statement).scalar())
+
+
 def latest_indicator_values(
     session: Session, *, plan_id: int, organisation_id: int | None = None
 ) -> list[sa.Row[Any]]:
     """The indicator values of every latest report of the plan (of one organisation, when
-    given): indicator_id, value, unit_name, period_title, organisation_id, period_id."""
+    given): indicator_id, value, unit_name, period_title, organisation_id, period_id.
+
+    A plan whose reports gave no value yet is answered from the values' index alone: the join
+    would otherwise walk every latest report of the plan (a million-report plan's thousands)."""
+    if organisation_id is None and not _has_indicator_values(session, plan_id):
+        return []
     statement: Any = (
         sa.select(
             col(IndicatorValue.indicator_id),
