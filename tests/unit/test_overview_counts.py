@@ -159,3 +159,64 @@ def test_an_inactive_unit_is_counted_nowhere(reported: Database) -> None:
         assert len(inactive) == 1 and totals.units == len(every) - 1
 
     reported.run_sync(check)
+
+
+# --- the dashboard's overview page ---------------------------------------------------------------
+
+PAGE_QUERIES: list[dict[str, str]] = [
+    {},
+    {"trang": "2"},
+    {"trang": "3"},
+    {"trang": "99"},
+    {"ky": "sau-thang-2026"},
+    {"ky": "bao-luc-quy-2026-q4", "qua_han": "1"},
+    {"ky": "bao-luc-quy-2026-q4", "loai": "commune", "trang": "2"},
+    {"ky": "tong-ket-nam-2026", "trang_thai": "vuong_mac"},
+    {"ky": "tong-ket-nam-2026", "trang_thai": "chua_bao_cao", "loai": "department"},
+    {"tim": "xã số 1"},
+    {"tim": "SYT"},
+    {"loai": "media"},
+]
+
+
+@pytest.mark.parametrize(
+    "query", PAGE_QUERIES, ids=lambda q: "&".join(f"{k}={v}" for k, v in q.items()) or "default"
+)
+def test_the_dashboard_page_read_alone_is_the_page_of_the_full_overview(
+    reported: Database, query: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same HTML as the page cut from the overview read in full (pages of 20 here)."""
+    from web import pages, storage_data
+
+    monkeypatch.setattr(pages, "PAGE_SIZE", 20)
+    monkeypatch.setattr(storage_data, "PAGE_SIZE", 20)
+    data = storage_data.StorageDashboardData(reported)
+    [plan] = data.plans()
+    full = data.overview(plan.code, now=NOW)
+    assert full is not None
+    codes = {p.code for p in full.periods}
+    assert {q["ky"] for q in PAGE_QUERIES if "ky" in q} <= codes
+    expected = pages.overview_page(full, pages.read_filters(query, full))
+    read = data.overview_page(plan.code, query, now=NOW)
+    assert read is not None
+    assert (read.counts, read.matching, read.pages, read.filters) == (
+        expected.counts,
+        expected.matching,
+        expected.pages,
+        expected.filters,
+    )
+    assert read.rows == expected.rows
+    assert pages.render_overview(read, plans=[plan]) == pages.render_overview(
+        expected, plans=[plan]
+    )
+
+
+def test_the_dashboard_page_refuses_what_the_full_overview_refuses(reported: Database) -> None:
+    from web import pages, storage_data
+
+    data = storage_data.StorageDashboardData(reported)
+    [plan] = data.plans()
+    for query in ({"ky": "khong-co"}, {"loai": "vu-tru"}, {"trang": "0"}):
+        with pytest.raises(pages.BadFilter):
+            data.overview_page(plan.code, query, now=NOW)
+    assert data.overview_page("khong-co", {}, now=NOW) is None
