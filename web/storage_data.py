@@ -345,6 +345,7 @@ def _page_rows(
     focal = people.focal_point_counts(session, plan_id=plan.id, organisation_ids=wanted)
     zone = ZoneInfo(plan.timezone)
     dues = [plans.due_at(p.due_before, zone) for p in every_period]
+    owers = [plans.owed_by(p) for p in every_period]  # as plans.owes, read once per period
     return tuple(
         OverviewRow(
             unit=_unit(units[organisation_id]),
@@ -352,15 +353,22 @@ def _page_rows(
             cells=tuple(
                 _cell(
                     latest.get((organisation_id, _id(p.id))),
-                    owed=plans.owes(p, units[organisation_id]),
+                    owed=_owes(refs, units[organisation_id]),
                     due_at=due,
                     now=now,
                 )
-                for p, due in zip(every_period, dues, strict=True)
+                for p, due, refs in zip(every_period, dues, owers, strict=True)
             ),
         )
         for organisation_id in wanted
     )
+
+
+def _owes(refs: Sequence[str] | None, unit: PlanUnit) -> bool:
+    """storage.plans.owes with the period's references read once."""
+    if unit.is_coordinator:
+        return False
+    return refs is None or unit.code in refs or unit.section in refs
 
 
 def _overview_cell(cell: read_models.Cell, stats: PeriodStats, now: datetime) -> Cell:
