@@ -207,7 +207,9 @@ def charts_left_out() -> Iterator[None]:
         yield
 
 
-def command_figures(database: Database, scale: Scale, runs: int, label: str) -> list[Figure]:
+def command_figures(
+    database: Database, scale: Scale, runs: int, label: str, *, with_export: bool = True
+) -> list[Figure]:
     core = dialog_core()
     coordinator, focal = COORDINATOR_USER, scale.sample_focal_user
     overview = command(database, core, coordinator, "/tonghop")
@@ -226,6 +228,8 @@ def command_figures(database: Database, scale: Scale, runs: int, label: str) -> 
         Figure(f"{name}, {label}", best_of(runs, command(database, core, user, text)), target)
         for name, user, text, target in [(*case, COMMAND_TARGET) for case in cases]
     ]
+    if not with_export:
+        return figures
     export = command(database, core, coordinator, "/xuat", wants=DocumentReply)
     with peak_rss_growth() as growth:
         seconds = best_of(max(runs - 1, 1), export)
@@ -236,7 +240,9 @@ def command_figures(database: Database, scale: Scale, runs: int, label: str) -> 
     return figures
 
 
-def scale_figures(url: str | None, organisations: int, updates: int, runs: int) -> list[Figure]:
+def scale_figures(
+    url: str | None, organisations: int, updates: int, runs: int, *, with_export: bool = True
+) -> list[Figure]:
     backend = "PostgreSQL" if url else "SQLite"
     with tempfile.TemporaryDirectory() as folder:
         database, cleanup = open_database(url, Path(folder))
@@ -244,7 +250,7 @@ def scale_figures(url: str | None, organisations: int, updates: int, runs: int) 
             scale = seed(database, organisations=organisations, updates=updates)
             label = f"{scale.organisations} orgs / {scale.updates:,} updates, {backend}"
             print(f"seeded {label} in {scale.seconds:.1f} s", flush=True)
-            return command_figures(database, scale, runs, label)
+            return command_figures(database, scale, runs, label, with_export=with_export)
         finally:
             cleanup()
 
@@ -260,10 +266,15 @@ def main() -> int:
         "--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
         help="PostgreSQL (a schema of its own); default: a new SQLite file",
     )  # fmt: skip
+    parser.add_argument(
+        "--no-export", action="store_true", help="leave out /xuat (the commands' figures only)"
+    )
     args = parser.parse_args()
     figures = calendar_figures()
     for size in (int(s) for s in args.sizes.split(",") if s.strip()):
-        figures += scale_figures(args.database_url, size, args.updates, args.runs)
+        figures += scale_figures(
+            args.database_url, size, args.updates, args.runs, with_export=not args.no_export
+        )
     missed = print_table(figures, "Speed targets (ratio = target / measured; ≥ 1 is met)")
     return 1 if missed else 0
 

@@ -210,9 +210,10 @@ def _blocked_organisations(totals: Totals) -> Any:
     )
 
 
-def _focus_clause(totals: Totals, *, overdue: bool, blocked: bool) -> Any:
+def _focus_clause(session: Session, totals: Totals, *, overdue: bool, blocked: bool) -> Any:
     """Units overdue for a shown past period and/or reporting a problem in a shown period
-    (neither: every unit)."""
+    (neither: every unit). The units reporting a problem are read first (a few, through the
+    status index) and named: no query plan can then join them once per unit."""
     if not overdue and not blocked:
         return sa.true()
     clauses = []
@@ -223,7 +224,9 @@ def _focus_clause(totals: Totals, *, overdue: bool, blocked: bool) -> Any:
             if totals.now >= s.due_at
         ]
     if blocked and totals.periods:
-        clauses.append(UNITS.c.organisation_id.in_(_blocked_organisations(totals)))
+        stuck = [row[0] for row in session.connection().execute(_blocked_organisations(totals))]
+        if stuck:
+            clauses.append(UNITS.c.organisation_id.in_(sorted(set(stuck))))
     return sa.or_(*clauses) if clauses else sa.false()
 
 
@@ -236,7 +239,7 @@ def unit_count(
 ) -> int:
     """How many reporting units of ``kinds`` are in focus (see :func:`_focus_clause`)."""
     statement: Any = sa.select(sa.func.count()).where(
-        *_where(totals, kinds), _focus_clause(totals, overdue=overdue, blocked=blocked)
+        *_where(totals, kinds), _focus_clause(session, totals, overdue=overdue, blocked=blocked)
     )
     return int(session.connection().execute(statement).scalar_one())
 
@@ -254,12 +257,40 @@ def unit_page(
     """The units in focus from ``offset`` on, at most ``limit``, in plan order."""
     statement: Any = (
         sa.select(PlanUnit)
-        .where(*_where(totals, kinds), _focus_clause(totals, overdue=overdue, blocked=blocked))
+        .where(
+            *_where(totals, kinds), _focus_clause(session, totals, overdue=overdue, blocked=blocked)
+        )
         .order_by(UNITS.c.position, UNITS.c.id)
         .offset(offset)
         .limit(limit)
     )
     return list(session.execute(statement).scalars())
+
+
+def focused_organisations(
+    session: Session, totals: Totals, *, kinds: Collection[str], overdue: bool, blocked: bool
+) -> list[int]:
+    """The organisation ids of the units in focus, in plan order: one pass that gives both
+    their number and any page of them (plain integers, however many)."""
+    statement: Any = (
+        sa.select(UNITS.c.organisation_id)
+        .where(
+            *_where(totals, kinds), _focus_clause(session, totals, overdue=overdue, blocked=blocked)
+        )
+        .order_by(UNITS.c.position, UNITS.c.id)
+    )
+    return list(session.connection().execute(statement).scalars())
+
+
+def units_of(session: Session, totals: Totals, organisation_ids: Sequence[int]) -> list[PlanUnit]:
+    """The plan's units of ``organisation_ids``, in that order."""
+    if not organisation_ids:
+        return []
+    statement: Any = sa.select(PlanUnit).where(
+        UNITS.c.plan_id == totals.plan.id, UNITS.c.organisation_id.in_(list(organisation_ids))
+    )
+    found = {unit.organisation_id: unit for unit in session.execute(statement).scalars()}
+    return [found[organisation_id] for organisation_id in organisation_ids]
 
 
 def overview_rows(session: Session, totals: Totals, units: Sequence[PlanUnit]) -> list[OverviewRow]:
@@ -287,6 +318,8 @@ def overview_rows(session: Session, totals: Totals, units: Sequence[PlanUnit]) -
 
 def full_overview(session: Session, totals: Totals) -> Overview:
     """Every unit of ``totals``' kinds with its cells (a plan small enough to show them all)."""
+    if not totals.kinds:  # no unit of the kinds asked for (an empty filter would be all)
+        return Overview(totals.plan, totals.now, totals.periods, rows=[], stats=totals.stats)
     units = unit_page(
         session,
         totals,

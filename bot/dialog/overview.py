@@ -42,7 +42,6 @@ from bot.dialog.overview_scope import (
     Focus,
     Selection,
     UnknownFilter,
-    of_kinds,
     parse_selection,
 )
 from bot.dialog.plan_choice import may_use, plans_in_scope
@@ -100,11 +99,6 @@ def _totals(turn: Turn, selection: Selection) -> Totals:
     )
 
 
-def _full_overview(turn: Turn, selection: Selection) -> Overview:
-    data = read_models.overview(turn.session, plan=turn.current_plan, now=turn.now)
-    return of_kinds(data, selection.kinds)
-
-
 def _answer_overview(turn: Turn, selection: Selection, *, charts: bool) -> None:
     """The matrix or the summary; ``charts``: then the pictures (not again when paging). A
     large plan is read as counts and one page of units."""
@@ -112,7 +106,7 @@ def _answer_overview(turn: Turn, selection: Selection, *, charts: bool) -> None:
     sections = _indicator_sections(turn) if not selection.filtered and selection.page == 1 else []
     pictured: Overview | Totals = totals
     if fits_matrix(totals, selection):
-        pictured = data = _full_overview(turn, selection)
+        pictured = data = overview_counts.full_overview(turn.session, totals)
         text = overview_text(data, kinds=selection.kinds, sections=sections)
         turn.say(text, dashboard_buttons(turn), numbered=False)
     else:
@@ -167,7 +161,7 @@ def _answer_overdue(turn: Turn, selection: Selection) -> None:
     if selection.focus == Focus.BLOCKED:
         _answer_blocked(turn, totals, selection)
     elif not (selection.filtered or selection.page > 1 or totals.units > MATRIX_LIMIT):
-        _answer_overdue_in_full(turn, _full_overview(turn, selection))
+        _answer_overdue_in_full(turn, overview_counts.full_overview(turn.session, totals))
     elif not any(turn.now >= stats.due_at for stats in totals.stats):
         _answer_nothing_overdue(turn, totals, selection)
     else:

@@ -37,19 +37,13 @@ def read_summary(
 ) -> Summary:
     """The counts and page ``number`` (the last when there are fewer) of the units in focus."""
     overdue, blocked = FOCUS_FLAGS[focus]
-    total = focused_count(session, totals, kinds=kinds, focus=focus)
-    number, pages, start = page_bounds(total, number)
-    units = overview_counts.unit_page(
-        session,
-        totals,
-        kinds=kinds,
-        overdue=overdue,
-        blocked=blocked,
-        offset=start,
-        limit=PAGE_SIZE,
+    focused = overview_counts.focused_organisations(
+        session, totals, kinds=kinds, overdue=overdue, blocked=blocked
     )
+    number, pages, start = page_bounds(len(focused), number)
+    units = overview_counts.units_of(session, totals, focused[start : start + PAGE_SIZE])
     rows = overview_counts.overview_rows(session, totals, units)
-    return Summary(totals, paged(rows, number=number, pages=pages, total=total))
+    return Summary(totals, paged(rows, number=number, pages=pages, total=len(focused)))
 
 
 def read_blocked(

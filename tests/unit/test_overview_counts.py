@@ -123,6 +123,23 @@ def test_every_page_of_every_focus_is_that_of_the_full_overview(
     reported.run_sync(check)
 
 
+@pytest.mark.parametrize("kinds", KIND_CHOICES)
+def test_the_matrix_of_the_kinds_asked_for_is_that_of_the_full_overview(
+    reported: Database, kinds: tuple[str, ...]
+) -> None:
+    """A kind of unit small enough for the matrix is read alone (not the plan's every unit)."""
+
+    def check(session: Session) -> None:
+        [plan] = plans.active_plans(session)
+        full = of_kinds(read_models.overview(session, plan=plan, now=NOW), frozenset(kinds))
+        totals = overview_counts.overview_totals(session, plan=plan, now=NOW, kinds=kinds)
+        read = overview_counts.full_overview(session, totals)
+        assert (read.periods, read.rows, read.stats) == (full.periods, full.rows, full.stats)
+        assert bool(read.rows) == (kinds != ("district",))
+
+    reported.run_sync(check)
+
+
 @pytest.mark.parametrize("kinds", [(), ("commune",), ("department",)])
 def test_the_problems_reported_are_paged_as_in_the_full_overview(
     reported: Database, kinds: tuple[str, ...]
