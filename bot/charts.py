@@ -25,7 +25,7 @@ from storage.models import Plan
 from storage.read_models import Overview, PeriodStats, Totals, totals_of
 
 PNG_MIME = "image/png"
-HEATMAP_LIMIT = 60  # units: above this a unit × period grid is unreadable in a chat picture
+HEATMAP_LIMIT = 200  # units (a province): above, the grid is left to the dashboard and /xuat
 
 
 def overview_charts(session: Session, overview: Overview | Totals) -> list[DocumentReply]:
