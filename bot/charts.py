@@ -16,39 +16,52 @@ from sqlmodel import Session
 
 from bot import texts
 from bot.dialog.events import DocumentReply
-from bot.document_data import indicator, latest_indicator_readings, period_counts, state_matrix
+from bot.document_data import indicator, latest_indicator_readings, short_label, state_matrix
 from documents.charts import indicator_chart, reporting_rate_chart, unit_period_heatmap
-from storage import plans, read_models
+from documents.model import PeriodCounts
+from storage import overview_counts, plans
 from storage.formats import fmt_datetime
 from storage.models import Plan
-from storage.read_models import Overview
+from storage.read_models import Overview, PeriodStats, Totals, totals_of
 
 PNG_MIME = "image/png"
+HEATMAP_LIMIT = 200  # units (a province): above, the grid is left to the dashboard and /xuat
 
 
-def overview_charts(session: Session, overview: Overview) -> list[DocumentReply]:
-    """The pictures of ``overview``: nothing when it has no unit or no period."""
-    plan = overview.plan
+def overview_charts(session: Session, overview: Overview | Totals) -> list[DocumentReply]:
+    """The pictures of ``overview`` (an overview read in full, or its counts): nothing when it
+    has no unit or no period. The heat map only up to :data:`HEATMAP_LIMIT` units (the
+    dashboard and the Excel file have every unit); the rate chart needs only the totals."""
+    totals = overview if isinstance(overview, Totals) else totals_of(overview)
+    plan = totals.plan
     assert plan.id is not None
-    if not overview.rows or not overview.periods:
+    if not totals.units or not totals.periods:
         return []
     zone = ZoneInfo(plan.timezone)
-    stamp = overview.now.astimezone(zone).strftime("%Y%m%d-%H%M")
-    matrix = state_matrix(overview)
+    stamp = totals.now.astimezone(zone).strftime("%Y%m%d-%H%M")
     charts = [
         _picture(
             f"ty-le-bao-cao-{plan.code}-{stamp}.png",
-            reporting_rate_chart(period_counts(overview)),
+            reporting_rate_chart([period_counts_of(stats) for stats in totals.stats]),
             texts.CHART_RATE_CAPTION.format(
-                number=plan.number, time=fmt_datetime(overview.now, zone)
+                number=plan.number, time=fmt_datetime(totals.now, zone)
             ),
-        ),
-        _picture(
-            f"don-vi-theo-ky-{plan.code}-{stamp}.png",
-            unit_period_heatmap(matrix.units, matrix.periods, matrix.rows),
-            texts.CHART_HEATMAP_CAPTION.format(number=plan.number),
-        ),
+        )
     ]
+    if totals.units <= HEATMAP_LIMIT:
+        full = (
+            overview
+            if isinstance(overview, Overview)
+            else overview_counts.full_overview(session, totals)
+        )
+        matrix = state_matrix(full)
+        charts.append(
+            _picture(
+                f"don-vi-theo-ky-{plan.code}-{stamp}.png",
+                unit_period_heatmap(matrix.units, matrix.periods, matrix.rows),
+                texts.CHART_HEATMAP_CAPTION.format(number=plan.number),
+            )
+        )
     indicators = plans.indicators(session, plan_id=plan.id)
     if indicators:
         readings = latest_indicator_readings(session, plan_id=plan.id, indicators=indicators)
@@ -58,6 +71,19 @@ def overview_charts(session: Session, overview: Overview) -> list[DocumentReply]
     return charts
 
 
+def period_counts_of(stats: PeriodStats) -> PeriodCounts:
+    """One bar of the rate chart from a period's totals (as bot.document_data.period_counts
+    counts it from the cells: the units that owe the period)."""
+    not_due = stats.total - stats.reported - stats.overdue
+    return PeriodCounts(
+        label=short_label(stats.period.title),
+        on_time=stats.on_time,
+        late=stats.late,
+        missing=stats.overdue,
+        not_due=not_due,
+    )
+
+
 def _picture(filename: str, content: bytes, caption: str) -> DocumentReply:
     return DocumentReply(filename=filename, content=content, mime_type=PNG_MIME, caption=caption)
 
@@ -65,4 +91,4 @@ def _picture(filename: str, content: bytes, caption: str) -> DocumentReply:
 def digest_charts(session: Session, *, plan: Plan, now: datetime) -> list[DocumentReply]:
     """The pictures to send after the coordinator's digest text (what /tonghop shows at
     ``now``); for the composition root to pass to the scheduler beside ``compose_digest``."""
-    return overview_charts(session, read_models.overview(session, plan=plan, now=now))
+    return overview_charts(session, overview_counts.overview_totals(session, plan=plan, now=now))

@@ -163,6 +163,16 @@ class PlanUnit(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("plan_id", "organisation_id", name="uq_plan_units_plan_organisation"),
         sa.UniqueConstraint("plan_id", "code", name="uq_plan_units_plan_code"),
+        sa.Index(  # the overview's counts: units grouped and joined to reports from the index
+            "ix_plan_units_plan_reporting",
+            "plan_id",
+            "organisation_id",
+            "active",
+            "is_coordinator",
+            "kind",
+            "section",
+            "code",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -430,6 +440,9 @@ class LatestReport(SQLModel, table=True):
             name="fk_latest_reports_plan_period",
         ),
         sa.Index("ix_latest_reports_plan_period", "plan_id", "period_id"),
+        sa.Index(  # the problems reported (/quahan vuongmac, units needing attention)
+            "ix_latest_reports_plan_status", "plan_id", "status", "period_id", "organisation_id"
+        ),
     )
 
     plan_id: int = Field(primary_key=True)

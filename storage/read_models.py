@@ -71,6 +71,38 @@ class Overview:
     stats: list[PeriodStats] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Totals:
+    """An overview in counts: the shown periods' totals and the reporting units by kind (in
+    the plan order of each kind's first unit). Read in SQL for a large plan
+    (:func:`storage.overview_counts.overview_totals`) or counted from an :class:`Overview`
+    (:func:`totals_of`)."""
+
+    plan: Plan
+    now: datetime
+    periods: list[ReportingPeriod]
+    stats: list[PeriodStats]
+    kinds: dict[str, int]
+
+    @property
+    def units(self) -> int:
+        return sum(self.kinds.values())
+
+
+def totals_of(overview: Overview) -> Totals:
+    """The counts of an overview read in full (a pure function)."""
+    kinds: dict[str, int] = {}
+    for row in overview.rows:
+        kinds[row.unit.kind] = kinds.get(row.unit.kind, 0) + 1
+    return Totals(
+        plan=overview.plan,
+        now=overview.now,
+        periods=list(overview.periods),
+        stats=list(overview.stats),
+        kinds=kinds,
+    )
+
+
 def visible_periods(
     all_periods: Sequence[ReportingPeriod],
     *,

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from storage.models import (
     FocalPoint,
+    Indicator,
     IndicatorValue,
     LatestReport,
     PlanUnit,
@@ -183,13 +184,19 @@ class LatestRow(NamedTuple):
 
 
 def latest_report_rows(
-    session: Session, *, plan_id: int, period_ids: Iterable[int]
+    session: Session,
+    *,
+    plan_id: int,
+    period_ids: Iterable[int],
+    organisation_ids: Iterable[int] | None = None,
 ) -> list[LatestRow]:
-    """The latest reports of the plan for the given periods, as plain rows: no ORM object.
-    Times are read as the driver gives them and made aware here (SQLite's text parsed by
-    ``fromisoformat``, several times quicker than the column type's parser)."""
+    """The latest reports of the plan for the given periods (of the given organisations, when
+    given), as plain rows: no ORM object. Times are read as the driver gives them and made aware
+    here (SQLite's text parsed by ``fromisoformat``, several times quicker than the column
+    type's parser)."""
     wanted = list(period_ids)
-    if not wanted:
+    organisations = None if organisation_ids is None else list(organisation_ids)
+    if not wanted or organisations == []:
         return []
     columns = [
         sa.type_coerce(LATEST.c[name], sa.String) if name.endswith("_at") else LATEST.c[name]
@@ -198,6 +205,8 @@ def latest_report_rows(
     statement: Any = sa.select(*columns).where(
         LATEST.c.plan_id == plan_id, LATEST.c.period_id.in_(wanted)
     )
+    if organisations is not None:
+        statement = statement.where(LATEST.c.organisation_id.in_(organisations))
     return [
         LatestRow(a, b, c, d, e, _utc(reported), _utc(first), f)
         for a, b, c, d, e, reported, first, f in session.connection().execute(statement).all()
@@ -291,11 +300,24 @@ def reporter_names(session: Session, *, plan_id: int) -> dict[int, str]:
     return {row.id: row.full_name for row in session.execute(statement)}
 
 
+def _has_indicator_values(session: Session, plan_id: int) -> bool:
+    plan_indicators = sa.select(col(Indicator.id)).where(col(Indicator.plan_id) == plan_id)
+    statement: Any = sa.select(
+        sa.exists().where(col(IndicatorValue.indicator_id).in_(plan_indicators))
+    )
+    return bool(session.connection().execute(statement).scalar())
+
+
 def latest_indicator_values(
     session: Session, *, plan_id: int, organisation_id: int | None = None
 ) -> list[sa.Row[Any]]:
     """The indicator values of every latest report of the plan (of one organisation, when
-    given): indicator_id, value, unit_name, period_title, organisation_id, period_id."""
+    given): indicator_id, value, unit_name, period_title, organisation_id, period_id.
+
+    A plan whose reports gave no value yet is answered from the values' index alone: the join
+    would otherwise walk every latest report of the plan (a million-report plan's thousands)."""
+    if organisation_id is None and not _has_indicator_values(session, plan_id):
+        return []
     statement: Any = (
         sa.select(
             col(IndicatorValue.indicator_id),

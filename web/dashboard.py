@@ -31,7 +31,7 @@ from documents import charts
 from web.auth import Authenticator, Coordinator, LoginRefused, Refusal, Session
 from web.data import DashboardData, PlanSummary
 from web.files import FileSource, FileUnavailable
-from web.pages import BadFilter, overview_page, read_filters, render, render_agency, render_overview
+from web.pages import BadFilter, render, render_agency, render_overview
 
 log = logging.getLogger(__name__)
 
@@ -211,10 +211,11 @@ class Dashboard:
 
     async def overview(self, request: web.Request, who: Coordinator) -> web.Response:
         code, plans = await self._plan(request)
-        overview = await asyncio.to_thread(self._data.overview, code, now=self._clock())
-        if overview is None:
+        view = await asyncio.to_thread(
+            self._data.overview_page, code, request.query, now=self._clock()
+        )
+        if view is None:
             return not_found(f"Không có kế hoạch «{code[:60]}».")
-        view = overview_page(overview, read_filters(request.query, overview))
         return page(render_overview(view, plans=plans))
 
     async def agency(self, request: web.Request, who: Coordinator) -> web.Response:

@@ -11,10 +11,10 @@ is the unit's state for the period.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from documents.model import (
     Indicator,
@@ -23,6 +23,9 @@ from documents.model import (
     ReportingState,
     StateMatrix,
 )
+
+if TYPE_CHECKING:
+    from web.pages import OverviewPage
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,6 +163,14 @@ class DashboardData(Protocol):
         ...
 
     def overview(self, plan_code: str, *, now: datetime) -> Overview | None: ...
+
+    def overview_page(
+        self, plan_code: str, query: Mapping[str, str], *, now: datetime
+    ) -> OverviewPage | None:
+        """The overview page ``query`` asks for (its filters, read by
+        :func:`web.pages.read_filters`, which raises :class:`web.pages.BadFilter`): the chosen
+        period's counts over every unit, the page's units with every cell."""
+        ...
 
     def agency(self, plan_code: str, unit_code: str, *, now: datetime) -> AgencyDetail | None: ...
 

@@ -9,7 +9,7 @@ layout the tables need. Pages are rendered from the dataclasses of :mod:`web.dat
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from urllib.parse import urlencode
@@ -83,14 +83,18 @@ def default_period(periods: Sequence[Period], today: date) -> int:
     return max(len(periods) - 1, 0)
 
 
-def read_filters(query: Mapping[str, str], overview: Overview) -> Filters:
-    """The overview's filters from the query string, or :class:`BadFilter`."""
+def read_filters(
+    query: Mapping[str, str], overview: Overview, *, kinds: Collection[str] | None = None
+) -> Filters:
+    """The overview's filters from the query string, or :class:`BadFilter`; ``kinds``: the
+    plan's kinds of unit when ``overview`` holds one page of its rows, not all."""
     codes = [period.code for period in overview.periods]
     period_code = query.get("ky", "")
     if period_code and period_code not in codes:
         raise BadFilter(f"Không có kỳ báo cáo «{period_code[:60]}» trong kế hoạch này.")
     kind = query.get("loai", "")
-    if kind and kind not in {row.unit.kind for row in overview.rows}:
+    known = {row.unit.kind for row in overview.rows} if kinds is None else set(kinds)
+    if kind and kind not in known:
         raise BadFilter(f"Không có loại đơn vị «{kind[:60]}».")
     status = query.get("trang_thai", "")
     if status and status not in STATUS_FILTERS:
@@ -112,14 +116,27 @@ def read_filters(query: Mapping[str, str], overview: Overview) -> Filters:
 
 def _matches(row: OverviewRow, filters: Filters) -> bool:
     cell = row.cells[filters.period] if row.cells else None
-    if filters.kind and row.unit.kind != filters.kind:
+    standing = (cell.state, cell.status) if cell is not None else None
+    return unit_matches(row.unit.kind, row.unit.code, row.unit.name, standing, filters)
+
+
+def unit_matches(
+    kind: str,
+    code: str,
+    name: str,
+    standing: tuple[ReportingState, str | None] | None,
+    filters: Filters,
+) -> bool:
+    """Whether a unit passes the filters; ``standing``: its state and latest status for the
+    chosen period (None: the plan has no period)."""
+    if filters.kind and kind != filters.kind:
         return False
-    if filters.status and cell is not None and (cell.status or NO_REPORT) != filters.status:
+    if filters.status and standing is not None and (standing[1] or NO_REPORT) != filters.status:
         return False
-    if filters.overdue and (cell is None or cell.state is not ReportingState.MISSING):
+    if filters.overdue and (standing is None or standing[0] is not ReportingState.MISSING):
         return False
     needle = filters.search.casefold()
-    return not needle or needle in f"{row.unit.code} {row.unit.name}".casefold()
+    return not needle or needle in f"{code} {name}".casefold()
 
 
 @dataclass(frozen=True)
@@ -130,6 +147,7 @@ class OverviewPage:
     rows: tuple[OverviewRow, ...]  # this page's rows
     matching: int  # rows passing the filters
     pages: int
+    kinds: tuple[str, ...] | None = None  # the plan's kinds of unit (None: those of the rows)
 
     def link(self, **changes: object) -> str:
         return "?" + self.filters.query(self.overview.periods, **changes)
@@ -198,7 +216,11 @@ def render_overview(page: OverviewPage, *, plans: Sequence[object]) -> str:
         page=page,
         plans=plans,
         moment=moment_formatter(page.overview.plan.timezone),
-        kinds=sorted({row.unit.kind for row in page.overview.rows}),
+        kinds=(
+            list(page.kinds)
+            if page.kinds is not None
+            else sorted({row.unit.kind for row in page.overview.rows})
+        ),
     )
 
 

@@ -1,6 +1,8 @@
 """The dashboard's data (:class:`web.data.DashboardData`) over the storage API.
 
-The only module of ``web`` that knows the tables. The overview is
+The only module of ``web`` that knows the tables. The overview page reads every unit as a plain
+row and one latest report each for the chosen period (counts, filters), then the cells of the
+page's units only; the full overview (charts) is
 :func:`storage.read_models.overview` (every period of the plan, one row per unit, the latest
 report per cell from the latest-report read model); an agency's page reads its latest reports
 and at most :data:`HISTORY_SHOWN` history rows; indicators are read from the latest reports.
@@ -8,10 +10,13 @@ and at most :data:`HISTORY_SHOWN` history rows; indicators are read from the lat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from bot.export import build_workbook
@@ -55,6 +60,7 @@ from web.data import (
     Unit,
     state_of,
 )
+from web.pages import PAGE_SIZE, OverviewPage, read_filters, unit_matches
 
 
 class StorageDashboardData:
@@ -68,6 +74,11 @@ class StorageDashboardData:
 
     def overview(self, plan_code: str, *, now: datetime) -> Overview | None:
         return self._database.run_sync(_overview, plan_code, now)
+
+    def overview_page(
+        self, plan_code: str, query: Mapping[str, str], *, now: datetime
+    ) -> OverviewPage | None:
+        return self._database.run_sync(_overview_page, plan_code, query, now)
 
     def agency(self, plan_code: str, unit_code: str, *, now: datetime) -> AgencyDetail | None:
         return self._database.run_sync(_agency, plan_code, unit_code, now)
@@ -209,6 +220,155 @@ def _overview(session: Session, plan_code: str, now: datetime) -> Overview | Non
         rows=rows,
         indicators=_indicators(session, plan.id),
     )
+
+
+# --- the overview page: one page of units read, every unit counted ----------------------------
+
+
+class _UnitLine(NamedTuple):
+    """A reporting unit as the filters see it (a plain row: a plan may have 10,000)."""
+
+    organisation_id: int
+    code: str
+    name: str
+    kind: str
+    section: str
+
+
+def _overview_page(
+    session: Session, plan_code: str, query: Mapping[str, str], now: datetime
+) -> OverviewPage | None:
+    """The overview page the query asks for: the chosen period's counts over every unit and
+    the filters applied to every unit (plain rows, one latest report each), then the cells of
+    every period for the page's units only — the page :func:`web.pages.overview_page` makes
+    of the full overview, without reading the full overview."""
+    plan = plans.plan_by_code(session, plan_code)
+    if plan is None or plan.id is None or plan.status == PlanStatus.DRAFT:
+        return None
+    every_period = plans.periods(session, plan_id=plan.id)
+    lines = _unit_lines(session, plan.id)
+    kinds = tuple(sorted({line.kind for line in lines}))
+    head = Overview(
+        plan=_summary(plan),
+        as_of=now,
+        periods=tuple(_period(p) for p in every_period),
+        rows=(),
+        indicators=_indicators(session, plan.id),
+    )
+    filters = read_filters(query, head, kinds=kinds)
+    chosen = every_period[filters.period] if every_period else None
+    standings = _standings(session, plan, chosen, lines, now)
+    selected = [
+        line
+        for line, standing in zip(lines, standings, strict=True)
+        if unit_matches(line.kind, line.code, line.name, standing, filters)
+    ]
+    pages = max(1, -(-len(selected) // PAGE_SIZE))
+    number = min(filters.page, pages)
+    shown = selected[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+    rows = _page_rows(session, plan, every_period, shown, now)
+    counted = [standing[0] for standing in standings if standing is not None]
+    return OverviewPage(
+        overview=replace(head, rows=rows),
+        filters=replace(filters, page=number),
+        counts=PeriodCounts.of(chosen.title if chosen else "", counted),
+        rows=rows,
+        matching=len(selected),
+        pages=pages,
+        kinds=kinds,
+    )
+
+
+def _unit_lines(session: Session, plan_id: int) -> list[_UnitLine]:
+    """The plan's reporting units in plan order, as plain rows."""
+    u = PlanUnit.__table__.c  # type: ignore[attr-defined]
+    statement: Any = (
+        sa.select(u.organisation_id, u.code, u.name, u.kind, u.section)
+        .where(u.plan_id == plan_id, u.active.is_(True), u.is_coordinator.is_(False))
+        .order_by(u.position, u.id)
+    )
+    return [_UnitLine(*row) for row in session.connection().execute(statement)]
+
+
+def _standings(
+    session: Session,
+    plan: Plan,
+    period: ReportingPeriod | None,
+    lines: Sequence[_UnitLine],
+    now: datetime,
+) -> list[tuple[ReportingState, str | None] | None]:
+    """Each unit's state and latest status for ``period`` (as :func:`_cell` decides them)."""
+    if period is None or period.id is None or plan.id is None:
+        return [None] * len(lines)
+    due = plans.due_at(period.due_before, ZoneInfo(plan.timezone))
+    latest = {
+        row.organisation_id: (row.status, row.first_reported_at)
+        for row in reports.latest_report_rows(session, plan_id=plan.id, period_ids=[period.id])
+    }
+    refs = plans.owed_by(period)
+    missing = ReportingState.MISSING if now >= due else ReportingState.NOT_DUE
+    standings: list[tuple[ReportingState, str | None] | None] = []
+    for line in lines:
+        found = latest.get(line.organisation_id)
+        if found is not None:
+            on_time = found[1] < due
+            standings.append((ReportingState.ON_TIME if on_time else ReportingState.LATE, found[0]))
+        elif refs is None or line.code in refs or line.section in refs:
+            standings.append((missing, None))
+        else:  # a period this unit does not owe never shows as missing
+            standings.append((ReportingState.NOT_DUE, None))
+    return standings
+
+
+def _page_rows(
+    session: Session,
+    plan: Plan,
+    every_period: Sequence[ReportingPeriod],
+    shown: Sequence[_UnitLine],
+    now: datetime,
+) -> tuple[OverviewRow, ...]:
+    """The page's units with a cell for every period."""
+    assert plan.id is not None
+    wanted = [line.organisation_id for line in shown]
+    u = PlanUnit.__table__.c  # type: ignore[attr-defined]
+    statement: Any = sa.select(PlanUnit).where(u.plan_id == plan.id, u.organisation_id.in_(wanted))
+    units = {unit.organisation_id: unit for unit in session.execute(statement).scalars()}
+    latest = {
+        (row.organisation_id, row.period_id): row
+        for row in reports.latest_report_rows(
+            session,
+            plan_id=plan.id,
+            period_ids=[_id(p.id) for p in every_period],
+            organisation_ids=wanted,
+        )
+    }
+    focal = people.focal_point_counts(session, plan_id=plan.id, organisation_ids=wanted)
+    zone = ZoneInfo(plan.timezone)
+    dues = [plans.due_at(p.due_before, zone) for p in every_period]
+    owers = [plans.owed_by(p) for p in every_period]  # as plans.owes, read once per period
+    return tuple(
+        OverviewRow(
+            unit=_unit(units[organisation_id]),
+            focal_points=focal.get(organisation_id, 0),
+            cells=tuple(
+                _cell(
+                    latest.get((organisation_id, _id(p.id))),
+                    owed=_owes(refs, units[organisation_id]),
+                    due_at=due,
+                    now=now,
+                )
+                for p, due, refs in zip(every_period, dues, owers, strict=True)
+            ),
+        )
+        for organisation_id in wanted
+    )
+
+
+def _owes(refs: Sequence[str] | None, unit: PlanUnit) -> bool:
+    """storage.plans.owes with the period's references read once."""
+    if unit.is_coordinator:
+        return False
+    return refs is None or unit.code in refs or unit.section in refs
 
 
 def _overview_cell(cell: read_models.Cell, stats: PeriodStats, now: datetime) -> Cell:

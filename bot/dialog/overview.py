@@ -23,10 +23,10 @@ from bot.dialog.conversation import parse_action_payload
 from bot.dialog.dashboard import dashboard_buttons
 from bot.dialog.events import DocumentReply
 from bot.dialog.indicator_text import plan_indicator_lines
+from bot.dialog.overview_read import focused_count, read_blocked, read_summary
 from bot.dialog.overview_render import (
     LEGEND,
     CommandLine,
-    blocked_reports,
     blocked_text,
     cell_symbol,
     digest_text,
@@ -42,9 +42,6 @@ from bot.dialog.overview_scope import (
     Focus,
     Selection,
     UnknownFilter,
-    focused_rows,
-    of_kinds,
-    page_of,
     parse_selection,
 )
 from bot.dialog.plan_choice import may_use, plans_in_scope
@@ -54,10 +51,10 @@ from bot.dialog.validation import whole_number
 from bot.export import XLSX_MIME, build_workbook
 from scheduler.messages import Picture
 from scheduler.reminders import Digest
-from storage import indicator_standing, people, plans, read_models, reports
+from storage import indicator_standing, overview_counts, people, plans, read_models, reports
 from storage.formats import fmt_datetime
 from storage.models import Plan, ReportingPeriod, ReportStatus
-from storage.read_models import Overview, OverviewRow, PeriodStats
+from storage.read_models import Overview, OverviewRow, PeriodStats, Totals
 
 __all__ = ["LEGEND", "cell_symbol", "compose_digest", "digest_text", "overview_text", "router"]
 
@@ -96,23 +93,33 @@ def overview_page(turn: Turn) -> None:
         _answer_overview(turn, selection, charts=False)
 
 
-def _answer_overview(turn: Turn, selection: Selection, *, charts: bool) -> None:
-    """The matrix or the summary; ``charts``: then the pictures (not again when paging)."""
-    data = of_kinds(
-        read_models.overview(turn.session, plan=turn.current_plan, now=turn.now), selection.kinds
+def _totals(turn: Turn, selection: Selection) -> Totals:
+    return overview_counts.overview_totals(
+        turn.session, plan=turn.current_plan, now=turn.now, kinds=selection.kinds
     )
+
+
+def _answer_overview(turn: Turn, selection: Selection, *, charts: bool) -> None:
+    """The matrix or the summary; ``charts``: then the pictures (not again when paging). A
+    large plan is read as counts and one page of units."""
+    totals = _totals(turn, selection)
     sections = _indicator_sections(turn) if not selection.filtered and selection.page == 1 else []
-    if fits_matrix(data, selection):
+    pictured: Overview | Totals = totals
+    if fits_matrix(totals, selection):
+        pictured = data = overview_counts.full_overview(turn.session, totals)
         text = overview_text(data, kinds=selection.kinds, sections=sections)
         turn.say(text, dashboard_buttons(turn), numbered=False)
     else:
         command = _command_line(turn, OVERVIEW)
-        page = page_of(focused_rows(data, selection.focus or Focus.ATTENTION), selection.page)
-        buttons = page_buttons(OVERVIEW, turn.plan_id, selection, page, command)
-        text = summary_text(data, selection, command, sections=sections)
+        focus = selection.focus or Focus.ATTENTION
+        summary = read_summary(
+            turn.session, totals, kinds=selection.kinds, focus=focus, number=selection.page
+        )
+        buttons = page_buttons(OVERVIEW, turn.plan_id, selection, summary.page, command)
+        text = summary_text(summary, selection, command, sections=sections)
         turn.say(text, (*buttons, *dashboard_buttons(turn)), numbered=False)
     if charts and selection.focus is None and selection.page == 1:
-        for chart in overview_charts(turn.session, data):
+        for chart in overview_charts(turn.session, pictured):
             turn.reply(chart)
 
 
@@ -150,43 +157,44 @@ def overdue_page(turn: Turn) -> None:
 
 
 def _answer_overdue(turn: Turn, selection: Selection) -> None:
-    data = of_kinds(
-        read_models.overview(turn.session, plan=turn.current_plan, now=turn.now), selection.kinds
-    )
+    totals = _totals(turn, selection)
     if selection.focus == Focus.BLOCKED:
-        _answer_blocked(turn, data, selection)
-    elif not (selection.filtered or selection.page > 1 or len(data.rows) > MATRIX_LIMIT):
-        _answer_overdue_in_full(turn, data)
-    elif not any(turn.now >= stats.due_at for stats in data.stats):
-        _answer_nothing_overdue(turn, data, selection)
+        _answer_blocked(turn, totals, selection)
+    elif not (selection.filtered or selection.page > 1 or totals.units > MATRIX_LIMIT):
+        _answer_overdue_in_full(turn, overview_counts.full_overview(turn.session, totals))
+    elif not any(turn.now >= stats.due_at for stats in totals.stats):
+        _answer_nothing_overdue(turn, totals, selection)
     else:
-        _answer_overdue_page(turn, data, selection)
+        _answer_overdue_page(turn, totals, selection)
 
 
-def _answer_overdue_page(turn: Turn, data: Overview, selection: Selection) -> None:
+def _answer_overdue_page(turn: Turn, totals: Totals, selection: Selection) -> None:
     """One page of the overdue units, with the focal points of that page only."""
     command = _command_line(turn, OVERDUE)
-    page = page_of(focused_rows(data, Focus.OVERDUE), selection.page)
+    kinds = selection.kinds
+    page = read_summary(
+        turn.session, totals, kinds=kinds, focus=Focus.OVERDUE, number=selection.page
+    ).page
     text = overdue_text(
-        data,
+        totals,
         selection,
         command,
         page=page,
         contacts=_contacts(turn, [row.unit.organisation_id for row in page.items]),
-        blocked=len(focused_rows(data, Focus.BLOCKED)),
+        blocked=focused_count(turn.session, totals, kinds=kinds, focus=Focus.BLOCKED),
     )
     turn.say(text, page_buttons(OVERDUE, turn.plan_id, selection, page, command), numbered=False)
 
 
-def _answer_blocked(turn: Turn, data: Overview, selection: Selection) -> None:
+def _answer_blocked(turn: Turn, totals: Totals, selection: Selection) -> None:
     """One page of the problems units report, with what they wrote."""
     command = _command_line(turn, OVERDUE)
-    page = page_of(blocked_reports(data), selection.page)
+    page = read_blocked(turn.session, totals, kinds=selection.kinds, number=selection.page)
     updates = reports.status_updates_by_id(
         turn.session, [latest.status_update_id for _, _, latest in page.items]
     )
     notes = {update_id: update.note or "" for update_id, update in updates.items()}
-    text = blocked_text(data, selection, command, page=page, notes=notes)
+    text = blocked_text(totals, selection, command, page=page, notes=notes)
     turn.say(text, page_buttons(OVERDUE, turn.plan_id, selection, page, command), numbered=False)
 
 
@@ -204,10 +212,10 @@ def _answer_overdue_in_full(turn: Turn, data: Overview) -> None:
     turn.say("\n".join(lines))
 
 
-def _answer_nothing_overdue(turn: Turn, data: Overview, selection: Selection) -> None:
+def _answer_nothing_overdue(turn: Turn, totals: Totals, selection: Selection) -> None:
     """No period is past due yet (a large plan): say so, and count the problems reported."""
-    lines = [_nothing_overdue(turn, data)]
-    blocked = len(focused_rows(data, Focus.BLOCKED))
+    lines = [_nothing_overdue(turn, totals)]
+    blocked = focused_count(turn.session, totals, kinds=selection.kinds, focus=Focus.BLOCKED)
     if blocked:
         words = Selection(focus=Focus.BLOCKED, kinds=selection.kinds).words()
         typed = _command_line(turn, OVERDUE).typed(words)
@@ -215,7 +223,7 @@ def _answer_nothing_overdue(turn: Turn, data: Overview, selection: Selection) ->
     turn.say("\n".join(lines))
 
 
-def _nothing_overdue(turn: Turn, data: Overview) -> str:
+def _nothing_overdue(turn: Turn, data: Overview | Totals) -> str:
     upcoming = [s for s in data.stats if turn.now < s.due_at]
     next_due = (
         f"{upcoming[0].period.title}, {upcoming[0].period.due_text}" if upcoming else "không còn"
@@ -368,12 +376,18 @@ def compose_digest(
     """The digest the scheduler sends the coordinators (see scheduler.reminders): the text,
     then the charts /tonghop shows. A chart that cannot be drawn costs the pictures, never the
     text."""
-    overview = read_models.overview(session, plan=plan, now=now)
+    totals = overview_counts.overview_totals(session, plan=plan, now=now)
     several = [p.id for p in plans.active_plans(session)] not in ([], [plan.id])
     command = CommandLine(OVERVIEW, plan.number if several else "")
-    text = digest_text(overview, period=period, command=command)
+    pictured: Overview | Totals = totals
+    if fits_matrix(totals, Selection()):
+        pictured = overview = read_models.overview(session, plan=plan, now=now)
+        text = digest_text(overview, period=period, command=command)
+    else:
+        summary = read_summary(session, totals, kinds=(), focus=Focus.ATTENTION, number=1)
+        text = digest_text(summary, period=period, command=command)
     try:
-        charts = overview_charts(session, overview)
+        charts = overview_charts(session, pictured)
     except Exception:
         log.exception("the digest's charts of plan %s could not be drawn; text only", plan.code)
         return Digest(text)

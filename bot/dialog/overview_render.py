@@ -23,13 +23,13 @@ from bot.dialog.overview_scope import (
     Focus,
     Page,
     Selection,
-    focused_rows,
+    Summary,
     overdue_periods,
-    page_of,
+    summary_of,
 )
 from storage.formats import fmt_datetime, percent
 from storage.models import ReportingPeriod, ReportStatus
-from storage.read_models import Cell, Overview, OverviewRow, PeriodStats
+from storage.read_models import Cell, Overview, OverviewRow, PeriodStats, Totals
 from storage.reports import LatestRow
 
 STATUS_SYMBOLS: dict[ReportStatus, str] = {
@@ -70,9 +70,10 @@ class CommandLine:
         return " ".join([f"/{self.name}", *plan, *words])
 
 
-def fits_matrix(overview: Overview, selection: Selection) -> bool:
+def fits_matrix(overview: Overview | Totals, selection: Selection) -> bool:
     """The whole matrix is shown: few units, no focus and the first page."""
-    return selection.focus is None and selection.page == 1 and len(overview.rows) <= MATRIX_LIMIT
+    units = overview.units if isinstance(overview, Totals) else len(overview.rows)
+    return selection.focus is None and selection.page == 1 and units <= MATRIX_LIMIT
 
 
 def scope_label(kinds: Collection[str]) -> str:
@@ -117,12 +118,12 @@ def row_line(row: OverviewRow, periods: list[ReportingPeriod]) -> str:
     return f"{symbols} {row.unit.short_name} [{row.unit.code}]{suffix}"
 
 
-def heading(overview: Overview, title: str, kinds: Collection[str] = ()) -> list[str]:
+def heading(overview: Overview | Totals, title: str, kinds: Collection[str] = ()) -> list[str]:
     scope = f" — {scope_label(kinds)}" if kinds else ""
     return [f"{title} — Kế hoạch số {overview.plan.number}{scope}", stamp_line(overview)]
 
 
-def stamp_line(overview: Overview) -> str:
+def stamp_line(overview: Overview | Totals) -> str:
     zone = ZoneInfo(overview.plan.timezone)
     return f"(số liệu lúc {fmt_datetime(overview.now, zone)})"
 
@@ -152,7 +153,7 @@ def _sections(sections: Sequence[str]) -> list[str]:
 
 
 def summary_text(
-    overview: Overview,
+    summary: Summary | Overview,
     selection: Selection,
     command: CommandLine,
     *,
@@ -160,18 +161,21 @@ def summary_text(
     sections: Sequence[str] = (),
 ) -> str:
     """Totals, one page of the units ``selection`` focuses on (those needing attention unless
-    asked otherwise), and how to see the rest. ``overview`` holds the selected kinds only."""
+    asked otherwise), and how to see the rest. ``summary`` holds the selected kinds only (an
+    overview read in full is summarised here)."""
     focus = selection.focus or Focus.ATTENTION
-    page = page_of(focused_rows(overview, focus), selection.page)
-    lines = heading(overview, title, selection.kinds)
+    if isinstance(summary, Overview):
+        summary = summary_of(summary, focus, selection.page)
+    totals, page = summary.totals, summary.page
+    lines = heading(totals, title, selection.kinds)
     if page.number == 1:
         if not selection.kinds:
-            lines.append(_kinds_line(overview, command, selection))
+            lines.append(_kinds_line(totals, command, selection))
         lines.append("")
-        lines += [stats_line(i, s, overview.now) for i, s in enumerate(overview.stats, start=1)]
+        lines += [stats_line(i, s, totals.now) for i, s in enumerate(totals.stats, start=1)]
         lines += _sections(sections)
     lines += ["", list_header(texts.FOCUS_TITLES[focus.value], page)]
-    lines += [row_line(row, overview.periods) for row in page.items] or [texts.SUMMARY_NOBODY]
+    lines += [row_line(row, totals.periods) for row in page.items] or [texts.SUMMARY_NOBODY]
     lines += more_lines(page, selection, command)
     lines += ["", LEGEND, ""]
     if page.number == 1:
@@ -180,17 +184,15 @@ def summary_text(
     return "\n".join(lines)
 
 
-def _kinds_line(overview: Overview, command: CommandLine, selection: Selection) -> str:
+def _kinds_line(totals: Totals, command: CommandLine, selection: Selection) -> str:
     """How many units of each kind, each with the command that shows that kind alone."""
-    counts: dict[str, int] = {}
-    for row in overview.rows:
-        counts[row.unit.kind] = counts.get(row.unit.kind, 0) + 1
+    counts = totals.kinds
     kinds = " · ".join(
         f"{count} {texts.KIND_LABELS.get(kind, kind)}"
         + (f" ({command.typed(_with_kind(selection, kind))})" if len(counts) > 1 else "")
         for kind, count in sorted(counts.items(), key=lambda item: -item[1])
     )
-    return texts.UNITS_BY_KIND.format(count=len(overview.rows), kinds=kinds)
+    return texts.UNITS_BY_KIND.format(count=totals.units, kinds=kinds)
 
 
 def _with_kind(selection: Selection, kind: str) -> list[str]:
@@ -256,7 +258,7 @@ def page_buttons(
 
 
 def overdue_text(
-    overview: Overview,
+    overview: Totals,
     selection: Selection,
     command: CommandLine,
     *,
@@ -318,7 +320,7 @@ def blocked_reports(overview: Overview) -> list[BlockedReport]:
 
 
 def blocked_text(
-    overview: Overview,
+    overview: Totals,
     selection: Selection,
     command: CommandLine,
     *,
@@ -349,18 +351,18 @@ def blocked_text(
 
 
 def digest_text(
-    overview: Overview,
+    overview: Overview | Summary,
     *,
     period: ReportingPeriod | None,
     command: CommandLine | None = None,
     sections: Sequence[str] = (),
 ) -> str:
     """The coordinator's digest: weekly, or on the day ``period`` falls due; the summary when
-    the plan has many units."""
+    the plan has many units (given as a :class:`Summary`, or an overview read in full)."""
     title = "📬 BẢN TIN TỔNG HỢP HẰNG TUẦN"
     if period is not None:
         title = f"📬 BẢN TIN TỔNG HỢP: HẾT HẠN {period.title.upper()}"
-    if fits_matrix(overview, Selection()):
+    if isinstance(overview, Overview) and fits_matrix(overview, Selection()):
         body = overview_text(overview, title=title, sections=sections)
     else:
         command = command or CommandLine("tonghop")

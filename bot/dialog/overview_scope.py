@@ -18,7 +18,7 @@ from typing import Generic, TypeVar
 
 from bot.dialog.validation import fold
 from storage.models import ReportStatus
-from storage.read_models import Cell, Overview, OverviewRow, build_overview
+from storage.read_models import Cell, Overview, OverviewRow, Totals, build_overview, totals_of
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -182,7 +182,7 @@ def is_blocked(cell: Cell) -> bool:
     return cell.latest is not None and ReportStatus(cell.latest.status) == ReportStatus.BLOCKED
 
 
-def overdue_periods(row: OverviewRow, overview: Overview) -> list[int]:
+def overdue_periods(row: OverviewRow, overview: Overview | Totals) -> list[int]:
     """The 1-based numbers of the shown periods ``row`` has not reported past their due date."""
     return [
         number
@@ -241,15 +241,41 @@ class Page(Generic[T_co]):
         return self.number > 1
 
 
+def page_bounds(total: int, number: int, *, size: int = PAGE_SIZE) -> tuple[int, int, int]:
+    """Which page ``number`` is of ``total`` items (the last one when there are fewer pages),
+    how many pages there are, and the 0-based position of its first item."""
+    pages = max(math.ceil(total / size), 1)
+    number = min(max(number, 1), pages)
+    return number, pages, (number - 1) * size
+
+
 def page_of(items: Sequence[T], number: int, *, size: int = PAGE_SIZE) -> Page[T]:
     """Page ``number`` of ``items`` (the last one when there are fewer pages)."""
-    pages = max(math.ceil(len(items) / size), 1)
-    number = min(max(number, 1), pages)
-    start = (number - 1) * size
-    return Page(
-        items=items[start : start + size],
-        number=number,
-        pages=pages,
-        total=len(items),
-        first=start + 1,
+    number, pages, start = page_bounds(len(items), number, size=size)
+    return paged(
+        items[start : start + size], number=number, pages=pages, total=len(items), size=size
     )
+
+
+def paged(
+    items: Sequence[T], *, number: int, pages: int, total: int, size: int = PAGE_SIZE
+) -> Page[T]:
+    """A page of items read for it alone (see :func:`page_bounds`)."""
+    first = (number - 1) * size + 1
+    return Page(items=items, number=number, pages=pages, total=total, first=first)
+
+
+# --- a summary: the counts and one page ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a large plan's summary shows: the counts, and one page of the units in focus."""
+
+    totals: Totals
+    page: Page[OverviewRow]
+
+
+def summary_of(overview: Overview, focus: Focus, number: int) -> Summary:
+    """The summary of an overview read in full (a pure function)."""
+    return Summary(totals_of(overview), page_of(focused_rows(overview, focus), number))

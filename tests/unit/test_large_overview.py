@@ -458,3 +458,19 @@ def test_the_digest_of_a_large_plan_is_the_summary(large: tuple[Database, int]) 
     assert f"{units} đơn vị báo cáo" in text and "gõ /tonghop trang 2" in text
     assert len(codes(text)) == 20 and utf16_length(text) <= TELEGRAM_LIMIT
     assert text.splitlines()[-1].startswith("Gõ /quahan để xem danh sách đơn vị quá hạn")
+
+
+def test_the_heat_map_is_left_to_the_dashboard_above_a_province(
+    large: tuple[Database, int],
+) -> None:
+    """A province's units (up to 200) get the unit × period heat map in the chat; a larger
+    plan the reporting-rate chart alone (its grid would be unreadable, and slow to draw)."""
+    from bot.charts import HEATMAP_LIMIT
+
+    database, units = large
+    coordinator = chat_on(database)
+    coordinator.send("/tonghop")
+    names = [document.filename for document in coordinator.documents()]
+    assert any(name.startswith("ty-le-bao-cao-") for name in names)
+    heat_maps = [name for name in names if name.startswith("don-vi-theo-ky-")]
+    assert len(heat_maps) == (1 if units <= HEATMAP_LIMIT else 0), (units, names)

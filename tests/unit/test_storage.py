@@ -29,6 +29,7 @@ from storage import (
     invites,
     migrate,
     outbox,
+    overview_counts,
     people,
     plans,
     read_models,
@@ -427,11 +428,58 @@ def test_a_database_of_release_0008_gets_the_report_indexes_and_keeps_every_repo
     assert [u.progress for u in history] == [40, 30, 20]
 
 
+def test_a_database_of_release_0009_gets_the_overview_count_indexes_and_keeps_every_row(
+    database: Database, seed_plan: Plan
+) -> None:
+    """0009 → 0010 adds the indexes of the overview's counts; every unit and latest report
+    stays, and the counts read through them are those of the full overview."""
+    assert seed_plan.id is not None
+    plan_id = seed_plan.id
+    units = database.run_sync(plans.units, plan_id=plan_id, reporting_only=True)
+    period = database.run_sync(plans.periods, plan_id=plan_id)[0]
+    assert period.id is not None
+    migrate.downgrade(database, "0009")
+    assert "ix_latest_reports_plan_status" not in _index_names(database)
+    for number, unit in enumerate(units[:6]):
+        database.run_sync(
+            reports.record_status_update,
+            StatusUpdate(
+                plan_id=plan_id,
+                organisation_id=unit.organisation_id,
+                period_id=period.id,
+                channel="telegram",
+                status=ReportStatus.BLOCKED if number % 2 else ReportStatus.DONE,
+                progress=10 * number,
+                created_at=datetime(2021, 5, 1, 1, 0, tzinfo=UTC) + timedelta(days=number),
+            ),
+        )
+    before = [database.run_sync(_all, model) for model in (PlanUnit, LatestReport)]
+    migrate.upgrade(database)
+    assert _schema_differences(database) == []
+    assert {"ix_latest_reports_plan_status", "ix_plan_units_plan_reporting"} <= _index_names(
+        database
+    )
+    after = [database.run_sync(_all, model) for model in (PlanUnit, LatestReport)]
+    assert [[r.model_dump() for r in rows] for rows in after] == [
+        [r.model_dump() for r in rows] for rows in before
+    ]
+    now = datetime(2021, 7, 1, tzinfo=UTC)
+
+    def counts(session: Session) -> tuple[object, object, int]:
+        totals = overview_counts.overview_totals(session, plan=seed_plan, now=now)
+        full = read_models.overview(session, plan=seed_plan, now=now)
+        blocked = overview_counts.blocked_count(session, totals, kinds=())
+        return totals.stats, full.stats, blocked
+
+    read, expected, blocked = database.run_sync(counts)
+    assert read == expected and blocked == 3
+
+
 def _index_names(database: Database) -> set[str]:
     inspector = sa.inspect(database.engine)
     return {
         str(index["name"])
-        for table in ("status_updates", "plan_memberships")
+        for table in ("status_updates", "plan_memberships", "latest_reports", "plan_units")
         for index in inspector.get_indexes(table)
     }
 
