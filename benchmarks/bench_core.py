@@ -12,7 +12,6 @@ met). The exit status is 1 when a target is missed.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
@@ -25,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from unittest.mock import patch
 
-from benchmarks.scale import COORDINATOR_USER, NOW, Scale, open_database, seed
+from benchmarks.scale import COORDINATOR_USER, NOW, Scale, open_database, scale_arguments, seed
 from bot.app import dialog_routers
 from bot.channels.telegram import telegram_profile
 from bot.dialog.core import DialogCore
@@ -256,16 +255,7 @@ def scale_figures(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument(
-        "--sizes", default="200,10000", help="organisations, comma-separated (default 200,10000)"
-    )
-    parser.add_argument("--updates", type=int, default=100, help="status updates per organisation")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument(
-        "--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
-        help="PostgreSQL (a schema of its own); default: a new SQLite file",
-    )  # fmt: skip
+    parser = scale_arguments((__doc__ or "").splitlines()[0])
     parser.add_argument(
         "--no-export", action="store_true", help="leave out /xuat (the commands' figures only)"
     )

@@ -11,9 +11,7 @@ runs is printed beside the target, as a ratio target/measured (≥ 1 is met). Th
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
 import sys
 import tempfile
 import time
@@ -22,7 +20,7 @@ from pathlib import Path
 import httpx
 
 from benchmarks.bench_core import Figure, print_table
-from benchmarks.scale import NOW, Scale, open_database, seed
+from benchmarks.scale import NOW, Scale, open_database, scale_arguments, seed
 from storage.database import Database
 from web.auth import Authenticator, signing_key
 from web.dashboard import COOKIE, Dashboard
@@ -82,16 +80,7 @@ def scale_figures(url: str | None, organisations: int, updates: int, runs: int) 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument(
-        "--sizes", default="200,10000", help="organisations, comma-separated (default 200,10000)"
-    )
-    parser.add_argument("--updates", type=int, default=100, help="status updates per organisation")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument(
-        "--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
-        help="PostgreSQL (a schema of its own); default: a new SQLite file",
-    )  # fmt: skip
+    parser = scale_arguments((__doc__ or "").splitlines()[0])
     args = parser.parse_args()
     figures: list[Figure] = []
     for size in (int(s) for s in args.sizes.split(",") if s.strip()):

@@ -15,6 +15,8 @@ them is overdue, the worst case of ``/quahan``.
 
 from __future__ import annotations
 
+import argparse
+import os
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -68,6 +70,21 @@ class Scale:
     sample_unit: str  # a commune's code, for /donvi and the agency page
     sample_focal_user: str  # the Telegram user id of its focal point, for /tinhhinh
     seconds: float
+
+
+def scale_arguments(description: str) -> argparse.ArgumentParser:
+    """The options of every benchmark on a seeded plan: sizes, updates, runs, database."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--sizes", default="200,10000", help="organisations, comma-separated (default 200,10000)"
+    )
+    parser.add_argument("--updates", type=int, default=100, help="status updates per organisation")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
+        help="PostgreSQL (a schema of its own); default: a new SQLite file",
+    )  # fmt: skip
+    return parser
 
 
 def open_database(url: str | None, folder: Path) -> tuple[Database, Any]:
