@@ -39,6 +39,7 @@ from storage import outbox
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # the fake Bot API server lives with the tests
     sys.path.insert(0, str(REPO))
+from benchmarks.ratios import met_ratio  # noqa: E402
 from tests.fakes.telegram_bot_api import FakeTelegramBotApi  # noqa: E402
 
 PLAN = REPO / "plans" / "thai-binh-2021-40-kh-ubnd.yaml"
@@ -189,7 +190,7 @@ def report(fan_out: FanOut, database: str) -> int:
     for name, value, unit, relation, target in rows:
         met = {">=": value >= target, "<": value < target, "=": value == target}[relation]
         missed += not met
-        ratio = f"ratio {value / target:5.2f}" if target else " " * 11
+        ratio = f"ratio {met_ratio(value, relation, target):5.2f}" if target else " " * 11
         shown = f"{value:.3f}" if isinstance(value, float) else str(value)
         print(
             f"  {'ok    ' if met else 'MISSED'} {name:<26} {shown:>9} {unit:<6}"

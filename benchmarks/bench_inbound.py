@@ -44,6 +44,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from aiohttp import web  # noqa: E402
 
+from benchmarks.ratios import met_ratio  # noqa: E402
 from tests.e2e.instances import (  # noqa: E402
     COORDINATOR_ID,
     Instance,
@@ -319,7 +320,7 @@ def row(name: str, value: float, unit: str, relation: str, target: float) -> boo
     met = {">=": value >= target, "<": value < target}[relation]
     print(
         f"  {'ok    ' if met else 'MISSED'} {name:<44} {value:9.3f} {unit:<10}"
-        f" target {relation} {target:g} {unit:<10} ratio {value / target:5.2f}"
+        f" target {relation} {target:g} {unit:<10} ratio {met_ratio(value, relation, target):5.2f}"
     )
     return met
 
