@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from unittest.mock import patch
 
-from benchmarks.scale import COORDINATOR_USER, NOW, Scale, open_database, scale_arguments, seed
+from benchmarks.scale import COORDINATOR_USER, NOW, Scale, scale_arguments, seeded
 from bot.app import dialog_routers
 from bot.channels.telegram import telegram_profile
 from bot.dialog.core import DialogCore
@@ -242,16 +241,8 @@ def command_figures(
 def scale_figures(
     url: str | None, organisations: int, updates: int, runs: int, *, with_export: bool = True
 ) -> list[Figure]:
-    backend = "PostgreSQL" if url else "SQLite"
-    with tempfile.TemporaryDirectory() as folder:
-        database, cleanup = open_database(url, Path(folder))
-        try:
-            scale = seed(database, organisations=organisations, updates=updates)
-            label = f"{scale.organisations} orgs / {scale.updates:,} updates, {backend}"
-            print(f"seeded {label} in {scale.seconds:.1f} s", flush=True)
-            return command_figures(database, scale, runs, label, with_export=with_export)
-        finally:
-            cleanup()
+    with seeded(url, organisations, updates) as (database, scale, label):
+        return command_figures(database, scale, runs, label, with_export=with_export)
 
 
 def main() -> int:

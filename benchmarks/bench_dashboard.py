@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 
 from benchmarks.bench_core import Figure, print_table
-from benchmarks.scale import NOW, Scale, open_database, scale_arguments, seed
+from benchmarks.scale import NOW, Scale, scale_arguments, seeded
 from storage.database import Database
 from web.auth import Authenticator, signing_key
 from web.dashboard import COOKIE, Dashboard
@@ -66,16 +64,8 @@ async def time_pages(database: Database, scale: Scale, runs: int) -> dict[str, f
 
 
 def scale_figures(url: str | None, organisations: int, updates: int, runs: int) -> list[Figure]:
-    backend = "PostgreSQL" if url else "SQLite"
-    with tempfile.TemporaryDirectory() as folder:
-        database, cleanup = open_database(url, Path(folder))
-        try:
-            scale = seed(database, organisations=organisations, updates=updates)
-            label = f"{scale.organisations} orgs / {scale.updates:,} updates, {backend}"
-            print(f"seeded {label} in {scale.seconds:.1f} s", flush=True)
-            best = asyncio.run(time_pages(database, scale, runs))
-        finally:
-            cleanup()
+    with seeded(url, organisations, updates) as (database, scale, label):
+        best = asyncio.run(time_pages(database, scale, runs))
     return [Figure(f"dashboard {name}, {label}", took, TARGET) for name, took in best.items()]
 
 

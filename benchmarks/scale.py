@@ -18,7 +18,9 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import tempfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -85,6 +87,24 @@ def scale_arguments(description: str) -> argparse.ArgumentParser:
         help="PostgreSQL (a schema of its own); default: a new SQLite file",
     )  # fmt: skip
     return parser
+
+
+@contextmanager
+def seeded(
+    url: str | None, organisations: int, updates: int
+) -> Iterator[tuple[Database, Scale, str]]:
+    """A database (a new SQLite file, or a schema of its own on PostgreSQL) seeded at that size,
+    with its label for the tables; dropped after."""
+    backend = "PostgreSQL" if url else "SQLite"
+    with tempfile.TemporaryDirectory() as folder:
+        database, cleanup = open_database(url, Path(folder))
+        try:
+            scale = seed(database, organisations=organisations, updates=updates)
+            label = f"{scale.organisations} orgs / {scale.updates:,} updates, {backend}"
+            print(f"seeded {label} in {scale.seconds:.1f} s", flush=True)
+            yield database, scale, label
+        finally:
+            cleanup()
 
 
 def open_database(url: str | None, folder: Path) -> tuple[Database, Any]:
