@@ -145,6 +145,11 @@ def seed(database: Database, *, organisations: int, updates: int) -> Scale:
         _add_people(connection, plan_id, units)
         periods = database.run_sync(lambda s: plans.periods(s, plan_id=plan_id))
         count = _add_reports(connection, plan_id, units, periods, updates)
+    with database.engine.connect() as connection:
+        # a live database has gathered statistics long before it holds a million rows; the
+        # planner without them guesses (PostgreSQL's autovacuum would run ANALYZE in time)
+        connection.exec_driver_sql("ANALYZE")
+        connection.commit()
     sample = next(u for u in reversed(units) if u.kind == "commune")
     return Scale(
         plan_code=spec.code,
