@@ -451,8 +451,8 @@ def build_service(
     routers = dialog_routers()
     senders: list[OutboxSender] = []
 
-    async def on_event(event: IncomingEvent) -> DialogResult:
-        return await database.run(dialog_turn(core, clock), event)
+    async def on_event(event: IncomingEvent) -> DialogResult:  # one turn function: it prunes
+        return await database.run(turn, event)  # old inbox rows once an hour, not every turn
 
     def wake_sender() -> None:
         for sender in senders:
@@ -471,6 +471,7 @@ def build_service(
     web_dashboard = build_dashboard(settings, database, addresses, channels, clock)
     links = DashboardLinks(web_dashboard.auth) if web_dashboard is not None else None
     core = DialogCore(dialog_settings(settings, addresses, channels, clock, links), routers)
+    turn = dialog_turn(core, clock)
     hold = office_hours(specs, office.working_calendar(settings.timezone))
     sender = OutboxSender(
         database,

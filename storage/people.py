@@ -47,25 +47,41 @@ class Membership:
 
 def membership(session: Session, *, channel: str, user_id: str) -> Membership | None:
     """The focal point behind a channel user; None when they answer in no plan any more (their
-    organisation left every plan they joined): they may then register anew."""
-    row = session.exec(
-        select(ChannelAccount, FocalPoint, Organisation)
+    organisation left every plan they joined): they may then register anew.
+
+    One query (it runs on every update): a row per plan they joined, the plan's unit of their
+    organisation beside it when that unit is still active (see :func:`joined_plans`)."""
+    unit = sa.and_(
+        col(PlanUnit.plan_id) == PlanMembership.plan_id,
+        col(PlanUnit.organisation_id) == Organisation.id,
+        col(PlanUnit.active).is_(True),
+    )
+    rows = session.execute(
+        sa.select(
+            ChannelAccount, FocalPoint, Organisation, col(PlanMembership.plan_id), col(PlanUnit.id)
+        )
         .join(FocalPoint, col(FocalPoint.id) == ChannelAccount.focal_point_id)
         .join(Organisation, col(Organisation.id) == FocalPoint.organisation_id)
+        .outerjoin(
+            PlanMembership,
+            sa.and_(
+                col(PlanMembership.focal_point_id) == FocalPoint.id,
+                col(PlanMembership.state) == MembershipState.JOINED,
+            ),
+        )
+        .outerjoin(PlanUnit, unit)
         .where(
-            ChannelAccount.channel == channel,
-            ChannelAccount.user_id == user_id,
+            col(ChannelAccount.channel) == channel,
+            col(ChannelAccount.user_id) == user_id,
             col(FocalPoint.active).is_(True),
         )
-    ).first()
-    if row is None:
-        return None
-    account, focal_point, organisation = row
-    assert focal_point.id is not None and organisation.id is not None
-    plan_ids = joined_plans(session, focal_point_id=focal_point.id, organisation_id=organisation.id)
+        .order_by(col(PlanMembership.plan_id))
+    ).all()
+    plan_ids = tuple(plan_id for *_, plan_id, unit_id in rows if unit_id is not None)
     if not plan_ids:
         return None
-    return Membership(focal_point, organisation, account, tuple(plan_ids))
+    account, focal_point, organisation, _, _ = rows[0]
+    return Membership(focal_point, organisation, account, plan_ids)
 
 
 def joined_plans(session: Session, *, focal_point_id: int, organisation_id: int) -> list[int]:

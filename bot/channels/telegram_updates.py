@@ -18,6 +18,10 @@ order within a chat. Here instead:
 While updates are being handled, getUpdates answers at once with them again (they are not
 confirmed), so the poller then asks at most every :data:`BUSY_POLL_INTERVAL` seconds, or as soon
 as the oldest one is done, skipping those it has; a new update then waits that long at most.
+And it does not ask while a full round of updates (``concurrency`` chats' worth) waits for a
+free slot: a new update could not start before them anyway, and each answer repeats every
+update not yet confirmed (up to 100), which costs more to read than handling one. Of each
+answer only the updates not fetched before are read as :class:`Update` objects.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ BUSY_POLL_SPACING = 0.05  # ... at least (each answer repeats the updates not ye
 WINDOW = 100  # updates fetched but not yet handled, at most (getUpdates returns up to 100)
 REQUEST_SENT_WITHIN = 0.2  # seconds: a request begun this long ago has reached the server
 RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)  # after failed getUpdates, one after the other
+READ_TIMEOUT = 5.0  # seconds to wait for an answer beyond the long poll's (as Bot.get_updates)
 
 UpdateHandler = Callable[[Update], Awaitable[None]]
 
@@ -75,11 +80,17 @@ class ChatQueues:
         self._slots = asyncio.Semaphore(concurrency)
         self._queues: dict[int | None, deque[Update]] = {}
         self._workers: set[asyncio.Task[None]] = set()
+        self._ready = 0  # chats whose next update waits for a free slot
 
     @property
     def waiting(self) -> int:
         """Updates given and not yet handled (those being handled included)."""
         return sum(len(queue) for queue in self._queues.values())
+
+    @property
+    def ready(self) -> int:
+        """Chats whose next update could start now but waits for a free slot."""
+        return self._ready
 
     def put(self, update: Update) -> None:
         """Handle ``update`` after the earlier updates of its chat."""
@@ -100,8 +111,15 @@ class ChatQueues:
         while queue:
             update = queue[0]
             try:
-                async with self._slots:
+                self._ready += 1
+                try:
+                    await self._slots.acquire()
+                finally:
+                    self._ready -= 1
+                try:
                     await self._handle(update)
+                finally:
+                    self._slots.release()
             except Exception:  # the handler reports its own errors: this is a last resort
                 log.exception("Telegram update %s was not handled", update.update_id)
             except BaseException:  # stopped: this one and the rest stay unconfirmed
@@ -140,6 +158,7 @@ class UpdatePoller:
         self.bot = bot
         self.timeout = timeout
         self.allowed_updates = list(allowed_updates)
+        self.concurrency = concurrency
         self.queues = ChatQueues(handle, concurrency=concurrency, on_done=self._handled)
         self._unconfirmed: deque[int] = deque()  # update ids fetched, in order
         self._handled_ids: set[int] = set()  # ... of which handled
@@ -218,6 +237,10 @@ class UpdatePoller:
                 self.queues.put(update)
             if busy and not new:
                 await self._wait_for_progress()
+            while self._unconfirmed and self.queues.ready >= self.concurrency:
+                if self._stopping:  # a full round waits for slots: nothing new could start
+                    return
+                await self._wait_for_progress()
 
     async def _fetch(self, busy: bool) -> tuple[Update, ...]:
         """The next updates; while some are being handled, without waiting for new ones (the
@@ -232,15 +255,28 @@ class UpdatePoller:
         if not busy:
             self._long_poll_since = asyncio.get_running_loop().time()
         try:
-            updates = await self.bot.get_updates(
-                offset=offset,
-                timeout=0 if busy else self.timeout,
-                allowed_updates=self.allowed_updates,
+            timeout = 0 if busy else self.timeout
+            # Bot.get_updates less its reading of every update: each answer repeats those not
+            # confirmed yet (up to 100), and only the new ones are read (see _new_updates).
+            answer = await self.bot._post(
+                "getUpdates",
+                {"offset": offset, "timeout": timeout, "allowed_updates": self.allowed_updates},
+                read_timeout=READ_TIMEOUT + timeout,
             )
         finally:
             self._long_poll_since = None
         self._confirmed_to = offset  # known only once answered: a call cut short may not have
-        return updates
+        return self._new_updates(answer)
+
+    def _new_updates(self, answer: object) -> tuple[Update, ...]:
+        """The updates of a getUpdates answer not fetched before, read."""
+        if not isinstance(answer, list):
+            raise TelegramError(f"getUpdates answered {type(answer).__name__}, not a list")
+        return tuple(
+            Update.de_json(data, self.bot)
+            for data in answer
+            if isinstance(data, dict) and data.get("update_id", -1) > self._last_fetched
+        )
 
     async def _wait_for_progress(self) -> None:
         """BUSY_POLL_INTERVAL after the last getUpdates; sooner if the oldest update was handled
