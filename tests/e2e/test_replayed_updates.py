@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.config import Settings
@@ -71,3 +72,23 @@ async def test_a_replayed_broadcast_update_queues_and_sends_nothing_twice(
     assert len(received) == 1
     answers = telegram_api.bot_messages(COORDINATOR_ID)[answers_before:]
     assert not any("Đã gửi thông báo" in m.text for m in answers), answers  # nor answered
+
+
+async def test_old_update_ids_are_forgotten_once_an_hour_not_at_every_turn(
+    telegram_api: FakeTelegramBotApi, settings: Settings, tmp_path: Path
+) -> None:
+    """The service as the command line wires it: the hourly prune of handled ids runs at the
+    first turn and not at the next ones (it once ran on every update, a DELETE each time)."""
+    settings = settings.model_copy(update={"plan_file": active_seed_file(tmp_path)})
+    coordinator = user(telegram_api, COORDINATOR_ID, "Điều phối")
+    prunes: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("DELETE FROM INBOX"):
+            prunes.append(statement)
+
+    async with running_service(settings) as service:
+        sa.event.listen(service.database.engine, "before_cursor_execute", count)
+        for _ in range(3):
+            assert "/tonghop" in (await coordinator.send("/huongdan")).text
+    assert len(prunes) == 1, prunes
