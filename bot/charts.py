@@ -4,34 +4,37 @@ map and, when the plan sets numeric targets, the indicators against them.
 ``/tonghop`` sends them after its text (the text stays: the pictures add to it). Each is a
 :class:`DocumentReply` with an image type: Telegram sends it as a photo, the console saves it,
 Zalo (whose ``sendPhoto`` takes only a URL) says where to see it. The coordinator's digest carries
-the same pictures through :func:`digest_charts`, stored with its outbox row.
+the same pictures, stored with its outbox row.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from bot import texts
 from bot.dialog.events import DocumentReply
-from bot.document_data import indicator, latest_indicator_readings, short_label, state_matrix
+from bot.document_data import indicator, indicator_readings, short_label, state_matrix
 from documents.charts import indicator_chart, reporting_rate_chart, unit_period_heatmap
 from documents.model import PeriodCounts
-from storage import overview_counts, plans
+from storage import overview_counts
 from storage.formats import fmt_datetime
-from storage.models import Plan
+from storage.indicator_standing import Standing, indicator_standings
 from storage.read_models import Overview, PeriodStats, Totals, totals_of
 
 PNG_MIME = "image/png"
 HEATMAP_LIMIT = 200  # units (a province): above, the grid is left to the dashboard and /xuat
 
 
-def overview_charts(session: Session, overview: Overview | Totals) -> list[DocumentReply]:
+def overview_charts(
+    session: Session, overview: Overview | Totals, standings: Sequence[Standing] | None = None
+) -> list[DocumentReply]:
     """The pictures of ``overview`` (an overview read in full, or its counts): nothing when it
     has no unit or no period. The heat map only up to :data:`HEATMAP_LIMIT` units (the
-    dashboard and the Excel file have every unit); the rate chart needs only the totals."""
+    dashboard and the Excel file have every unit); the rate chart needs only the totals; the
+    indicators' from ``standings`` (read here when not given)."""
     totals = overview if isinstance(overview, Totals) else totals_of(overview)
     plan = totals.plan
     assert plan.id is not None
@@ -62,10 +65,11 @@ def overview_charts(session: Session, overview: Overview | Totals) -> list[Docum
                 texts.CHART_HEATMAP_CAPTION.format(number=plan.number),
             )
         )
-    indicators = plans.indicators(session, plan_id=plan.id)
-    if indicators:
-        readings = latest_indicator_readings(session, plan_id=plan.id, indicators=indicators)
-        chart = indicator_chart([indicator(row) for row in indicators], readings)
+    if standings is None:
+        standings = indicator_standings(session, plan_id=plan.id)
+    if standings:
+        shown = [indicator(standing.indicator) for standing in standings]
+        chart = indicator_chart(shown, indicator_readings(standings))
         caption = texts.CHART_INDICATOR_CAPTION.format(number=plan.number)
         charts.append(_picture(f"chi-tieu-{plan.code}-{stamp}.png", chart, caption))
     return charts
@@ -86,9 +90,3 @@ def period_counts_of(stats: PeriodStats) -> PeriodCounts:
 
 def _picture(filename: str, content: bytes, caption: str) -> DocumentReply:
     return DocumentReply(filename=filename, content=content, mime_type=PNG_MIME, caption=caption)
-
-
-def digest_charts(session: Session, *, plan: Plan, now: datetime) -> list[DocumentReply]:
-    """The pictures to send after the coordinator's digest text (what /tonghop shows at
-    ``now``); for the composition root to pass to the scheduler beside ``compose_digest``."""
-    return overview_charts(session, overview_counts.overview_totals(session, plan=plan, now=now))

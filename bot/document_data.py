@@ -17,6 +17,7 @@ from sqlmodel import Session
 from documents import model as doc
 from documents.model import ChartUnit, PeriodCounts, ReportingState, StateMatrix
 from storage import plans, reports
+from storage.indicator_standing import Standing
 from storage.models import (
     Indicator,
     LatestReport,
@@ -92,20 +93,18 @@ def indicator(row: Indicator) -> doc.Indicator:
     )
 
 
-def latest_indicator_readings(
-    session: Session, *, plan_id: int, indicators: Sequence[Indicator]
-) -> list[doc.IndicatorReading]:
-    """Each unit's latest value of each indicator: the one of the latest period it gave it in."""
-    codes = {row.id: row.code for row in indicators}
-    newest: dict[tuple[int, int], doc.IndicatorReading] = {}
-    # rows come by indicator, then period due date: a later period's value replaces an earlier
-    for row in reports.latest_indicator_values(session, plan_id=plan_id):
-        code = codes.get(row.indicator_id)
-        if code is not None:
-            newest[(row.indicator_id, row.organisation_id)] = doc.IndicatorReading(
-                indicator_code=code, unit_label=row.unit_name, value=row.value
-            )
-    return list(newest.values())
+def indicator_readings(standings: Sequence[Standing]) -> list[doc.IndicatorReading]:
+    """Each unit's latest value of each indicator (the one of the latest period it gave it in),
+    for the documents."""
+    return [
+        doc.IndicatorReading(
+            indicator_code=standing.indicator.code,
+            unit_label=reading.unit_name,
+            value=reading.value,
+        )
+        for standing in standings
+        for reading in standing.readings
+    ]
 
 
 # --- the consolidated report -------------------------------------------------------------------

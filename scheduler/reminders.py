@@ -121,8 +121,24 @@ def messages_for_occurrence(
         return _closing_reminders(session, plan=plan, occurrence=occurrence, now=now)
     if kind in (ReminderKind.CAMPAIGN_KICKOFF, ReminderKind.CAMPAIGN_CHECKIN):
         return _campaign_reminders(session, plan=plan, occurrence=occurrence, now=now)
-    text = digest(session, plan=plan, now=now, period=_digest_period(session, plan, occurrence))
-    return _digest_messages(plan, occurrence, coordinators, text.text, now)
+    messages, _ = digest_messages(
+        session, plan=plan, occurrence=occurrence, coordinators=coordinators, digest=digest, now=now
+    )
+    return messages
+
+
+def digest_messages(
+    session: Session,
+    *,
+    plan: Plan,
+    occurrence: ReminderOccurrence,
+    coordinators: Sequence[CoordinatorAddress],
+    digest: DigestComposer,
+    now: datetime,
+) -> tuple[list[OutboxMessage], tuple[Picture, ...]]:
+    """The digest's row to every coordinator, and the pictures that go with each."""
+    written = digest(session, plan=plan, now=now, period=_digest_period(session, plan, occurrence))
+    return _digest_messages(plan, occurrence, coordinators, written.text, now), written.pictures
 
 
 def _digest_period(
@@ -165,11 +181,11 @@ def queue_digest(
     now: datetime,
 ) -> int:
     """Queue the digest to every coordinator, each with its pictures; returns how many."""
-    period = _digest_period(session, plan, occurrence)
-    written = digest(session, plan=plan, now=now, period=period)
-    messages = _digest_messages(plan, occurrence, coordinators, written.text, now)
+    messages, written = digest_messages(
+        session, plan=plan, occurrence=occurrence, coordinators=coordinators, digest=digest, now=now
+    )
     queued = outbox.enqueue_outbox(session, messages)
-    pictures = [(p.filename, p.caption, p.content) for p in written.pictures]
+    pictures = [(p.filename, p.caption, p.content) for p in written]
     for message in messages:
         outbox.attach_pictures(session, key=message.key, pictures=pictures)
     return queued

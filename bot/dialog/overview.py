@@ -53,6 +53,7 @@ from scheduler.messages import Picture
 from scheduler.reminders import Digest
 from storage import indicator_standing, overview_counts, people, plans, read_models, reports
 from storage.formats import fmt_datetime
+from storage.indicator_standing import Standing
 from storage.models import Plan, ReportingPeriod, ReportStatus
 from storage.read_models import Overview, OverviewRow, PeriodStats, Totals
 
@@ -103,7 +104,14 @@ def _answer_overview(turn: Turn, selection: Selection, *, charts: bool) -> None:
     """The matrix or the summary; ``charts``: then the pictures (not again when paging). A
     large plan is read as counts and one page of units."""
     totals = _totals(turn, selection)
-    sections = _indicator_sections(turn) if not selection.filtered and selection.page == 1 else []
+    whole_plan = not selection.filtered and selection.page == 1
+    pictures = charts and selection.focus is None and selection.page == 1
+    standings = (
+        indicator_standing.indicator_standings(turn.session, plan_id=turn.plan_id)
+        if whole_plan or pictures
+        else []
+    )
+    sections = _indicator_sections(standings) if whole_plan else []
     pictured: Overview | Totals = totals
     if fits_matrix(totals, selection):
         pictured = data = overview_counts.full_overview(turn.session, totals)
@@ -118,14 +126,13 @@ def _answer_overview(turn: Turn, selection: Selection, *, charts: bool) -> None:
         buttons = page_buttons(OVERVIEW, turn.plan_id, selection, summary.page, command)
         text = summary_text(summary, selection, command, sections=sections)
         turn.say(text, (*buttons, *dashboard_buttons(turn)), numbered=False)
-    if charts and selection.focus is None and selection.page == 1:
-        for chart in overview_charts(turn.session, pictured):
+    if pictures:
+        for chart in overview_charts(turn.session, pictured, standings):
             turn.reply(chart)
 
 
-def _indicator_sections(turn: Turn) -> list[str]:
+def _indicator_sections(standings: Sequence[Standing]) -> list[str]:
     """The plan's indicators against their targets (the whole plan: shown without filters)."""
-    standings = indicator_standing.indicator_standings(turn.session, plan_id=turn.plan_id)
     section = "\n".join(plan_indicator_lines(standings)).strip("\n")
     return [section] if section else []
 

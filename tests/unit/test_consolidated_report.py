@@ -19,11 +19,12 @@ from PIL import Image
 from sqlmodel import Session
 
 from bot.channels.console import COORDINATOR_USER, ConsoleChannel
-from bot.charts import PNG_MIME, digest_charts
+from bot.charts import PNG_MIME
 from bot.cli import main
 from bot.dialog.consolidated_report import DOCX_MIME, find_periods
 from bot.dialog.core import DialogCore
 from bot.dialog.events import DialogResult, DocumentReply, IncomingEvent
+from bot.dialog.overview import compose_digest
 from bot.document_data import consolidated_report
 from documents import labels
 from documents.model import ConsolidatedReport, ReportingState, UnitReport
@@ -397,12 +398,14 @@ def test_the_overview_is_followed_by_its_charts(coordinator: CoreChat) -> None:
 
 
 def test_the_digest_charts_are_those_of_the_overview(database: Database, reported: Plan) -> None:
-    charts = database.run_sync(digest_charts, plan=reported, now=seed.AS_OF)
-    assert [c.filename.split("-")[0] for c in charts] == ["ty", "don", "chi"]
+    digest = database.run_sync(compose_digest, plan=reported, now=seed.AS_OF, period=None)
+    assert [c.filename.split("-")[0] for c in digest.pictures] == ["ty", "don", "chi"]
 
 
 def test_a_plan_without_indicators_or_reports_has_two_charts(
     database: Database, seed_plan: Plan
 ) -> None:
-    charts = database.run_sync(digest_charts, plan=seed_plan, now=datetime(2021, 5, 20, tzinfo=UTC))
-    assert [c.filename.split("-")[0] for c in charts] == ["ty", "don"]
+    digest = database.run_sync(
+        compose_digest, plan=seed_plan, now=datetime(2021, 5, 20, tzinfo=UTC), period=None
+    )
+    assert [c.filename.split("-")[0] for c in digest.pictures] == ["ty", "don"]
