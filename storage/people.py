@@ -50,7 +50,7 @@ def membership(session: Session, *, channel: str, user_id: str) -> Membership | 
     organisation left every plan they joined): they may then register anew.
 
     One query (it runs on every update): a row per plan they joined, the plan's unit of their
-    organisation beside it when that unit is still active (see :func:`joined_plans`)."""
+    organisation beside it when that unit is still active (a plan it left does not count)."""
     unit = sa.and_(
         col(PlanUnit.plan_id) == PlanMembership.plan_id,
         col(PlanUnit.organisation_id) == Organisation.id,
@@ -82,28 +82,6 @@ def membership(session: Session, *, channel: str, user_id: str) -> Membership | 
         return None
     account, focal_point, organisation, _, _ = rows[0]
     return Membership(focal_point, organisation, account, plan_ids)
-
-
-def joined_plans(session: Session, *, focal_point_id: int, organisation_id: int) -> list[int]:
-    """The plans the focal point joined in which their organisation is still an active unit."""
-    return list(
-        session.exec(
-            select(PlanMembership.plan_id)
-            .join(
-                PlanUnit,
-                sa.and_(
-                    col(PlanUnit.plan_id) == PlanMembership.plan_id,
-                    col(PlanUnit.organisation_id) == organisation_id,
-                ),
-            )
-            .where(
-                PlanMembership.focal_point_id == focal_point_id,
-                PlanMembership.state == MembershipState.JOINED,
-                col(PlanUnit.active).is_(True),
-            )
-            .order_by(col(PlanMembership.plan_id))
-        )
-    )
 
 
 def decide_membership(

@@ -138,7 +138,6 @@ class Turn:
     plans: PlanCache = field(default_factory=PlanCache)  # the core's, kept between turns
     result: DialogResult = field(default_factory=DialogResult)
     _units: dict[int, PlanUnit | None] = field(default_factory=dict, repr=False)
-    _coordinator_names: dict[int | None, str] = field(default_factory=dict, repr=False)
 
     @property
     def current_plan(self) -> Plan:
@@ -177,10 +176,7 @@ class Turn:
     @property
     def coordinator_name(self) -> str:
         """How messages name the coordinating unit ("Sở LĐTBXH")."""
-        key = self.plan.id if self.plan is not None else None
-        if key not in self._coordinator_names:
-            self._coordinator_names[key] = self.plans.coordinator_name(self.session, self.plan)
-        return self._coordinator_names[key]
+        return self.plans.coordinator_name(self.session, self.plan)
 
     @property
     def file_hint(self) -> str:
