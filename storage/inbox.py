@@ -1,9 +1,9 @@
 """The inbox: updates a channel delivered, stored before they are acknowledged.
 
-A webhook answers 200 only once the update is here, so a crash after that loses nothing; one
-worker handles the pending rows in arrival order and marks them done (in the transaction of the
-dialog turn, see :func:`claim_handling`); the unique message id keeps a repeat out across restarts.
-Handled rows are pruned after some days.
+A webhook answers 200 only once the update is here, so a crash after that loses nothing; the
+channel hands the pending rows, in arrival order, to their chats' queues and marks each done in
+the transaction of its dialog turn (see :func:`claim_handling`); the unique message id keeps a
+repeat out across restarts. Handled rows are pruned after some days.
 """
 
 from __future__ import annotations
@@ -75,14 +75,23 @@ def store_update(
     return Stored.NEW if session.execute(statement).all() else Stored.REPEAT
 
 
-def next_pending(session: Session, *, channel: str) -> InboxUpdate | None:
-    """The oldest update of the channel still to be handled."""
-    return session.exec(
-        select(InboxUpdate)
-        .where(InboxUpdate.channel == channel, InboxUpdate.state == InboxState.PENDING)
-        .order_by(col(InboxUpdate.id))
-        .limit(1)
-    ).first()
+def pending_after(
+    session: Session, *, channel: str, after_id: int, limit: int
+) -> list[InboxUpdate]:
+    """The channel's updates still to be handled that came after ``after_id``, oldest first,
+    at most ``limit``."""
+    return list(
+        session.exec(
+            select(InboxUpdate)
+            .where(
+                InboxUpdate.channel == channel,
+                InboxUpdate.state == InboxState.PENDING,
+                col(InboxUpdate.id) > after_id,
+            )
+            .order_by(col(InboxUpdate.id))
+            .limit(limit)
+        ).all()
+    )
 
 
 def finish(session: Session, *, inbox_id: int, state: InboxState, now: datetime) -> None:

@@ -41,6 +41,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -48,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import sqlalchemy as sa
 
+from bot.channels.chat_queues import ChatQueues
 from bot.channels.errors import (
     ApiServerError,
     ApiUnreachable,
@@ -79,7 +81,7 @@ from scheduler.messenger import (
 from scheduler.pacing import SendingBudget
 from storage import inbox
 from storage.database import Database
-from storage.models import InboxState
+from storage.models import InboxState, InboxUpdate
 
 if TYPE_CHECKING:
     from aiohttp.web import AbstractRouteDef
@@ -99,6 +101,7 @@ BUSY_PAUSE = 1.0  # seconds nothing goes to Zalo after a 429 (Zalo gives no retr
 INBOX_LIMIT = 1000  # updates waiting to be handled; the webhook answers 503 beyond
 INBOX_KEEP = inbox.KEEP_HANDLED
 PRUNE_EVERY = inbox.PRUNE_EVERY
+INBOX_WINDOW = 100  # updates handed to chats' queues and not yet handled, at most
 HANDLING_ATTEMPTS = 5  # an update the database could not take is tried again, this often
 _MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 ERROR_REPLY = "Xin lỗi, bot gặp lỗi khi xử lý tin nhắn. Vui lòng thử lại sau ít phút."
@@ -361,9 +364,36 @@ def render(reply: Reply) -> str:
     return DOCUMENT_NOT_SUPPORTED.format(caption=reply.caption, filename=reply.filename)
 
 
+@dataclass(frozen=True)
+class PendingUpdate:
+    """A stored update still to be handled, with the chat whose queue it waits in."""
+
+    inbox_id: int
+    chat: str | None
+    body: str
+
+
+def pending_update(row: InboxUpdate) -> PendingUpdate:
+    """The update of an inbox row and its chat (None for junk, which has no chat)."""
+    try:
+        update = json.loads(row.body)
+        chat = update["message"]["chat"]["id"]
+    except (ValueError, TypeError, KeyError):
+        chat = None
+    return PendingUpdate(row.id or 0, str(chat) if isinstance(chat, str | int) else None, row.body)
+
+
+def _log_inbox_trouble(exc: Exception, delay: float) -> None:
+    if isinstance(exc, sa.exc.OperationalError):  # the database is away or busy
+        reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+        log.warning("Zalo inbox: database unavailable (%s); retrying in %.0f s", reason, delay)
+    else:
+        log.exception("Zalo inbox: retrying in %.0f s", delay)
+
+
 class ZaloChannel:
-    """The Zalo adapter: long polling (or a webhook) into the inbox, one worker handling what
-    the inbox holds, replies, and the outbox Messenger."""
+    """The Zalo adapter: long polling (or a webhook) into the inbox; the inbox's updates
+    handled several chats at once, each chat in order; replies; the outbox Messenger."""
 
     channel = CHANNEL
 
@@ -397,9 +427,14 @@ class ZaloChannel:
         self._webhook_secret = webhook_secret
         self._inbox_limit, self._inbox_keep = inbox_limit, inbox_keep
         self._task: asyncio.Task[None] | None = None  # long polling, when not on a webhook
-        self._worker: asyncio.Task[None] | None = None  # handles what the inbox holds
+        self._worker: asyncio.Task[None] | None = None  # hands what the inbox holds to chats
+        self._queues = ChatQueues(
+            self._handle_pending, chat_of=lambda p: p.chat, on_done=self._handled
+        )
+        self._dispatched_to = 0  # the inbox id last handed to a chat's queue
         self._inbox_changed = asyncio.Event()
-        self._inbox_empty = asyncio.Event()
+        self._caught_up = asyncio.Event()  # every pending update is handed over
+        self._progress = asyncio.Event()  # an update was handled
         self._pruned_at: datetime | None = None
         self._attempts: dict[int, int] = {}  # inbox id → handlings the database refused
         self.bot_name: str | None = None
@@ -420,7 +455,7 @@ class ZaloChannel:
         except ZaloApiError as exc:
             raise start_error(exc, self.api.base_url) from None
         self.bot_name = str(me.get("account_name") or me.get("name") or "") or None
-        self._worker = asyncio.create_task(self._handle_inbox(), name="zalo-inbox")
+        self._worker = asyncio.create_task(self._dispatch_inbox(), name="zalo-inbox")
         if poll:
             self._task = asyncio.create_task(self._poll_forever(), name="zalo-polling")
         log.info("Zalo bot %s is %s", self.bot_name or "?", "polling" if poll else "ready")
@@ -440,8 +475,9 @@ class ZaloChannel:
         await _cancel(self._task)  # nothing new comes in
         if self._worker is not None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._inbox_empty.wait(), timeout=grace)
+                await asyncio.wait_for(self._settled(), timeout=grace)
         await _cancel(self._worker)
+        await self._queues.drain(0)
         self._task = self._worker = None
         await self.api.aclose()
 
@@ -508,37 +544,65 @@ class ZaloChannel:
             log.warning("Zalo inbox holds %d unhandled updates: refusing more", self._inbox_limit)
             return None
         if stored == inbox.Stored.NEW:
+            self._caught_up.clear()
             self._inbox_changed.set()
         return stored
 
     # --- incoming: out of the inbox -----------------------------------------------------------
 
-    async def _handle_inbox(self) -> None:
-        """The worker: pending updates one at a time in arrival order, as long as it runs."""
+    async def _dispatch_inbox(self) -> None:
+        """The worker: hands the pending updates, in arrival order, to their chats' queues
+        (several chats at once, each in order), as long as it runs."""
         delay = self._backoff_first
         while True:
             self._inbox_changed.clear()  # before looking: a store from now on wakes it again
             try:
                 await self._prune()
-                stored = await self._database.run(inbox.next_pending, channel=CHANNEL)
-                if stored is not None:
-                    self._inbox_empty.clear()
-                    await self._handle_stored(stored.id or 0, stored.body)
-            except Exception as exc:  # the update stays pending: tried again after a pause
-                if isinstance(exc, sa.exc.OperationalError):  # the database is away or busy
-                    reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
-                    log.warning(
-                        "Zalo inbox: database unavailable (%s); retrying in %.0f s", reason, delay
-                    )
-                else:
-                    log.exception("Zalo inbox: retrying in %.0f s", delay)
+                stored = await self._database.run(
+                    inbox.pending_after,
+                    channel=CHANNEL,
+                    after_id=self._dispatched_to,
+                    limit=INBOX_WINDOW,
+                )
+            except Exception as exc:  # nothing was handed over: looked at again after a pause
+                _log_inbox_trouble(exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._backoff_cap)
                 continue
             delay = self._backoff_first
-            if stored is None:
-                self._inbox_empty.set()
+            for row in stored:
+                self._dispatched_to = row.id or 0
+                self._queues.put(pending_update(row))
+            if not stored:
+                self._caught_up.set()
                 await self._inbox_changed.wait()
+            while self._queues.waiting >= INBOX_WINDOW:  # the oldest ones must be handled first
+                self._progress.clear()
+                await self._progress.wait()
+
+    async def _handle_pending(self, pending: PendingUpdate) -> None:
+        """One update of a chat; while the database cannot take it, tried again after a pause
+        (the chat's later updates wait for it)."""
+        delay = self._backoff_first
+        while True:
+            try:
+                await self._handle_stored(pending.inbox_id, pending.body)
+                return
+            except Exception as exc:
+                _log_inbox_trouble(exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._backoff_cap)
+
+    async def _settled(self) -> None:
+        """Return once every pending update is handled (as far as this process knows)."""
+        while True:
+            await self._caught_up.wait()
+            await self._queues.idle()
+            if self._caught_up.is_set() and self._queues.waiting == 0:
+                return
+
+    def _handled(self, pending: PendingUpdate) -> None:
+        self._progress.set()
 
     async def _prune(self) -> None:
         now = self._clock()

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.app import dialog_turn
@@ -77,14 +78,14 @@ async def zalo_channel(
         await channel.stop()
 
 
-def body(text: str, message_id: str) -> bytes:
+def body(text: str, message_id: str, user: str = USER) -> bytes:
     return json.dumps(
         {
             "event_name": "message.text.received",
             "message": {
                 "message_id": message_id,
-                "from": {"id": USER, "display_name": "Nguyễn Thị Hoa"},
-                "chat": {"id": USER, "chat_type": "PRIVATE"},
+                "from": {"id": user, "display_name": "Nguyễn Thị Hoa"},
+                "chat": {"id": user, "chat_type": "PRIVATE"},
                 "date": 1766619597466,
                 "text": text,
             },
@@ -92,8 +93,8 @@ def body(text: str, message_id: str) -> bytes:
     ).encode()
 
 
-async def post(channel: ZaloChannel, text: str, message_id: str) -> int:
-    return await channel.handle_webhook({SECRET_HEADER: SECRET}, body(text, message_id))
+async def post(channel: ZaloChannel, text: str, message_id: str, user: str = USER) -> int:
+    return await channel.handle_webhook({SECRET_HEADER: SECRET}, body(text, message_id, user))
 
 
 def rows(database: Database) -> list[tuple[str, InboxState]]:
@@ -277,3 +278,55 @@ async def test_junk_posted_to_the_webhook_reaches_the_real_core_and_is_answered(
         answers = [await zalo_api.next_bot_message(USER) for _ in bodies]
     assert all(answer.text and "bot gặp lỗi" not in answer.text for answer in answers)
     assert [state for _, state in rows(database)] == [InboxState.DONE] * len(bodies)
+
+
+OTHER_USER = "9b1c77aa04d2e5f6a7b8"
+
+
+async def test_a_slow_update_holds_up_only_its_own_chat_whose_next_waits_its_turn(
+    zalo_api: FakeZaloBotApi, database: Database
+) -> None:
+    class SlowForOne(Core):
+        async def __call__(self, event: IncomingEvent) -> DialogResult:
+            if event.chat_id == USER:
+                return await super().__call__(event)
+            self.events.append(event)
+            return DialogResult(replies=[TextReply(f"Đã nhận: {event.text}")])
+
+    core = SlowForOne()
+    core.hold.clear()  # the first user's turn takes long (a workbook being written)
+    async with zalo_channel(zalo_api, database, core) as channel:
+        assert await post(channel, "chậm", "m-1") == 200
+        assert await post(channel, "sau đó", "m-2") == 200
+        await asyncio.wait_for(core.started.wait(), 5)
+        assert await post(channel, "nhanh", "m-3", user=OTHER_USER) == 200
+        reply = await zalo_api.next_bot_message(OTHER_USER)
+        assert reply.text == "Đã nhận: nhanh"  # while the first chat still waits
+        assert [e.text for e in core.events] == ["nhanh"]
+        core.hold.set()
+        answers = [(await zalo_api.next_bot_message(USER)).text for _ in range(2)]
+    assert answers == ["Đã nhận: chậm", "Đã nhận: sau đó"]  # in the order they came
+    assert [e.text for e in core.events] == ["nhanh", "chậm", "sau đó"]
+    assert [state for _, state in rows(database)] == [InboxState.DONE] * 3
+
+
+async def test_an_update_the_database_refused_is_handled_again_before_its_chats_next(
+    zalo_api: FakeZaloBotApi, database: Database
+) -> None:
+    class Busy(Core):
+        refusals = 2
+
+        async def __call__(self, event: IncomingEvent) -> DialogResult:
+            if event.text == "một" and self.refusals:
+                self.refusals -= 1
+                raise sa.exc.OperationalError("BEGIN", {}, Exception("database is locked"))
+            return await super().__call__(event)
+
+    core = Busy()
+    async with zalo_channel(zalo_api, database, core) as channel:
+        assert await post(channel, "một", "m-1") == 200
+        assert await post(channel, "hai", "m-2") == 200
+        answers = [(await zalo_api.next_bot_message(USER)).text for _ in range(2)]
+    assert answers == ["Đã nhận: một", "Đã nhận: hai"]
+    assert core.refusals == 0 and [e.text for e in core.events] == ["một", "hai"]
+    assert [state for _, state in rows(database)] == [InboxState.DONE] * 2
