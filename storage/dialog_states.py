@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+import functools
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
 
 from storage.models import (
     DialogState,
@@ -10,9 +14,18 @@ from storage.models import (
 
 
 def dialog_state(session: Session, *, channel: str, user_id: str) -> DialogState | None:
-    return session.exec(
-        select(DialogState).where(DialogState.channel == channel, DialogState.user_id == user_id)
-    ).first()
+    return session.execute(
+        _dialog_state_statement(), {"channel": channel, "user_id": user_id}
+    ).scalar_one_or_none()
+
+
+@functools.cache
+def _dialog_state_statement() -> sa.Select[Any]:
+    """Built once: it runs on every update, and building it costs more than running it."""
+    return sa.select(DialogState).where(
+        col(DialogState.channel) == sa.bindparam("channel"),
+        col(DialogState.user_id) == sa.bindparam("user_id"),
+    )
 
 
 def clear_dialog_state(session: Session, *, channel: str, user_id: str) -> None:
