@@ -452,7 +452,7 @@ def build_service(
     senders: list[OutboxSender] = []
 
     async def on_event(event: IncomingEvent) -> DialogResult:  # one turn function: it prunes
-        return await database.run(turn, event)  # old inbox rows once an hour, not every turn
+        return await database.run_writing(turn, event)  # old inbox rows hourly, not every turn
 
     def wake_sender() -> None:
         for sender in senders:
