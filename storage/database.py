@@ -121,8 +121,8 @@ class Database:
         self.engine = create_database_engine(self.url, schema=schema)
         self._writer: ThreadPoolExecutor | None = None  # SQLite's writing thread: run_writing
 
-    @property
-    def is_sqlite(self) -> bool:
+    @functools.cached_property
+    def is_sqlite(self) -> bool:  # asked at every dialog turn: parsing the URL took as long
         return is_sqlite(self.url)
 
     @contextmanager
