@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -270,7 +271,7 @@ def dialog_turn(core: DialogCore, clock: Clock) -> Callable[[Session, IncomingEv
 
     pruned_at: list[datetime] = []  # when the ids of old updates were last forgotten
 
-    def turn(session: Session, event: IncomingEvent) -> DialogResult:
+    def claim(session: Session, event: IncomingEvent) -> bool:
         now = clock()
         if not pruned_at or now - pruned_at[0] >= inbox.PRUNE_EVERY:
             inbox.prune(session, handled_before=now - inbox.KEEP_HANDLED)
@@ -279,8 +280,11 @@ def dialog_turn(core: DialogCore, clock: Clock) -> Callable[[Session, IncomingEv
             session, channel=event.channel, message_id=event.update_id, now=now
         ):
             log.info("%s update %s was handled already: skipped", event.channel, event.update_id)
-            return DialogResult()
-        return core.handle(session, event)
+            return False
+        return True
+
+    def turn(session: Session, event: IncomingEvent) -> DialogResult:
+        return core.handle(session, event, claim=functools.partial(claim, event=event))
 
     return turn
 
@@ -452,7 +456,7 @@ def build_service(
     senders: list[OutboxSender] = []
 
     async def on_event(event: IncomingEvent) -> DialogResult:  # one turn function: it prunes
-        return await database.run(turn, event)  # old inbox rows once an hour, not every turn
+        return await database.run_writing(turn, event)  # old inbox rows hourly, not every turn
 
     def wake_sender() -> None:
         for sender in senders:

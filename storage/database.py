@@ -18,12 +18,14 @@ BEGIN).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import logging
 import random
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -117,9 +119,10 @@ class Database:
         self.url = normalise_url(url)
         self.schema = schema
         self.engine = create_database_engine(self.url, schema=schema)
+        self._writer: ThreadPoolExecutor | None = None  # SQLite's writing thread: run_writing
 
-    @property
-    def is_sqlite(self) -> bool:
+    @functools.cached_property
+    def is_sqlite(self) -> bool:  # asked at every dialog turn: parsing the URL took as long
         return is_sqlite(self.url)
 
     @contextmanager
@@ -162,5 +165,26 @@ class Database:
         """Call ``fn(session, ...)`` in one transaction, in a worker thread."""
         return await asyncio.to_thread(functools.partial(self.run_sync, fn, *args, **kwargs))
 
+    async def run_writing(
+        self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """:meth:`run` for a transaction that writes from its first statement (a dialog turn).
+
+        On SQLite one thread runs them all, one after the other: SQLite lets one transaction
+        write at a time, so others at once would only wait in its busy handler (asleep 1 to
+        100 ms between tries, while the file is free) and pass the GIL to and fro between
+        threads. On PostgreSQL they run side by side."""
+        if not self.is_sqlite:
+            return await self.run(fn, *args, **kwargs)
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        call = functools.partial(self.run_sync, fn, *args, **kwargs)
+        context = contextvars.copy_context()  # as asyncio.to_thread does
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer, context.run, call)
+
     def dispose(self) -> None:
+        if self._writer is not None:
+            self._writer.shutdown()
+            self._writer = None
         self.engine.dispose()

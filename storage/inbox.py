@@ -9,7 +9,9 @@ repeat out across restarts. Handled rows are pruned after some days.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -108,32 +110,50 @@ def claim_handling(session: Session, *, channel: str, message_id: str, now: date
     never is twice. An update that came straight from its channel (Telegram, whose offsets
     redeliver an update the bot died before confirming) gets a row saying so; one stored by the
     inbox is marked done. False when the update was handled already: the turn must not run."""
+    connection = session.connection()
+    statements = _claim_statements(connection.dialect.name)
+    values = {"claim_channel": channel, "claim_message_id": message_id, "claim_at": now}
+    if connection.execute(statements.record, values).first() is not None:
+        return True
+    marked = connection.execute(statements.mark_done, values)  # stored by the inbox: if pending
+    return bool(marked.rowcount)
+
+
+@dataclass(frozen=True)
+class _ClaimStatements:
+    record: sa.Executable  # a row for an update handled as it came, unless its id is known
+    mark_done: sa.Executable  # a pending row of the inbox marked done
+
+
+@functools.cache
+def _claim_statements(dialect: str) -> _ClaimStatements:
+    """Built once: every update runs them, and building a statement costs more than running
+    this one."""
     table = InboxUpdate.__table__  # type: ignore[attr-defined]
-    statement = (
-        _insert(session)(table)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    record = (
+        insert(table)
         .values(
-            channel=channel,
-            message_id=message_id,
+            channel=sa.bindparam("claim_channel"),
+            message_id=sa.bindparam("claim_message_id"),
             body="",  # not kept: it was handled as it came
             state=InboxState.DONE.value,
-            received_at=now,
-            handled_at=now,
+            received_at=sa.bindparam("claim_at", type_=table.c.received_at.type),
+            handled_at=sa.bindparam("claim_at", type_=table.c.handled_at.type),
         )
         .on_conflict_do_nothing(index_elements=["channel", "message_id"])
         .returning(table.c.id)
     )
-    if session.execute(statement).all():
-        return True
-    marked = session.execute(  # stored by the inbox: handled only if still pending
-        sa.update(InboxUpdate)
+    mark_done = (
+        sa.update(table)
         .where(
-            col(InboxUpdate.channel) == channel,
-            col(InboxUpdate.message_id) == message_id,
-            col(InboxUpdate.state) == InboxState.PENDING,
+            table.c.channel == sa.bindparam("claim_channel"),
+            table.c.message_id == sa.bindparam("claim_message_id"),
+            table.c.state == InboxState.PENDING.value,
         )
-        .values(state=InboxState.DONE, handled_at=now)
+        .values(state=InboxState.DONE.value, handled_at=sa.bindparam("claim_at"))
     )
-    return bool(getattr(marked, "rowcount", 0))
+    return _ClaimStatements(record, mark_done)
 
 
 def _insert(session: Session) -> Callable[..., Any]:

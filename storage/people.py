@@ -6,6 +6,7 @@ given plan (joined, or declined when asked). Each function takes the session fir
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +23,9 @@ from storage.models import (
     PlanMembership,
     PlanUnit,
 )
+
+# A row per plan the focal point joined (see membership).
+MembershipQuery = sa.Select[ChannelAccount, FocalPoint, Organisation, int, int | None]
 
 
 @dataclass(frozen=True)
@@ -51,12 +55,23 @@ def membership(session: Session, *, channel: str, user_id: str) -> Membership | 
 
     One query (it runs on every update): a row per plan they joined, the plan's unit of their
     organisation beside it when that unit is still active (a plan it left does not count)."""
+    rows = session.execute(_membership_statement(), {"channel": channel, "user_id": user_id}).all()
+    plan_ids = tuple(plan_id for *_, plan_id, unit_id in rows if unit_id is not None)
+    if not plan_ids:
+        return None
+    account, focal_point, organisation, _, _ = rows[0]
+    return Membership(focal_point, organisation, account, plan_ids)
+
+
+@functools.cache
+def _membership_statement() -> MembershipQuery:
+    """Built once: it runs on every update, and building it costs more than running it."""
     unit = sa.and_(
         col(PlanUnit.plan_id) == PlanMembership.plan_id,
         col(PlanUnit.organisation_id) == Organisation.id,
         col(PlanUnit.active).is_(True),
     )
-    rows = session.execute(
+    return (
         sa.select(
             ChannelAccount, FocalPoint, Organisation, col(PlanMembership.plan_id), col(PlanUnit.id)
         )
@@ -71,17 +86,12 @@ def membership(session: Session, *, channel: str, user_id: str) -> Membership | 
         )
         .outerjoin(PlanUnit, unit)
         .where(
-            col(ChannelAccount.channel) == channel,
-            col(ChannelAccount.user_id) == user_id,
+            col(ChannelAccount.channel) == sa.bindparam("channel"),
+            col(ChannelAccount.user_id) == sa.bindparam("user_id"),
             col(FocalPoint.active).is_(True),
         )
         .order_by(col(PlanMembership.plan_id))
-    ).all()
-    plan_ids = tuple(plan_id for *_, plan_id, unit_id in rows if unit_id is not None)
-    if not plan_ids:
-        return None
-    account, focal_point, organisation, _, _ = rows[0]
-    return Membership(focal_point, organisation, account, plan_ids)
+    )
 
 
 def decide_membership(

@@ -17,9 +17,11 @@ for every 429 (with max_retries=0).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from functools import partial
@@ -97,7 +99,7 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_ANSWER_LIMIT = 200
 DEFAULT_MAX_RATE = 30.0  # messages per second: Telegram's documented limit for bulk messages
-CONNECTIONS = 8  # to the Bot API, for replies and the outbox (getUpdates has its own)
+CONNECTIONS = 4  # to the Bot API, for replies and the outbox (getUpdates has its own)
 POOL_WAIT = 10.0  # seconds a call may wait for one of them
 ERROR_REPLY = "Xin lỗi, bot gặp lỗi khi xử lý tin nhắn. Vui lòng thử lại sau ít phút."
 
@@ -237,23 +239,44 @@ def _reply_retry_delay(exc: Exception) -> float | None:
 
 
 class AnswerRecordingRequest(HTTPXRequest):
-    """PTB's HTTP client, remembering the last answer (status and body).
+    """PTB's HTTP client, remembering the last answer (status and body), and letting only as
+    many calls through at once as it has connections.
 
     PTB keeps the HTTP status and the body of a failed call only in its error's message text;
     to tell a refused token from a web page at a wrong address, :meth:`TelegramChannel.start`
     looks at what actually came back instead.
+
+    Calls beyond the connections wait here rather than in httpx's pool, which looks at every
+    connection (asking each socket whether the server closed it) and at every waiting call
+    each time a call begins or ends: with the replies of many turns at once, that cost more
+    than the calls.
     """
 
     def __init__(self) -> None:
-        # Few connections: httpx looks at every pooled connection for each request, and
-        # replies of concurrent turns would otherwise open one each (PTB's default is 256).
+        # Few connections: httpx looks at every pooled connection for each request (PTB's
+        # default is 256).
         super().__init__(connection_pool_size=CONNECTIONS, pool_timeout=POOL_WAIT)
+        self._free_connections = asyncio.Semaphore(CONNECTIONS)
         self.last_answer: tuple[int, bytes] | None = None
 
     async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         self.last_answer = None  # nothing came back until something does
-        self.last_answer = await super().do_request(*args, **kwargs)
+        async with self._connection():
+            self.last_answer = await super().do_request(*args, **kwargs)
         return self.last_answer
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[None]:
+        """A free connection's turn; POOL_WAIT at most, as httpx's pool would wait."""
+        try:
+            async with asyncio.timeout(POOL_WAIT):
+                await self._free_connections.acquire()
+        except TimeoutError:
+            raise TimedOut(f"no free connection to the Bot API within {POOL_WAIT:g} s") from None
+        try:
+            yield
+        finally:
+            self._free_connections.release()
 
 
 def _status_text(status: int) -> str:
@@ -494,18 +517,29 @@ class TelegramChannel:
 
     def _piece_sends(
         self, chat_id: int | str, text: str, buttons: ButtonRows
-    ) -> list[Callable[[], Awaitable[Message]]]:
+    ) -> list[Callable[[], Awaitable[object]]]:
         """One send per piece of ``text``; the buttons go under the last piece."""
         pieces = split_text(text, TEXT_LIMIT)
         return [
             partial(
-                self.application.bot.send_message,
-                chat_id=chat_id,
-                text=piece,
-                reply_markup=keyboard(buttons) if index == len(pieces) - 1 else None,
+                self._send_message,
+                chat_id,
+                piece,
+                keyboard(buttons) if index == len(pieces) - 1 else None,
             )
             for index, piece in enumerate(pieces)
         ]
+
+    async def _send_message(
+        self, chat_id: int | str, text: str, markup: InlineKeyboardMarkup | None
+    ) -> object:
+        """sendMessage as Bot.send_message sends it (no defaults are set), less the reading of
+        the sent message into a Message nobody looks at: that took as long as the call. Errors
+        are PTB's own (RetryAfter, BadRequest, ...), raised by its request layer."""
+        data: dict[str, object] = {"chat_id": chat_id, "text": text}
+        if markup is not None:
+            data["reply_markup"] = markup
+        return await self.application.bot._post("sendMessage", data)
 
     async def send_document(self, chat_id: int | str, reply: DocumentReply) -> None:
         """A file; a picture the bot made (a chart) goes as a photo, or as a file if Telegram

@@ -129,7 +129,7 @@ def load_conversation(
     states: Mapping[str, type[FlowState]],
 ) -> Conversation[Any] | None:
     """The user's conversation in progress; ``states`` gives each flow's state model."""
-    stored = dialog_states.dialog_state(session, channel=channel, user_id=user_id)
+    stored = dialog_states.saved_step(session, channel=channel, user_id=user_id)
     if stored is None:
         return None
     data = json.loads(stored.data)

@@ -1157,6 +1157,32 @@ async def test_concurrent_writers_wait_for_each_other_instead_of_failing(
     assert _count(database, OutboxMessage) == 20
 
 
+async def test_writing_transactions_given_at_once_all_commit_on_either_backend(
+    database: Database,
+) -> None:
+    keys = [f"turn-{n}" for n in range(20)]
+    counts = await asyncio.gather(
+        *(database.run_writing(outbox.enqueue_outbox, [_message(key)]) for key in keys)
+    )
+    assert counts == [1] * 20
+    assert _count(database, OutboxMessage) == 20
+
+
+async def test_on_sqlite_writing_transactions_run_one_after_the_other_in_the_order_given(
+    sqlite_database: Database,
+) -> None:
+    """One thread writes (SQLite lets one transaction write at a time): none waits on another's
+    lock, and each sees every one given before it."""
+    seen: list[int] = []
+
+    def write(session: Session, key: str) -> None:
+        seen.append(len(session.exec(select(col(OutboxMessage.key))).all()))
+        outbox.enqueue_outbox(session, [_message(key)])
+
+    await asyncio.gather(*(sqlite_database.run_writing(write, f"w-{n}") for n in range(20)))
+    assert seen == list(range(20))
+
+
 async def test_of_many_users_opening_one_invite_at_once_exactly_one_gets_it(
     database: Database, seed_plan: Plan
 ) -> None:
