@@ -6,10 +6,10 @@ as it has put it in its queue, so an update fetched but not yet handled is lost 
 process; and its Application handles either one update at a time or any number at once, in no
 order within a chat. Here instead:
 
-- :class:`ChatQueues` handles the updates of different chats at once (at most ``concurrency``
-  at a time) and the updates of one chat one after the other, in the order they came: a person's
-  answer is never handled before the question it answers, and one slow update holds up only its
-  own chat.
+- :class:`~bot.channels.chat_queues.ChatQueues` handles the updates of different chats at once
+  (at most ``concurrency`` at a time) and the updates of one chat one after the other, in the
+  order they came: a person's answer is never handled before the question it answers, and one
+  slow update holds up only its own chat.
 - :class:`UpdatePoller` asks for updates and confirms only those handled: the offset it sends
   never passes an update still waiting or being handled. A crash leaves those with Telegram,
   which delivers them again; those that were handled already are recognised by their id
@@ -36,9 +36,10 @@ from datetime import timedelta
 from telegram import Bot, Update
 from telegram.error import RetryAfter, TelegramError
 
+from bot.channels.chat_queues import CONCURRENCY, ChatQueues
+
 log = logging.getLogger(__name__)
 
-CONCURRENCY = 16  # updates handled at once (of different chats)
 BUSY_POLL_INTERVAL = 0.1  # seconds between getUpdates while updates are being handled
 BUSY_POLL_SPACING = 0.05  # ... at least (each answer repeats the updates not yet handled)
 WINDOW = 100  # updates fetched but not yet handled, at most (getUpdates returns up to 100)
@@ -65,84 +66,6 @@ def chat_of(update: Update) -> int | None:
     return update.effective_user.id if update.effective_user is not None else None
 
 
-class ChatQueues:
-    """Handles updates of different chats at once, those of one chat in the order given."""
-
-    def __init__(
-        self,
-        handle: UpdateHandler,
-        *,
-        concurrency: int = CONCURRENCY,
-        on_done: Callable[[Update], None] = lambda update: None,
-    ) -> None:
-        self._handle = handle
-        self._on_done = on_done
-        self._slots = asyncio.Semaphore(concurrency)
-        self._queues: dict[int | None, deque[Update]] = {}
-        self._workers: set[asyncio.Task[None]] = set()
-        self._ready = 0  # chats whose next update waits for a free slot
-
-    @property
-    def waiting(self) -> int:
-        """Updates given and not yet handled (those being handled included)."""
-        return sum(len(queue) for queue in self._queues.values())
-
-    @property
-    def ready(self) -> int:
-        """Chats whose next update could start now but waits for a free slot."""
-        return self._ready
-
-    def put(self, update: Update) -> None:
-        """Handle ``update`` after the earlier updates of its chat."""
-        chat = chat_of(update)
-        queue = self._queues.get(chat)
-        if queue is not None:  # its chat's worker is running: it takes it in turn
-            queue.append(update)
-            return
-        self._queues[chat] = deque([update])
-        worker = asyncio.create_task(self._work(chat), name=f"telegram chat {chat}")
-        self._workers.add(worker)
-        worker.add_done_callback(self._workers.discard)
-
-    async def _work(self, chat: int | None) -> None:
-        """Handle the chat's updates one by one; the worker ends (and the queue goes) once
-        the chat has nothing more."""
-        queue = self._queues[chat]
-        while queue:
-            update = queue[0]
-            try:
-                self._ready += 1
-                try:
-                    await self._slots.acquire()
-                finally:
-                    self._ready -= 1
-                try:
-                    await self._handle(update)
-                finally:
-                    self._slots.release()
-            except Exception:  # the handler reports its own errors: this is a last resort
-                log.exception("Telegram update %s was not handled", update.update_id)
-            except BaseException:  # stopped: this one and the rest stay unconfirmed
-                del self._queues[chat]
-                raise
-            queue.popleft()
-            if not queue:
-                del self._queues[chat]
-            self._on_done(update)
-
-    async def drain(self, within: float) -> bool:
-        """Wait until every update given is handled, at most ``within`` seconds; then stop
-        whatever still runs. True when everything was handled."""
-        if not self._workers:
-            return True
-        _, unfinished = await asyncio.wait(set(self._workers), timeout=within)
-        for worker in unfinished:
-            worker.cancel()
-        if unfinished:
-            await asyncio.wait(unfinished)
-        return not unfinished
-
-
 class UpdatePoller:
     """Long polling that confirms an update only once it is handled (see the module)."""
 
@@ -159,7 +82,9 @@ class UpdatePoller:
         self.timeout = timeout
         self.allowed_updates = list(allowed_updates)
         self.concurrency = concurrency
-        self.queues = ChatQueues(handle, concurrency=concurrency, on_done=self._handled)
+        self.queues = ChatQueues(
+            handle, chat_of=chat_of, concurrency=concurrency, on_done=self._handled
+        )
         self._unconfirmed: deque[int] = deque()  # update ids fetched, in order
         self._handled_ids: set[int] = set()  # ... of which handled
         self._last_fetched = -1
