@@ -17,6 +17,8 @@ is ``<c/>`` to keep the next one in its column.
 
 from __future__ import annotations
 
+import queue
+import threading
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -35,6 +37,7 @@ from openpyxl.writer.excel import ExcelWriter
 EXCEL_MAX_ROWS = 1_048_576  # rows of a worksheet; Excel refuses a workbook with more
 MAX_TEXT = 32_767  # characters of a cell
 FLUSH_CHARACTERS = 1 << 20  # rows are handed to the zip (and compressed) in pieces this size
+PIECES_AHEAD = 4  # pieces waiting for compression: a few MB
 CellValue = str | int | float | datetime | None
 EMPTY = "<c/>"
 _EPOCH = datetime(1899, 12, 30)  # noqa: DTZ001 (Excel serials count naive days)
@@ -53,6 +56,12 @@ class Package(zipfile.ZipFile):
         super().__init__(file, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
         self.compresslevel = compresslevel
         self.streamed: dict[str, WriteOnlyWorksheet] = {}
+        self.writers: list[PartWriter] = []
+
+    def abort(self) -> None:
+        """Stop the writers of parts left open by an error; the package is not to be used."""
+        for writer in self.writers:
+            writer.stop()
 
     def write(self, filename: Any, arcname: Any = None, *args: Any, **kwargs: Any) -> None:
         if arcname in self.streamed:
@@ -164,6 +173,41 @@ class LocalSerial:
     def __init__(self, zone: ZoneInfo) -> None:
         self.zone = zone
         self._offsets: dict[int, timedelta] = {}
+        self._hours: dict[str, float] = {}
+        self._minutes: dict[str, float] = {}
+
+    def of_text(self, stamp: str) -> float:
+        """The serial of a naive UTC timestamp written "YYYY-MM-DD HH:MM:SS[.ffffff]" (as the
+        database gives it): its minute's local serial, made once, plus the seconds; the same
+        instant as :meth:`__call__` gives, to well under a millisecond. A million parsed
+        datetimes took 2 s; this, a fifth of that."""
+        minute = self._minutes.get(stamp[:16])
+        if minute is None:
+            minute = self._minute_serial(stamp[:16])
+        if minute < 0:  # the zone's offset changes within this hour
+            return self(datetime.fromisoformat(stamp))
+        return minute + float(stamp[17:]) / 86400
+
+    def _minute_serial(self, minute_text: str) -> float:
+        """The local serial of a minute ("YYYY-MM-DD HH:MM", UTC), from its hour's; -1 when the
+        offset changes within that hour. Kept (forgotten past 100,000: times spread wide)."""
+        hour = self._hours.get(minute_text[:13])
+        if hour is None:
+            hour = self._hours[minute_text[:13]] = self._hour_serial(minute_text[:13])
+        serial = hour + int(minute_text[14:16]) / 1440 if hour >= 0 else -1.0
+        if len(self._minutes) > 100_000:
+            self._minutes.clear()
+        self._minutes[minute_text] = serial
+        return serial
+
+    def _hour_serial(self, hour_text: str) -> float:
+        """The local serial of the start of an hour ("YYYY-MM-DD HH", UTC), -1 if it changes."""
+        start = datetime.fromisoformat(f"{hour_text}:00")
+        offset = self._steady_offset(start)
+        if offset is _CHANGING:
+            return -1.0
+        local = start - _EPOCH + offset
+        return local.days + local.seconds / 86400
 
     def __call__(self, moment: datetime) -> float:
         """``moment``: naive UTC, or aware. The same number as openpyxl's ``to_excel``."""
@@ -191,6 +235,48 @@ class LocalSerial:
 _CHANGING = timedelta(days=-999)
 
 
+class PartWriter:
+    """A part of the package written by a thread of its own: zlib and the zip's CRC let go of
+    the GIL, so a piece is compressed while the next one's rows are made (1.5 s of the export
+    of a million rows, on two cores). At most :data:`PIECES_AHEAD` pieces wait, so memory stays
+    bounded; an error of the thread is raised by the next :meth:`write` or by :meth:`close`."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self._out = out
+        self._pieces: queue.Queue[bytes | None] = queue.Queue(maxsize=PIECES_AHEAD)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="xlsx-part", daemon=True)
+        self._thread.start()
+
+    def write(self, piece: bytes) -> None:
+        self._raise()
+        self._pieces.put(piece)
+
+    def close(self) -> None:
+        """Wait for every piece to be compressed, then end the part."""
+        self.stop()
+        self._raise()
+        self._out.close()
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._pieces.put(None)
+            self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            while (piece := self._pieces.get()) is not None:
+                self._out.write(piece)
+        except BaseException as error:  # raised in the producing thread
+            self._error = error
+            while self._pieces.get() is not None:
+                pass  # so that the producer is never left blocked on a full queue
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+
 class StreamedSheet:
     """A write-only openpyxl worksheet whose rows are written here, as text, into ``package``.
 
@@ -204,24 +290,20 @@ class StreamedSheet:
         self.rows = 0
         _frame(self.sheet)  # openpyxl sets the sheet format's outline level while writing it
         self._head = _frame(self.sheet)[0]
-        self._out = package.open(self.name, "w")
+        self._out = PartWriter(package.open(self.name, "w"))
+        package.writers.append(self._out)
         self._pending = [self._head, _SHEET_DATA]
         self._size = 0
 
     def append(self, cells: str) -> int:
         """Add a row of cells (from :class:`Cells`); return its number."""
-        self.rows += 1
-        row = f'<row r="{self.rows}">{cells}</row>'
-        self._pending.append(row)
-        self._size += len(row)
-        if self._size > FLUSH_CHARACTERS:
-            self._flush()
+        self.extend([cells])
         return self.rows
 
     def extend(self, rows: Sequence[str]) -> None:
-        """Add rows of cells, numbered on from the last."""
-        start = self.rows + 1
-        text = "".join([f'<row r="{n}">{cells}</row>' for n, cells in enumerate(rows, start)])
+        """Add rows of cells after the last. A row carries no ``r`` either (optional, §18.3.1.73:
+        the one after the previous), so the rows are one join: numbering them took a second."""
+        text = "<row>" + "</row><row>".join(rows) + "</row>" if rows else ""
         self.rows += len(rows)
         self._pending.append(text)
         self._size += len(text)
