@@ -211,14 +211,18 @@ def _history_cells(book: Book, session: Session, plan: Plan, date_style: int) ->
     assert plan.id is not None
     cells, serial = book.cells, LocalSerial(ZoneInfo(plan.timezone))
     date = f'<c s="{date_style}"><v>'
+
+    def shared(value: str | None) -> str:
+        return cells.shared(value, book.package)
+
     units = {
-        unit.organisation_id: cells.cell(unit.code) + cells.cell(unit.name)
+        unit.organisation_id: shared(unit.code) + shared(unit.name)
         for unit in plans.units(session, plan_id=plan.id, active_only=False)
     }
-    periods = {p.id: cells.cell(p.title) for p in plans.periods(session, plan_id=plan.id)}
-    statuses = {status.value: cells.cell(status.label) for status in ReportStatus}
+    periods = {p.id: shared(p.title) for p in plans.periods(session, plan_id=plan.id)}
+    statuses = {status.value: shared(status.label) for status in ReportStatus}
     names = reports.reporter_names(session, plan_id=plan.id)
-    reporters: dict[int | None, str] = {key: cells.cell(name) for key, name in names.items()}
+    reporters: dict[int | None, str] = {key: shared(name) for key, name in names.items()}
     reporters[None] = EMPTY
     progress, notes, files, channels = (cells.column() for _ in range(4))
     serial_of = serial.of_text
@@ -227,7 +231,7 @@ def _history_cells(book: Book, session: Session, plan: Plan, date_style: int) ->
         reporter = reporters.get(focal_point)
         if reporter is None:  # a focal point of another organisation: rare, looked up
             person = session.get(FocalPoint, focal_point)
-            reporter = reporters[focal_point] = cells.cell(person.full_name if person else None)
+            reporter = reporters[focal_point] = shared(person.full_name if person else None)
         yield (
             f"{date}{serial_of(moment)!r}</v></c>{units[organisation]}{periods[period]}"
             f"{statuses[status]}{progress[done]}{notes[note]}{files[file]}{reporter}"

@@ -57,6 +57,7 @@ class Package(zipfile.ZipFile):
         self.compresslevel = compresslevel
         self.streamed: dict[str, WriteOnlyWorksheet] = {}
         self.writers: list[PartWriter] = []
+        self.shared_strings: dict[str, int] = {}  # text → its index in xl/sharedStrings.xml
 
     def abort(self) -> None:
         """Stop the writers of parts left open by an error; the package is not to be used."""
@@ -68,13 +69,50 @@ class Package(zipfile.ZipFile):
             return  # openpyxl's empty frame of a sheet written here already
         super().write(filename, arcname, *args, **kwargs)
 
+    def writestr(self, zinfo_or_arcname: Any, data: Any, *args: Any, **kwargs: Any) -> None:
+        """openpyxl's parts, the shared strings (which openpyxl never writes) registered in the
+        package's content types and the workbook's relationships."""
+        addition = _SHARED_STRINGS_ENTRIES.get(str(zinfo_or_arcname))
+        if addition and self.shared_strings:
+            text = data.decode() if isinstance(data, bytes) else data
+            end = addition[0]
+            assert text.count(end) == 1, f"unexpected {zinfo_or_arcname}"
+            data = text.replace(end, addition[1] + end)
+        super().writestr(zinfo_or_arcname, data, *args, **kwargs)
+
     def save(self, workbook: Workbook) -> None:
         """Write openpyxl's parts of ``workbook`` and close the package."""
         for name, sheet in self.streamed.items():
             # openpyxl names the n-th worksheet's part sheet{n}.xml when it saves.
             assert name == _part_name(workbook, sheet), "a streamed sheet moved"
         workbook.properties.modified = datetime.now(UTC).replace(tzinfo=None)
+        if self.shared_strings:
+            with self.open(SHARED_STRINGS_PART, "w") as part:
+                part.write(_shared_strings_xml(self.shared_strings).encode())
         ExcelWriter(workbook, self).save()
+
+
+SHARED_STRINGS_PART = "xl/sharedStrings.xml"
+_SHARED_STRINGS_ENTRIES = {  # part: (the end of its list, the entry put before it)
+    "[Content_Types].xml": (
+        "</Types>",
+        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>',
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        "</Relationships>",
+        '<Relationship Id="rIdSharedStrings" Type="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>',
+    ),
+}
+
+
+def _shared_strings_xml(strings: dict[str, int]) -> str:
+    items = "".join([f"<si>{text_element(text)}</si>" for text in strings])
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://schemas.'
+        f'openxmlformats.org/spreadsheetml/2006/main" uniqueCount="{len(strings)}">{items}</sst>'
+    )
 
 
 def _part_name(workbook: Workbook, sheet: WriteOnlyWorksheet) -> str:
@@ -115,14 +153,25 @@ class Cells:
         """A dict of the cells of one column's values, made when first asked for: ``memo[v]``."""
         return CellMemo(style)
 
+    def shared(self, value: str | None, package: Package) -> str:
+        """A cell of text kept once in the package's shared strings, for the values of a small
+        set repeated on many rows (units, periods, statuses): its index is all a row holds, half
+        the XML of a history row to make, join and compress."""
+        if value is None or value == "":
+            return EMPTY
+        strings = package.shared_strings
+        index = strings.get(value)
+        if index is None:
+            index = strings[value] = len(strings)
+        return f'<c t="s"><v>{index}</v></c>'
+
     def row(self, values: Sequence[CellValue], style: int = 0, date_style: int = 0) -> str:
         """A row's cells, all in ``style`` (dates in ``date_style``)."""
-        out = []
-        for value in values:
-            if isinstance(value, datetime):
-                out.append(self.cell(value, date_style))
-            else:
-                out.append(self.cell(value, style))
+        known, out = self._known, []
+        for value in values:  # the cache looked up here: the overview's 1.5 million cells
+            key = (type(value), value, date_style if isinstance(value, datetime) else style)
+            made = known.get(key)
+            out.append(self.cell(value, key[2]) if made is None else made)
         return "".join(out)
 
 

@@ -203,3 +203,6 @@ def test_the_history_reads_back_as_the_database_holds_it(database: Database) -> 
     assert marked[0][6] == " a & b <c> đã\r\n "
     times = [row[0] for row in rows if isinstance(row[0], datetime)]
     assert len(times) == len(rows) == scale.updates and times == sorted(times)
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:  # Excel finds them by the relation
+        relations = archive.read("xl/_rels/workbook.xml.rels").decode()
+        assert relations.count('Target="sharedStrings.xml"') == 1
