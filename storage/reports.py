@@ -268,9 +268,9 @@ def history_rows(session: Session, *, plan_id: int) -> Iterator[HistoryRow]:
     "YYYY-MM-DD HH:MM:SS[.ffffff]", organisation_id, period_id, focal_point_id, status (the
     ReportStatus value), progress, note, file_name, channel.
 
-    Read past SQLAlchemy: its rows and its parsing of SQLite's text timestamps took 3 of the
-    export's 16 s at a million rows, and text is what the export needs (an hour's Excel serial
-    is made once). PostgreSQL writes the same text, so both give the same workbook. Only the
+    Read past SQLAlchemy: its rows and its parsing of SQLite's text timestamps took about 2 s
+    of a million rows, and text is what the export needs (a minute's Excel serial is made
+    once). PostgreSQL writes the same text, so both give the same workbook. Only the
     status updates' own columns: joined with units, periods and focal points the read took
     twice as long (three index look-ups a row); the export looks those up in Python."""
     connection = session.connection()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,9 +19,11 @@ from sqlmodel import Session, col, select
 from benchmarks.scale import NOW, seed
 from bot.export import HISTORY_TITLE, build_workbook
 from documents.xlsx_stream import (
+    PIECES_AHEAD,
     Cells,
     LocalSerial,
     Package,
+    PartWriter,
     SheetSeries,
     StreamedSheet,
     text_element,
@@ -133,6 +136,19 @@ def test_serials_of_the_databases_text_are_the_wall_clock_time(zone: str, start:
         for text in (f"{moment:%Y-%m-%d %H:%M:%S.%f}", f"{moment:%Y-%m-%d %H:%M:%S}"):
             exact = expected if "." in text else to_excel(wall.replace(microsecond=0))  # type: ignore[no-untyped-call]
             assert serial.of_text(text) == pytest.approx(exact, abs=1e-10)  # under 10 µs
+
+
+class _FullDisk(io.BytesIO):
+    def write(self, data: Any) -> int:
+        raise OSError("disk full")
+
+
+def test_an_error_of_the_compressing_thread_is_raised_where_the_rows_are_written() -> None:
+    writer = PartWriter(_FullDisk())
+    with pytest.raises(OSError, match="disk full"):
+        for _ in range(3 * PIECES_AHEAD):  # more than wait: the thread must not leave us blocked
+            writer.write(b"<row/>")
+        writer.close()
 
 
 def test_rows_past_the_limit_go_on_in_a_next_sheet() -> None:
