@@ -105,6 +105,17 @@ def build_workbook(
     data = read_models.overview(session, plan=plan, now=now, limit=None)
     buffer = io.BytesIO()
     book = Book(buffer)
+    try:
+        _sheets(book, session, data, max_rows)
+        book.package.save(book.workbook)
+    except BaseException:
+        book.package.abort()  # its parts' compressing threads
+        raise
+    return buffer.getvalue()
+
+
+def _sheets(book: Book, session: Session, data: Overview, max_rows: int) -> None:
+    plan = data.plan
     _summary_sheet(book, data)
     _history_sheets(book, session, plan, max_rows)
     _people_sheet(book, session, plan)
@@ -118,8 +129,6 @@ def build_workbook(
             package=book.package,
             cells=book.cells,
         )
-    book.package.save(book.workbook)
-    return buffer.getvalue()
 
 
 def _summary_sheet(book: Book, data: Overview) -> None:
@@ -202,24 +211,29 @@ def _history_cells(book: Book, session: Session, plan: Plan, date_style: int) ->
     assert plan.id is not None
     cells, serial = book.cells, LocalSerial(ZoneInfo(plan.timezone))
     date = f'<c s="{date_style}"><v>'
+
+    def shared(value: str | None) -> str:
+        return cells.shared(value, book.package)
+
     units = {
-        unit.organisation_id: cells.cell(unit.code) + cells.cell(unit.name)
+        unit.organisation_id: shared(unit.code) + shared(unit.name)
         for unit in plans.units(session, plan_id=plan.id, active_only=False)
     }
-    periods = {p.id: cells.cell(p.title) for p in plans.periods(session, plan_id=plan.id)}
-    statuses = {status.value: cells.cell(status.label) for status in ReportStatus}
+    periods = {p.id: shared(p.title) for p in plans.periods(session, plan_id=plan.id)}
+    statuses = {status.value: shared(status.label) for status in ReportStatus}
     names = reports.reporter_names(session, plan_id=plan.id)
-    reporters: dict[int | None, str] = {key: cells.cell(name) for key, name in names.items()}
+    reporters: dict[int | None, str] = {key: shared(name) for key, name in names.items()}
     reporters[None] = EMPTY
     progress, notes, files, channels = (cells.column() for _ in range(4))
+    serial_of = serial.of_text
     for row in reports.history_rows(session, plan_id=plan.id):
-        moment, organisation, period, focal_point, status, done, note, file, channel = tuple(row)
+        moment, organisation, period, focal_point, status, done, note, file, channel = row
         reporter = reporters.get(focal_point)
         if reporter is None:  # a focal point of another organisation: rare, looked up
             person = session.get(FocalPoint, focal_point)
-            reporter = reporters[focal_point] = cells.cell(person.full_name if person else None)
+            reporter = reporters[focal_point] = shared(person.full_name if person else None)
         yield (
-            f"{date}{serial(moment)!r}</v></c>{units[organisation]}{periods[period]}"
+            f"{date}{serial_of(moment)!r}</v></c>{units[organisation]}{periods[period]}"
             f"{statuses[status]}{progress[done]}{notes[note]}{files[file]}{reporter}"
             f"{channels[channel]}"
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,19 +14,22 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 from openpyxl.utils.datetime import to_excel
+from sqlmodel import Session, col, select
 
 from benchmarks.scale import NOW, seed
 from bot.export import HISTORY_TITLE, build_workbook
 from documents.xlsx_stream import (
+    PIECES_AHEAD,
     Cells,
     LocalSerial,
     Package,
+    PartWriter,
     SheetSeries,
     StreamedSheet,
     text_element,
 )
 from storage.database import Database
-from storage.models import Plan
+from storage.models import Plan, StatusUpdate
 
 WHEN = datetime(2026, 3, 29, 8, 30, 15, 250000)  # noqa: DTZ001 (a wall-clock time in Excel)
 
@@ -111,6 +115,42 @@ def test_local_serials_are_openpyxls_numbers_of_the_wall_clock_time(zone: str) -
         assert serial(moment.replace(tzinfo=UTC)) == expected
 
 
+@pytest.mark.parametrize(
+    ("zone", "start"),
+    [
+        ("Asia/Ho_Chi_Minh", datetime(2026, 3, 29, 0, 0, 7, 123456)),  # noqa: DTZ001
+        ("Europe/Berlin", datetime(2026, 3, 29, 0, 0, 7, 123456)),  # noqa: DTZ001 (DST 01:00)
+        ("Europe/Berlin", datetime(2026, 10, 25, 0, 0, 59)),  # noqa: DTZ001 (and back)
+        # +10:30 to +11 at 15:30 UTC: the offset changes within an hour
+        ("Australia/Lord_Howe", datetime(2026, 10, 3, 14, 0, 0, 500)),  # noqa: DTZ001
+        ("Asia/Kathmandu", datetime(2026, 12, 31, 23, 0, 30, 999999)),  # noqa: DTZ001
+    ],
+)
+def test_serials_of_the_databases_text_are_the_wall_clock_time(zone: str, start: datetime) -> None:
+    local = ZoneInfo(zone)
+    serial = LocalSerial(local)
+    for minutes in range(0, 24 * 60 * 2, 7):
+        moment = start + timedelta(minutes=minutes)
+        wall = moment.replace(tzinfo=UTC).astimezone(local).replace(tzinfo=None)
+        expected = to_excel(wall)  # type: ignore[no-untyped-call]
+        for text in (f"{moment:%Y-%m-%d %H:%M:%S.%f}", f"{moment:%Y-%m-%d %H:%M:%S}"):
+            exact = expected if "." in text else to_excel(wall.replace(microsecond=0))  # type: ignore[no-untyped-call]
+            assert serial.of_text(text) == pytest.approx(exact, abs=1e-10)  # under 10 µs
+
+
+class _FullDisk(io.BytesIO):
+    def write(self, data: Any) -> int:
+        raise OSError("disk full")
+
+
+def test_an_error_of_the_compressing_thread_is_raised_where_the_rows_are_written() -> None:
+    writer = PartWriter(_FullDisk())
+    with pytest.raises(OSError, match="disk full"):
+        for _ in range(3 * PIECES_AHEAD):  # more than wait: the thread must not leave us blocked
+            writer.write(b"<row/>")
+        writer.close()
+
+
 def test_rows_past_the_limit_go_on_in_a_next_sheet() -> None:
     buffer = io.BytesIO()
     workbook = Workbook(write_only=True)
@@ -152,3 +192,33 @@ def test_a_history_longer_than_a_sheet_goes_on_in_lich_su_bao_cao_2(database: Da
     assert all(part[0] == history[0] for part in rows)  # each sheet has the header
     assert [len(part) - 1 for part in rows] == [per_sheet] * 3 + [scale.updates - 3 * per_sheet]
     assert [row for part in rows for row in part[1:]] == history[1:]
+
+
+def test_the_history_reads_back_as_the_database_holds_it(database: Database) -> None:
+    """On either database: the time as local wall-clock time to the millisecond, text as typed
+    less what XML cannot hold, a file name that looks like a formula kept as text."""
+    scale = seed(database, organisations=4, updates=5)
+    moment = datetime(2027, 1, 2, 16, 59, 58, 123456, tzinfo=UTC)
+    note = " a & b <c> \x01đã\r\n "
+
+    def mark_one(session: Session) -> None:
+        update = session.exec(select(StatusUpdate).order_by(col(StatusUpdate.id))).first()
+        assert update is not None
+        update.note, update.file_name, update.created_at = note, "=1+1", moment
+        session.add(update)
+
+    database.run_sync(mark_one)
+    plan = database.run_sync(lambda s: s.get(Plan, scale.plan_id))
+    assert plan is not None
+    content = database.run_sync(lambda s: build_workbook(s, plan=plan, now=NOW))
+    rows = list(load_workbook(io.BytesIO(content), read_only=True)[HISTORY_TITLE].values)[1:]
+    marked = [row for row in rows if row[7] == "=1+1"]
+    assert len(marked) == 1
+    wall = moment.astimezone(ZoneInfo(plan.timezone)).replace(tzinfo=None)
+    assert marked[0][0] == wall.replace(microsecond=123000)
+    assert marked[0][6] == " a & b <c> đã\r\n "
+    times = [row[0] for row in rows if isinstance(row[0], datetime)]
+    assert len(times) == len(rows) == scale.updates and times == sorted(times)
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:  # Excel finds them by the relation
+        relations = archive.read("xl/_rels/workbook.xml.rels").decode()
+        assert relations.count('Target="sharedStrings.xml"') == 1
