@@ -49,7 +49,7 @@ from bot.leadership import Standby, StandbyCancelled, take_service_lock
 from scheduler.calendar import CalendarOverrides, WorkingCalendar, read_calendar_file
 from scheduler.jobs import PlanSchedule, ReminderRuntime, ReminderScheduler, plan_schedules
 from scheduler.messenger import Messenger
-from scheduler.outbox import DEFAULT_RETRY_POLICY, OutboxSender, RetryPolicy
+from scheduler.outbox import DEFAULT_RETRY_POLICY, OutboxSender, Pipeline, RetryPolicy
 from scheduler.pacing import SendingBudget
 from scheduler.policy import (
     SCHEDULED_RULES,
@@ -483,6 +483,7 @@ def build_service(
         clock=clock,
         retry_policy=retry_policy,
         hold=hold if hold_outside_office_hours else None,
+        pipeline=Pipeline(in_flight=settings.messages_in_flight),
     )
     senders.append(sender)
     schedules = reminder_schedules(specs, office, occurrences)

@@ -39,6 +39,7 @@ _ZALO_USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{8,256}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _HIGHEST_RATE = 1000.0  # messages per second: Telegram's paid broadcasts go this far
+_MOST_IN_FLIGHT = 8  # messages started and not yet recorded, per channel
 
 
 class ConfigError(Exception):
@@ -217,6 +218,16 @@ def _lease_seconds(value: object) -> object:
     return timedelta(seconds=int(value))
 
 
+def _messages_in_flight(value: object) -> object:
+    if isinstance(value, str):
+        if not re.fullmatch(r"\d{1,2}", value.strip()):
+            raise ValueError(f"cần một số tin nhắn từ 1 đến {_MOST_IN_FLIGHT}, nhận được {value!r}")
+        value = int(value)
+    if isinstance(value, int) and not 1 <= value <= _MOST_IN_FLIGHT:
+        raise ValueError(f"cần một số tin nhắn từ 1 đến {_MOST_IN_FLIGHT}, nhận được {value}")
+    return value
+
+
 def _log_level(value: str) -> str:
     if value.upper() not in _LOG_LEVELS:
         raise ValueError(f"cần một trong {', '.join(_LOG_LEVELS)}")
@@ -249,6 +260,7 @@ Days = Annotated[timedelta, BeforeValidator(_days)]
 LeaseSeconds = Annotated[timedelta, BeforeValidator(_lease_seconds)]
 LogLevel = Annotated[str, AfterValidator(_log_level)]
 MessageRate = Annotated[float, BeforeValidator(_rate), AfterValidator(_positive_rate)]
+MessagesInFlight = Annotated[int, BeforeValidator(_messages_in_flight)]
 
 
 class Settings(BaseSettings):
@@ -290,6 +302,10 @@ class Settings(BaseSettings):
     web_listen: ListenAddress | None = None  # the coordinators' dashboard: off by default
     web_public_url: PublicHttpsUrl | None = None  # its address behind the HTTPS proxy
     zalo_max_rate: MessageRate = 5.0  # Zalo publishes no limit for bots
+    # Reminders a channel may have started and not yet recorded as sent: a crash can send
+    # exactly those twice. 1 keeps that to the one message in flight; over a slow link more
+    # keep the channel's rate (about rate × round trip), at the cost of as many repeats.
+    messages_in_flight: MessagesInFlight = 1
     invite_ttl: Days = Field(timedelta(days=7), validation_alias="INVITE_TTL_DAYS")
     # PostgreSQL: how long the leader's lease lasts unrenewed (renewed every quarter of it); a
     # standby takes over at most this long after the leader's death (at once when its lock

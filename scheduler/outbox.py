@@ -15,9 +15,9 @@ write is never fetched again meanwhile.
 
 What a crash can do: a row is committed before it is sent, so it is delivered at least once.
 Only the messages of the delivery window (:class:`~scheduler.pacing.DeliveryWindow`: started,
-not yet recorded) can be sent a second time after a restart. The window holds one message
-unless the channel's round trip needs more to keep its rate (never more than
-``Pipeline.in_flight``); nothing else is sent twice, nothing is lost.
+not yet recorded) can be sent a second time after a restart. The window holds one message,
+unless ``Pipeline.in_flight`` (``MESSAGES_IN_FLIGHT``) lets it open as far as the channel's
+round trip needs to keep its rate; nothing else is sent twice, nothing is lost.
 """
 
 from __future__ import annotations
@@ -295,8 +295,9 @@ class Pipeline:
 
     fetch: int = 50  # rows read per query
     # Messages started but not yet recorded, at most: the window opens this far only as the
-    # channel's rate and round trip need (scheduler.pacing.DeliveryWindow).
-    in_flight: int = 8
+    # channel's rate and round trip need (scheduler.pacing.DeliveryWindow). One by default: a
+    # crash then repeats at most the one message in flight (MESSAGES_IN_FLIGHT raises it).
+    in_flight: int = 1
 
 
 @dataclass(frozen=True)

@@ -91,8 +91,10 @@ def test_values_are_parsed(load: Load, tmp_path: Path) -> None:
         LOG_LEVEL="debug",
         TELEGRAM_MAX_RATE="25",
         ZALO_MAX_RATE="2,5",  # a decimal comma, as written in Vietnamese
+        MESSAGES_IN_FLIGHT="4",
     )
     assert (settings.telegram_max_rate, settings.zalo_max_rate) == (25.0, 2.5)
+    assert settings.messages_in_flight == 4
     assert settings.telegram_bot_token is not None
     assert settings.telegram_bot_token.get_secret_value() == TOKEN
     assert settings.telegram_api_base_url == "http://127.0.0.1:8081"
@@ -158,6 +160,9 @@ def test_settings_for_tests_read_neither_the_environment_nor_a_dot_env(
         ("TELEGRAM_MAX_RATE", "nan", "lớn hơn 0"),
         ("ZALO_MAX_RATE", "-5", "lớn hơn 0 và không quá 1000, nhận được -5"),
         ("ZALO_MAX_RATE", "1e6", "không quá 1000"),
+        ("MESSAGES_IN_FLIGHT", "0", "từ 1 đến 8, nhận được 0"),
+        ("MESSAGES_IN_FLIGHT", "nhiều", "từ 1 đến 8, nhận được 'nhiều'"),
+        ("MESSAGES_IN_FLIGHT", "9", "từ 1 đến 8"),
     ],
 )
 def test_a_bad_value_names_the_variable(

@@ -641,7 +641,7 @@ async def test_sends_on_one_channel_are_paced_to_its_max_rate(
     database: Database, clock: FakeClock
 ) -> None:
     slow = FakeMessenger(max_rate=20, clock=clock)
-    sender = OutboxSender(database, {"telegram": slow}, clock=clock)
+    sender = OutboxSender(database, {"telegram": slow}, clock=clock, pipeline=Pipeline(in_flight=8))
     for n in range(5):
         enqueue(database, f"r{n}", chat_id=str(3000 + n))
     loop = asyncio.get_running_loop()
@@ -1003,6 +1003,24 @@ async def test_deliveries_are_pipelined_as_far_as_the_round_trip_needs_up_to_the
     )
 
 
+async def test_by_default_one_message_is_under_way_even_over_a_slow_link(
+    database: Database, clock: FakeClock
+) -> None:
+    """MESSAGES_IN_FLIGHT unset: however long the round trip, each message is recorded before
+    the next starts, so a crash at any moment repeats the one message in flight at most."""
+    slow = RoundTripMessenger(clock, seconds=1.0)
+    sender = OutboxSender(database, {"telegram": slow}, clock=clock)
+    await measure_a_round_trip(database, sender, slow)
+    for n in range(5):
+        enqueue(database, f"r{n}", chat_id=str(4000 + n), now=clock())
+    slow.gate.set()
+
+    result = await asyncio.wait_for(sender.drain(), timeout=5)
+
+    assert result.sent == 5
+    assert slow.most_at_once == 1
+
+
 async def test_against_a_quick_server_each_message_is_recorded_before_the_next_starts(
     database: Database, clock: FakeClock
 ) -> None:
@@ -1035,7 +1053,7 @@ async def test_messages_to_one_chat_go_one_at_a_time_in_order(
     database: Database, clock: FakeClock
 ) -> None:
     slow = RoundTripMessenger(clock, seconds=1.0)
-    sender = OutboxSender(database, {"telegram": slow}, clock=clock)
+    sender = OutboxSender(database, {"telegram": slow}, clock=clock, pipeline=Pipeline(in_flight=8))
     await measure_a_round_trip(database, sender, slow)  # the window is open to eight
     for n in range(3):
         enqueue(database, f"r{n}", chat_id="1001", now=clock() + timedelta(seconds=n))
@@ -1095,7 +1113,8 @@ async def test_each_rate_limited_delivery_is_one_warning(
 ) -> None:
     """Two deliveries under way both answered 429: two warnings, nothing else above INFO."""
     flood = RoundTripMessenger(clock, seconds=1.0)
-    sender = OutboxSender(database, {"telegram": flood}, clock=clock)
+    eight = Pipeline(in_flight=8)
+    sender = OutboxSender(database, {"telegram": flood}, clock=clock, pipeline=eight)
     await measure_a_round_trip(database, sender, flood)  # the window is open to eight
     flood.error = rate_limited(retry_after=3)
     for n in range(5):
@@ -1136,7 +1155,7 @@ async def test_results_that_arrive_during_a_write_are_written_together(
     that came back together, not one per message."""
     slow = RoundTripMessenger(clock, seconds=1.0)
     slow.gate.set()
-    sender = OutboxSender(database, {"telegram": slow}, clock=clock)
+    sender = OutboxSender(database, {"telegram": slow}, clock=clock, pipeline=Pipeline(in_flight=8))
     for n in range(40):
         enqueue(database, f"r{n}", chat_id=str(4000 + n))
     updates: list[str] = []
