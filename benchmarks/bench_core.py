@@ -27,7 +27,13 @@ from benchmarks.scale import COORDINATOR_USER, NOW, Scale, scale_arguments, seed
 from bot.app import dialog_routers
 from bot.channels.telegram import telegram_profile
 from bot.dialog.core import DialogCore
-from bot.dialog.events import DocumentReply, IncomingEvent, TextReply
+from bot.dialog.events import (
+    DocumentReply,
+    IncomingEvent,
+    TextReply,
+    documents_to_make,
+    make_documents,
+)
 from bot.dialog.types import DialogSettings
 from scheduler.calendar import WorkingCalendar
 from scheduler.policy import SeriesIndex, plan_catch_up, reminder_calendar
@@ -163,6 +169,8 @@ def command(
 
     def send() -> object:
         result = database.run_sync(core.handle, event)
+        if documents_to_make(result):  # as the service does, once the turn has committed
+            result = database.run_sync(make_documents, result)
         kinds = [type(reply) for reply in result.replies]
         assert wants in kinds, (text, result.replies[:1])
         return result

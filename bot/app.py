@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp.web import AbstractRouteDef
 from sqlmodel import Session
 
+from bot import texts
 from bot.channels.console import COORDINATOR_USER, ConsoleChannel
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel, webhook_path, webhook_routes
@@ -41,7 +42,13 @@ from bot.dialog import (
     reporting,
 )
 from bot.dialog.core import DialogCore
-from bot.dialog.events import DialogResult, IncomingEvent
+from bot.dialog.events import (
+    DialogResult,
+    IncomingEvent,
+    documents_to_make,
+    make_documents,
+    without_documents_to_make,
+)
 from bot.dialog.plan_membership import OFFER_RULE, offer_every_plan
 from bot.dialog.router import Router, menu
 from bot.dialog.types import ChannelProfile, DashboardAccess, DialogSettings, Role
@@ -456,7 +463,14 @@ def build_service(
     senders: list[OutboxSender] = []
 
     async def on_event(event: IncomingEvent) -> DialogResult:  # one turn function: it prunes
-        return await database.run_writing(turn, event)  # old inbox rows hourly, not every turn
+        result = await database.run_writing(turn, event)  # old inbox rows hourly, not every turn
+        if documents_to_make(result):  # after the commit, beside the other chats' turns
+            try:
+                result = await database.run(make_documents, result)
+            except Exception:  # what the user did is saved: only the file is missing
+                log.exception("a file for %s %s was not made", event.channel, event.chat_id)
+                result = without_documents_to_make(result, texts.DOCUMENT_NOT_MADE)
+        return result
 
     def wake_sender() -> None:
         for sender in senders:

@@ -9,10 +9,15 @@ PostgreSQL cannot store U+0000 in a text column, and a lone surrogate cannot be 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from functools import partial
+from typing import TYPE_CHECKING
 
 from scheduler.messages import Button, ButtonRows
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 __all__ = [
     "Attachment",
@@ -24,7 +29,10 @@ __all__ = [
     "Reply",
     "TextReply",
     "clean_input",
+    "documents_to_make",
+    "make_documents",
     "parse_command",
+    "without_documents_to_make",
 ]
 
 DISPLAY_NAME_MAX = 200  # channel_accounts.display_name
@@ -175,13 +183,19 @@ class TextReply:
 
 @dataclass(frozen=True)
 class DocumentReply:
-    """A file: new ``content`` to upload, or a ``file_id`` the channel already holds."""
+    """A file: new ``content`` to upload, or a ``file_id`` the channel already holds.
+
+    A file that takes long to read from the database (the whole plan's workbook) is ``made_by``
+    a function of a session instead, called once the turn has committed, in a read of its own
+    (:func:`make_documents`): on SQLite the turns run one after the other, and a turn reading
+    a million rows would hold up every other chat's."""
 
     filename: str
     caption: str = ""
     content: bytes | None = None
     file_id: str | None = None
     mime_type: str = "application/octet-stream"
+    made_by: Callable[[Session], bytes] | None = None
 
     @property
     def is_picture(self) -> bool:
@@ -190,6 +204,33 @@ class DocumentReply:
 
 
 Reply = TextReply | DocumentReply
+
+
+def documents_to_make(result: DialogResult) -> bool:
+    """Whether a reply of ``result`` is a file still to be made (see :class:`DocumentReply`)."""
+    return any(isinstance(r, DocumentReply) and r.made_by is not None for r in result.replies)
+
+
+def make_documents(session: Session, result: DialogResult) -> DialogResult:
+    """``result`` with every file still to be made made, reading through ``session``."""
+    replies: list[Reply] = []
+    for reply in result.replies:
+        if isinstance(reply, DocumentReply) and reply.made_by is not None:
+            reply = replace(reply, content=reply.made_by(session), made_by=None)
+        replies.append(reply)
+    return replace(result, replies=replies)
+
+
+def without_documents_to_make(result: DialogResult, note: str) -> DialogResult:
+    """``result`` with ``note`` (its ``{name}``: the file's) in place of each file still to be
+    made, when they could not be."""
+    replies: list[Reply] = [
+        TextReply(note.format(name=r.filename))
+        if isinstance(r, DocumentReply) and r.made_by is not None
+        else r
+        for r in result.replies
+    ]
+    return replace(result, replies=replies)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 
 from sqlmodel import Session
 
@@ -361,20 +362,27 @@ def _blocked_lines(turn: Turn, data: Overview) -> list[str]:
     plan=PlanScope.COORDINATED,
 )
 def export(turn: Turn) -> None:
-    """/xuat: the Excel workbook of the whole plan."""
+    """/xuat: the Excel workbook of the whole plan, made once the turn has committed (a million
+    rows read in a turn would hold up every other chat's turn on SQLite)."""
     plan = turn.current_plan
-    content = build_workbook(turn.session, plan=plan, now=turn.now)
     stamp = turn.now.astimezone(turn.zone).strftime("%Y%m%d-%H%M")
     turn.reply(
         DocumentReply(
             filename=f"tong-hop-{plan.code}-{stamp}.xlsx",
-            content=content,
+            made_by=partial(workbook_of, plan_id=plan.id or 0, now=turn.now),
             mime_type=XLSX_MIME,
             caption=texts.EXPORT_CAPTION.format(
                 number=plan.number, time=fmt_datetime(turn.now, turn.zone)
             ),
         )
     )
+
+
+def workbook_of(session: Session, *, plan_id: int, now: datetime) -> bytes:
+    """The workbook of the plan as it stands in ``session``'s read."""
+    plan = session.get(Plan, plan_id)
+    assert plan is not None, "a plan is never deleted"
+    return build_workbook(session, plan=plan, now=now)
 
 
 def compose_digest(

@@ -12,6 +12,8 @@ from bot.dialog.events import (
     IncomingEvent,
     Reply,
     TextReply,
+    documents_to_make,
+    make_documents,
 )
 from storage.database import Database
 
@@ -29,6 +31,8 @@ class CoreChat:
 
     def _handle(self, event: IncomingEvent) -> list[Reply]:
         self.last = self.database.run_sync(self.core.handle, event)
+        if documents_to_make(self.last):  # as the service does, once the turn has committed
+            self.last = self.database.run_sync(make_documents, self.last)
         return self.last.replies
 
     def send(self, text: str) -> list[Reply]:

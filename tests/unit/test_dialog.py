@@ -13,7 +13,15 @@ from sqlmodel import Session, select
 from bot.app import dialog_routers
 from bot.dialog import validation
 from bot.dialog.core import DialogCore
-from bot.dialog.events import DocumentReply, TextReply
+from bot.dialog.events import (
+    DialogResult,
+    DocumentReply,
+    IncomingEvent,
+    TextReply,
+    documents_to_make,
+    make_documents,
+    without_documents_to_make,
+)
 from scheduler.reminders import CoordinatorAddress
 from storage import dialog_states, invites, people, plans, reports
 from storage.database import Database
@@ -703,6 +711,41 @@ def test_commands_without_an_agency_code_offer_the_list(
     assert "Liên đoàn Lao động tỉnh" in coordinator.text()
     coordinator.send("/donvi XYZ")
     assert "Không có đơn vị mã XYZ" in coordinator.text()
+
+
+def test_the_export_is_made_after_its_turn_in_a_read_of_its_own(
+    database: Database, core: DialogCore, coordinator: CoreChat
+) -> None:
+    """/xuat's turn reads no history (on SQLite the turns run one after the other: a million
+    rows read in one would hold up every chat); the workbook is made once it has committed,
+    from what the database holds then."""
+    chat = register(database, core, coordinator, user_id="2001")
+    event = IncomingEvent.from_text(
+        channel="telegram", user_id=coordinator.user_id, chat_id=coordinator.user_id, text="/xuat"
+    )
+    result = database.run_sync(core.handle, event)
+    [document] = result.replies
+    assert isinstance(document, DocumentReply) and document.content is None
+    assert documents_to_make(result)
+    report(chat, note="Gửi sau lệnh /xuat")  # another chat's turn in between
+
+    made = database.run_sync(make_documents, result)
+
+    [workbook_file] = made.replies
+    assert isinstance(workbook_file, DocumentReply) and workbook_file.made_by is None
+    assert not documents_to_make(made)
+    history = load_workbook(io.BytesIO(workbook_file.content or b""))["Lịch sử báo cáo"]
+    notes = [row[6] for row in history.iter_rows(min_row=2, values_only=True)]
+    assert notes == ["Gửi sau lệnh /xuat"]
+
+
+def test_a_file_that_could_not_be_made_is_a_note_saying_so() -> None:
+    document = DocumentReply(filename="tong-hop.xlsx", made_by=lambda session: b"")
+    result = DialogResult(replies=[TextReply("Trước"), document])
+
+    noted = without_documents_to_make(result, "Chưa tạo được tệp «{name}».")
+
+    assert noted.replies == [TextReply("Trước"), TextReply("Chưa tạo được tệp «tong-hop.xlsx».")]
 
 
 def test_export_is_an_excel_workbook_where_typed_text_stays_text(
