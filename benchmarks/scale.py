@@ -324,7 +324,16 @@ def _add_reports(
                 continue
             yield from _unit_updates(plan_id, index, unit, owed, per_unit, next_id, latest)
 
-    count = _bulk(connection, StatusUpdate, _UPDATE_COLUMNS, updates())
+    # Stored in the order of time, as the service appends them (ids too): the reports of
+    # every unit interleaved. Written unit by unit, the export's read in time order jumped
+    # between pages far apart on every row (SQLite's plain read of a million: 4.4 s, not 1.9).
+    rows = sorted(updates(), key=lambda row: (row[9], row[0]))
+    new_ids = {row[0]: number for number, row in enumerate(rows, start=1)}
+    count = _bulk(
+        connection, StatusUpdate, _UPDATE_COLUMNS, (_with_id(row, new_ids) for row in rows)
+    )
+    del rows
+    latest = [(*row[:3], new_ids[row[3]], *row[4:]) for row in latest]
     _bulk(connection, LatestReport, _LATEST_COLUMNS, iter(latest))
     if connection.dialect.name == "postgresql":
         connection.execute(
@@ -334,6 +343,10 @@ def _add_reports(
             )
         )
     return count
+
+
+def _with_id(row: tuple[Any, ...], new_ids: dict[int, int]) -> tuple[Any, ...]:
+    return (new_ids[row[0]], *row[1:])
 
 
 _UPDATE_COLUMNS = (
