@@ -174,9 +174,9 @@ class DeliveryWindow:
     recorded as delivered. After a crash exactly those can be sent a second time, so the window
     is as small as the channel's rate allows: ``rate × seconds to confirm one`` (from start to
     record, less the waits for the channel's sending slots; smoothed), at least one and at most
-    ``most``. Against a server that answers in a few milliseconds it stays at one, and a crash
-    repeats at most the one message in flight; over a 200 ms round trip at 30 per second it
-    opens to about seven.
+    ``most`` (one by default, so that a crash repeats at most the one message in flight;
+    ``MESSAGES_IN_FLIGHT`` sets more). Against a server that answers in a few milliseconds it
+    stays at one; over a 200 ms round trip at 30 per second, ``most`` eight, it opens to seven.
     """
 
     SMOOTHING = 0.2  # weight of the newest measurement

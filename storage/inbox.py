@@ -63,7 +63,7 @@ def store_update(
         return Stored.REPEAT if known else Stored.FULL
     table = InboxUpdate.__table__  # type: ignore[attr-defined]
     statement = (
-        _insert(session)(table)
+        _insert(session.get_bind().dialect.name)(table)
         .values(
             channel=channel,
             message_id=message_id,
@@ -130,9 +130,8 @@ def _claim_statements(dialect: str) -> _ClaimStatements:
     """Built once: every update runs them, and building a statement costs more than running
     this one."""
     table = InboxUpdate.__table__  # type: ignore[attr-defined]
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     record = (
-        insert(table)
+        _insert(dialect)(table)
         .values(
             channel=sa.bindparam("claim_channel"),
             message_id=sa.bindparam("claim_message_id"),
@@ -156,8 +155,8 @@ def _claim_statements(dialect: str) -> _ClaimStatements:
     return _ClaimStatements(record, mark_done)
 
 
-def _insert(session: Session) -> Callable[..., Any]:
-    dialect = session.get_bind().dialect.name
+def _insert(dialect: str) -> Callable[..., Any]:
+    """The INSERT of ``dialect`` (PostgreSQL's or SQLite's: both have ON CONFLICT DO NOTHING)."""
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 

@@ -366,21 +366,22 @@ def render(reply: Reply) -> str:
 
 @dataclass(frozen=True)
 class PendingUpdate:
-    """A stored update still to be handled, with the chat whose queue it waits in."""
+    """A stored update still to be handled, read, with the chat whose queue it waits in."""
 
     inbox_id: int
     chat: str | None
-    body: str
+    update: object  # as Zalo sent it (None: not JSON)
 
 
 def pending_update(row: InboxUpdate) -> PendingUpdate:
     """The update of an inbox row and its chat (None for junk, which has no chat)."""
+    update: object = None
     try:
         update = json.loads(row.body)
-        chat = update["message"]["chat"]["id"]
+        chat = update["message"]["chat"]["id"]  # type: ignore[index]
     except (ValueError, TypeError, KeyError):
         chat = None
-    return PendingUpdate(row.id or 0, str(chat) if isinstance(chat, str | int) else None, row.body)
+    return PendingUpdate(row.id or 0, str(chat) if isinstance(chat, str | int) else None, update)
 
 
 def _log_inbox_trouble(exc: Exception, delay: float) -> None:
@@ -586,7 +587,7 @@ class ZaloChannel:
         delay = self._backoff_first
         while True:
             try:
-                await self._handle_stored(pending.inbox_id, pending.body)
+                await self._handle_stored(pending.inbox_id, pending.update)
                 return
             except Exception as exc:
                 _log_inbox_trouble(exc, delay)
@@ -614,10 +615,9 @@ class ZaloChannel:
         self._attempts.pop(inbox_id, None)
         await self._database.run(inbox.finish, inbox_id=inbox_id, state=state, now=self._clock())
 
-    async def _handle_stored(self, inbox_id: int, body: str) -> None:
+    async def _handle_stored(self, inbox_id: int, update: object) -> None:
         """Hand one stored update to the dialog core and send its replies. Raises only when
         the database cannot record the outcome (the update is then tried again)."""
-        update = json.loads(body)
         event = event_from_update(update) if isinstance(update, dict) else None
         if event is None:
             await self._finish(inbox_id, InboxState.DONE)
