@@ -16,13 +16,12 @@ from sqlmodel import Session
 
 from bot import texts
 from bot.dialog.events import DocumentReply
-from bot.document_data import indicator, indicator_readings, short_label, state_matrix
+from bot.document_data import indicator, indicator_readings, period_counts_of, state_matrix
 from documents.charts import indicator_chart, reporting_rate_chart, unit_period_heatmap
-from documents.model import PeriodCounts
 from storage import overview_counts
 from storage.formats import fmt_datetime
 from storage.indicator_standing import Standing, indicator_standings
-from storage.read_models import Overview, PeriodStats, Totals, totals_of
+from storage.read_models import Overview, Totals, totals_of
 
 PNG_MIME = "image/png"
 HEATMAP_LIMIT = 200  # units (a province): above, the grid is left to the dashboard and /xuat
@@ -73,19 +72,6 @@ def overview_charts(
         caption = texts.CHART_INDICATOR_CAPTION.format(number=plan.number)
         charts.append(_picture(f"chi-tieu-{plan.code}-{stamp}.png", chart, caption))
     return charts
-
-
-def period_counts_of(stats: PeriodStats) -> PeriodCounts:
-    """One bar of the rate chart from a period's totals (as bot.document_data.period_counts
-    counts it from the cells: the units that owe the period)."""
-    not_due = stats.total - stats.reported - stats.overdue
-    return PeriodCounts(
-        label=short_label(stats.period.title),
-        on_time=stats.on_time,
-        late=stats.late,
-        missing=stats.overdue,
-        not_due=not_due,
-    )
 
 
 def _picture(filename: str, content: bytes, caption: str) -> DocumentReply:

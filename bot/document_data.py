@@ -17,6 +17,7 @@ from sqlmodel import Session
 from documents import model as doc
 from documents.model import ChartUnit, PeriodCounts, ReportingState, StateMatrix
 from storage import plans, reports
+from storage.export_rows import Grid, GridColumn
 from storage.indicator_standing import Standing
 from storage.models import (
     Indicator,
@@ -27,30 +28,32 @@ from storage.models import (
     ReportStatus,
     StatusUpdate,
 )
-from storage.read_models import Cell, Overview, PeriodStats
+from storage.read_models import Cell, Moment, Overview, PeriodStats
 
 PERIOD_LABEL_LIMIT = 40
 SHARED_SECTION_PREFIX = "II."  # the plan's shared tasks (storage.plans.cross_cutting_tasks)
 
 
+def received_state(first: Moment | None, *, before: Moment, past_due: bool) -> ReportingState:
+    """On time when the first report came before the due instant ``before``; late after it;
+    missing when the deadline has passed without one; not due before it (a pure function of
+    datetimes, or of the database's UTC text in the export's plain rows)."""
+    if first is not None:
+        return ReportingState.ON_TIME if first < before else ReportingState.LATE
+    return ReportingState.MISSING if past_due else ReportingState.NOT_DUE
+
+
 def reporting_state(
     first_reported_at: datetime | None, *, due_at: datetime, now: datetime
 ) -> ReportingState:
-    """On time when the first report came before the deadline; late after it; missing when the
-    deadline has passed without one; not due before it."""
-    if first_reported_at is not None:
-        return ReportingState.ON_TIME if first_reported_at < due_at else ReportingState.LATE
-    return ReportingState.MISSING if now >= due_at else ReportingState.NOT_DUE
+    return received_state(first_reported_at, before=due_at, past_due=now >= due_at)
 
 
 def cell_state(cell: Cell, stats: PeriodStats) -> ReportingState | None:
     """Where a unit stands for a period (None: it does not owe it)."""
     if not cell.owed:
         return None
-    first = cell.first_reported_at
-    if first is not None:
-        return ReportingState.ON_TIME if first < stats.due_at else ReportingState.LATE
-    return ReportingState.MISSING if cell.overdue else ReportingState.NOT_DUE
+    return received_state(cell.first_reported_at, before=stats.due_at, past_due=cell.overdue)
 
 
 def short_label(title: str) -> str:
@@ -80,6 +83,52 @@ def state_matrix(overview: Overview) -> StateMatrix:
         for row in overview.rows
     ]
     periods = [short_label(stats.period.title) for stats in overview.stats]
+    return StateMatrix.of(units, periods, rows)
+
+
+def period_counts_of(stats: PeriodStats) -> PeriodCounts:
+    """One bar of the rate chart from a period's totals (as :func:`period_counts` counts it
+    from the cells: the units that owe the period)."""
+    not_due = stats.total - stats.reported - stats.overdue
+    return PeriodCounts(
+        label=short_label(stats.period.title),
+        on_time=stats.on_time,
+        late=stats.late,
+        missing=stats.overdue,
+        not_due=not_due,
+    )
+
+
+# --- the export's plain grid (storage.export_rows) ---------------------------------------------
+
+GridStates = list[tuple[ReportingState | None, ...]]  # per unit, per period; None: not owed
+
+
+def grid_states(grid: Grid) -> GridStates:
+    """Where every unit stands for every period of the grid (the export's overview sheet and
+    heat map). Made a column at a time: the units without a report alike, then each report's
+    (a call per report, not per cell of 10,000 units × 36 periods)."""
+    columns = [_column_states(column) for column in grid.columns]
+    return list(zip(*columns, strict=True)) if columns else [() for _ in grid.units]
+
+
+def _column_states(column: GridColumn) -> list[ReportingState | None]:
+    unreported = received_state(None, before=column.due_text, past_due=column.past_due)
+    states = [unreported if owes else None for owes in column.owed]
+    for row, report in column.reports.items():
+        if states[row] is not None:
+            states[row] = received_state(
+                report[4], before=column.due_text, past_due=column.past_due
+            )
+    return states
+
+
+def grid_matrix(grid: Grid, states: GridStates) -> StateMatrix:
+    """The heat map of the grid (a period a unit does not owe shows as not due)."""
+    units = [ChartUnit(code=unit.code, label=unit.short_name) for unit in grid.units]
+    periods = [short_label(column.stats.period.title) for column in grid.columns]
+    not_due = ReportingState.NOT_DUE
+    rows = [[state or not_due for state in row] for row in states]
     return StateMatrix.of(units, periods, rows)
 
 

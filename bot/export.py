@@ -20,7 +20,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlmodel import Session
 
-from bot.document_data import period_counts, state_matrix
+from bot.document_data import GridStates, grid_matrix, grid_states, period_counts_of
+from documents.model import ReportingState
 from documents.xlsx_charts import add_chart_sheet
 from documents.xlsx_stream import (
     EMPTY,
@@ -32,10 +33,10 @@ from documents.xlsx_stream import (
     SheetSeries,
     StreamedSheet,
 )
-from storage import people, plans, read_models, reports
+from storage import export_rows, plans, reports
+from storage.export_rows import Grid, ReportRow
 from storage.formats import fmt_date
 from storage.models import FocalPoint, Plan, ReportStatus
-from storage.read_models import Overview
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER_FONT = Font(bold=True)
@@ -102,11 +103,11 @@ def build_workbook(
 ) -> bytes:
     """The workbook of the whole plan as .xlsx bytes (``max_rows`` a sheet: for tests)."""
     assert plan.id is not None
-    data = read_models.overview(session, plan=plan, now=now, limit=None)
+    grid = export_rows.reporting_grid(session, plan=plan, now=now)
     buffer = io.BytesIO()
     book = Book(buffer)
     try:
-        _sheets(book, session, data, max_rows)
+        _sheets(book, session, grid, max_rows)
         book.package.save(book.workbook)
     except BaseException:
         book.package.abort()  # its parts' compressing threads
@@ -114,58 +115,56 @@ def build_workbook(
     return buffer.getvalue()
 
 
-def _sheets(book: Book, session: Session, data: Overview, max_rows: int) -> None:
-    plan = data.plan
-    _summary_sheet(book, data)
+def _sheets(book: Book, session: Session, grid: Grid, max_rows: int) -> None:
+    plan = grid.plan
+    states = grid_states(grid)
+    _summary_sheet(book, grid, states)
     _history_sheets(book, session, plan, max_rows)
     _people_sheet(book, session, plan)
     _tasks_sheet(book, session, plan)
     _indicator_sheet(book, session, plan)
-    if data.rows and data.periods:
+    if grid.units and grid.columns:
         add_chart_sheet(
             book.workbook,
-            periods=period_counts(data),
-            matrix=state_matrix(data),
+            periods=[period_counts_of(column.stats) for column in grid.columns],
+            matrix=grid_matrix(grid, states),
             package=book.package,
             cells=book.cells,
         )
 
 
-def _summary_sheet(book: Book, data: Overview) -> None:
-    plan, zone = data.plan, ZoneInfo(data.plan.timezone)
-    widths = [5, 12, 42, 7, 10] + [22, 11, 17, 10] * len(data.periods)
+def _summary_sheet(book: Book, grid: Grid, states: GridStates) -> None:
+    """Every reporting unit against every period: a row of 10,000 is joined from cells made
+    once per value (the unit's code and name are shared strings, as in the history)."""
+    plan, zone = grid.plan, ZoneInfo(grid.plan.timezone)
+    widths = [5, 12, 42, 7, 10] + [22, 11, 17, 10] * len(grid.columns)
     sheet = Sheet(book, "Tổng hợp", widths, freeze="D6")
     sheet.row([f"Kế hoạch số {plan.number} — {plan.title}"], title=True)
     sheet.row([f"{plan.issuer}, ban hành ngày {fmt_date(plan.issued_on)}"])
-    sheet.row(["Số liệu lúc", _local(data.now, zone)])
+    sheet.row(["Số liệu lúc", _local(grid.now, zone)])
     sheet.row([])
     header: list[CellValue] = ["STT", "Mã", "Đơn vị", "Mục", "Số đầu mối"]
-    for period in data.periods:
-        label = f"{period.title} ({period.due_text})"
+    for column in grid.columns:
+        label = f"{column.stats.period.title} ({column.stats.period.due_text})"
         header += [f"{label}: trạng thái", "Tiến độ (%)", "Nộp lần đầu", "Đúng hạn"]
     sheet.row(header, header=True)
-    for number, row in enumerate(data.rows, start=1):
-        values: list[CellValue] = [
-            number,
-            row.unit.code,
-            row.unit.name,
-            row.unit.section,
-            row.focal_point_count,
+    cells, package = book.cells, book.package
+    numbers, sections, counts = cells.column(), cells.column(), cells.column()
+    periods = _PeriodCells(cells, sheet.date_style, zone)
+    unreported, reported = periods.unreported.get, periods.reported
+    for index, (unit, row) in enumerate(zip(grid.units, states, strict=True)):
+        parts = [
+            numbers[index + 1],
+            cells.shared(unit.code, package),
+            cells.shared(unit.name, package),
+            sections[unit.section],
+            counts[unit.focal_points],
         ]
-        for stats in data.stats:
-            cell = row.cells[stats.period.id or 0]
-            first = cell.first_reported_at
-            if not cell.owed:
-                values += ["Không phải báo cáo", None, None, None]
-            elif cell.latest is None:
-                values += ["Quá hạn, chưa nộp" if cell.overdue else "Chưa nộp", None, None, None]
-            else:
-                on_time = "Có" if first is not None and first < stats.due_at else "Không"
-                label = ReportStatus(cell.latest.status).label
-                values += [label, cell.latest.progress, _local(first, zone), on_time]
-        sheet.row(values)
+        for column, state in zip(grid.columns, row, strict=True):
+            parts.append(unreported(state) or reported(state, column.reports[index]))
+        sheet.stream.append("".join(parts))
     sheet.row([])
-    for stats in data.stats:
+    for stats in (column.stats for column in grid.columns):
         sheet.row(
             [
                 None,
@@ -180,6 +179,54 @@ def _summary_sheet(book: Book, data: Overview) -> None:
             ]
         )
     sheet.close()
+
+
+class _PeriodCells:
+    """The four cells of a unit's period on the overview sheet (state, progress, first report,
+    on time), from its state and latest report: those without a report are alike, a report's
+    are joined from cells made once per status, progress and time."""
+
+    def __init__(self, cells: Cells, date_style: int, zone: ZoneInfo) -> None:
+        def unreported(label: str) -> str:
+            return cells.row([label, None, None, None])
+
+        self.unreported: dict[ReportingState | None, str] = {  # the states without a report
+            None: unreported("Không phải báo cáo"),
+            ReportingState.MISSING: unreported("Quá hạn, chưa nộp"),
+            ReportingState.NOT_DUE: unreported("Chưa nộp"),
+        }
+        self.on_time: dict[ReportingState | None, str] = {
+            ReportingState.ON_TIME: cells.cell("Có"),
+            ReportingState.LATE: cells.cell("Không"),
+        }
+        self.statuses = {status.value: cells.cell(status.label) for status in ReportStatus}
+        self.progress = cells.column()
+        self.firsts = _LocalTimes(date_style, zone)
+
+    def reported(self, state: ReportingState | None, report: ReportRow) -> str:
+        _, _, status, progress, first = report
+        return (
+            self.statuses[status]
+            + self.progress[progress]
+            + self.firsts[first]
+            + self.on_time[state]
+        )
+
+
+class _LocalTimes(dict[str, str]):
+    """Date cells of UTC times written as the database's text, as local wall-clock time, made
+    once per time (forgotten past 100,000). The same serial as openpyxl makes of the time."""
+
+    def __init__(self, style: int, zone: ZoneInfo) -> None:
+        super().__init__()
+        self.serial, self.style = LocalSerial(zone), style
+
+    def __missing__(self, text: str) -> str:
+        if len(self) > 100_000:
+            self.clear()
+        serial = self.serial(datetime.fromisoformat(text))
+        made = self[text] = f'<c s="{self.style}"><v>{serial!r}</v></c>'
+        return made
 
 
 HISTORY_HEADER = [
@@ -245,26 +292,21 @@ def _people_sheet(book: Book, session: Session, plan: Plan) -> None:
     sheet = Sheet(book, "Đầu mối", [12, 40, 28, 30, 14, 18, 17])
     header = ["Mã", "Đơn vị", "Họ và tên", "Chức vụ", "Điện thoại", "Kênh", "Ngày đăng ký"]
     sheet.row(header, header=True)
-    units = {u.organisation_id: u for u in plans.units(session, plan_id=plan.id)}
-    focal_points = people.focal_points_of(session, organisation_ids=units, plan_id=plan.id)
-    channels: dict[int, list[str]] = {}
-    for account in people.accounts_of(
-        session, focal_point_ids=[fp.id for fp in focal_points if fp.id], reachable_only=False
-    ):
-        channels.setdefault(account.focal_point_id, []).append(account.channel)
-    for fp in focal_points:
-        unit = units[fp.organisation_id]
-        sheet.row(
+    channels = export_rows.channels_by_focal_point(session, plan_id=plan.id)
+    cells, package = book.cells, book.package
+    for person in export_rows.focal_point_rows(session, plan_id=plan.id):
+        person_cells = cells.row(
             [
-                unit.code,
-                unit.name,
-                fp.full_name,
-                fp.position,
-                fp.phone,
-                ", ".join(channels.get(fp.id or 0, [])),
-                _local(fp.registered_at, zone),
-            ]
+                person.full_name,
+                person.position,
+                person.phone,
+                ", ".join(channels.get(person.focal_point_id, [])),
+                _local(person.registered_at, zone),
+            ],
+            date_style=sheet.date_style,
         )
+        unit = cells.shared(person.code, package) + cells.shared(person.unit_name, package)
+        sheet.stream.append(unit + person_cells)
     sheet.close()
 
 
@@ -272,9 +314,7 @@ def _tasks_sheet(book: Book, session: Session, plan: Plan) -> None:
     assert plan.id is not None
     sheet = Sheet(book, "Nhiệm vụ", [8, 6, 30, 110])
     sheet.row(["Mục", "STT", "Đơn vị thực hiện", "Nội dung nhiệm vụ"], header=True)
-    units_by_section: dict[str, list[str]] = {}
-    for unit in plans.units(session, plan_id=plan.id):
-        units_by_section.setdefault(unit.section, []).append(unit.short_name)
+    units_by_section = export_rows.short_names_by_section(session, plan_id=plan.id)
     for section in plans.sections(session, plan_id=plan.id):
         for task in plans.tasks_of_section(session, plan_id=plan.id, section=section.section):
             who = ", ".join(units_by_section.get(section.section, [])) or "Các đơn vị"

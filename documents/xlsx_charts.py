@@ -25,7 +25,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from documents import labels
 from documents.charts import STATE_COLOURS, STATE_ORDER, TARGET_COLOUR
-from documents.model import Indicator, IndicatorReading, PeriodCounts, StateMatrix
+from documents.model import (
+    Indicator,
+    IndicatorReading,
+    PeriodCounts,
+    ReportingState,
+    StateMatrix,
+)
 from documents.xlsx_stream import Cells, Package, StreamedSheet
 
 CHART_COLUMN = "J"  # charts sit right of the data, which takes at most the first columns
@@ -60,6 +66,7 @@ class _Rows:
         self._styles: dict[tuple[bool, str | None], Any] = {}
         self._stream = StreamedSheet(stream[0], sheet) if stream else None
         self._cells = stream[1] if stream else None
+        self._state_cells: dict[ReportingState, str] = {}
 
     def append(
         self,
@@ -83,6 +90,23 @@ class _Rows:
             cells.append(cell)
         self.sheet.append(cells)
         self.row += 1
+        return self.row
+
+    def state_row(self, label: str, states: Sequence[ReportingState]) -> int:
+        """A row of the heat map: ``label``, then each state's name filled with its colour.
+        Streamed, each state's cell is made once and the row joined from them (10,000 units ×
+        36 periods: a cell at a time took most of a second)."""
+        if self._stream is None:
+            names = [labels.STATE_LABELS[state] for state in states]
+            return self.append([label, *names], colours=[None, *(STATE_COLOURS[s] for s in states)])
+        if not self._state_cells:
+            for state in ReportingState:
+                colour = STATE_COLOURS[state]
+                self._state_cells[state] = self._streamed(
+                    [labels.STATE_LABELS[state]], False, [colour]
+                )
+        made = self._streamed([label], False, ())
+        self.row = self._stream.append(made + "".join(map(self._state_cells.__getitem__, states)))
         return self.row
 
     def _streamed(self, values: Sequence[Any], bold: bool, colours: Sequence[str | None]) -> str:
@@ -188,8 +212,7 @@ def _state_block(rows: _Rows, matrix: StateMatrix) -> None:
     """The unit × period table, each cell filled with its state's colour (the heat map)."""
     rows.append([labels.SHEET_UNIT, *matrix.periods], bold=True)
     for unit, states in zip(matrix.units, matrix.rows, strict=True):
-        names = [labels.STATE_LABELS[state] for state in states]
-        rows.append([unit.label, *names], colours=[None, *(STATE_COLOURS[s] for s in states)])
+        rows.state_row(unit.label, states)
 
 
 def _indicator_block(

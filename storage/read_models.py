@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -18,6 +19,11 @@ from storage.models import Plan, PlanUnit, ReportingPeriod
 from storage.people import focal_point_counts
 from storage.plans import due_at, owed_by, periods, units
 from storage.reports import LatestRow, latest_report_rows
+
+# When a report first came, compared with the due instant: a datetime here, the database's UTC
+# text in the export's plain rows (storage.export_rows), which need no datetime per cell.
+Moment = TypeVar("Moment", datetime, str)
+Owers = frozenset[str] | None  # the codes and sections that owe a period; None: every unit
 
 VISIBLE_PERIODS = 6  # columns of the overview: the latest periods due, and the next one
 OVERVIEW_AHEAD = timedelta(days=366)  # periods further ahead than this get no column yet
@@ -163,16 +169,50 @@ def build_overview(
     points answering for each organisation id in the plan.
     """
     zone = ZoneInfo(plan.timezone)
-    columns = [(_id(p.id), _owers(p), now >= due_at(p.due_before, zone)) for p in periods]
+    columns = [(_id(p.id), owers(p), now >= due_at(p.due_before, zone)) for p in periods]
     rows = [_row(unit, columns, latest, focal_points) for unit in units]
-    stats = [_period_stats(period, rows, zone) for period in periods]
+    stats = [_period_stats(period, rows, zone, now) for period in periods]
     return Overview(plan=plan, now=now, periods=list(periods), rows=rows, stats=stats)
 
 
-def _owers(period: ReportingPeriod) -> frozenset[str] | None:
+def owers(period: ReportingPeriod) -> Owers:
     """The codes and sections that owe ``period`` (None: every unit), as in plans.owes."""
     refs = owed_by(period)
     return None if refs is None else frozenset(refs)
+
+
+def owed_columns(
+    columns: Sequence[Owers], *, code: str, section: str, coordinator: bool
+) -> tuple[bool, ...]:
+    """Whether a unit owes each period of ``columns`` (who owes each): plans.owes for a row of
+    periods (the coordinator receives, never owes)."""
+    if coordinator:
+        return (False,) * len(columns)
+    return tuple(refs is None or code in refs or section in refs for refs in columns)
+
+
+def period_stats(
+    period: ReportingPeriod,
+    due: datetime,
+    *,
+    owing: int,
+    firsts: Sequence[Moment],
+    before: Moment,
+    past_due: bool,
+) -> PeriodStats:
+    """A period's counts (a pure function): ``owing`` units owe it, ``firsts`` are when those
+    of them that reported first did; on time is before ``before`` (the due instant)."""
+    reported = len(firsts)
+    on_time = sum(1 for first in firsts if first < before)
+    return PeriodStats(
+        period=period,
+        due_at=due,
+        total=owing,
+        reported=reported,
+        on_time=on_time,
+        late=reported - on_time,
+        overdue=owing - reported if past_due else 0,
+    )
 
 
 def _id(value: int | None) -> int:
@@ -189,16 +229,20 @@ _EMPTY_CELLS = {
 
 def _row(
     unit: PlanUnit,
-    columns: Sequence[tuple[int, frozenset[str] | None, bool]],
+    columns: Sequence[tuple[int, Owers, bool]],
     latest: Mapping[tuple[int, int], LatestRow],
     focal_points: Mapping[int, int],
 ) -> OverviewRow:
     """One unit's cells; ``columns`` are (period id, who owes it, whether it is past due)."""
-    organisation_id, code, section = unit.organisation_id, unit.code, unit.section
-    coordinator = unit.is_coordinator
+    organisation_id = unit.organisation_id
+    owed_row = owed_columns(
+        [refs for _, refs, _ in columns],
+        code=unit.code,
+        section=unit.section,
+        coordinator=unit.is_coordinator,
+    )
     cells = {}
-    for period_id, owers, past_due in columns:
-        owed = not coordinator and (owers is None or code in owers or section in owers)
+    for (period_id, _, past_due), owed in zip(columns, owed_row, strict=True):
         report = latest.get((organisation_id, period_id))
         if report is None:  # cells without a report are alike: shared, not built per unit
             cells[period_id] = _EMPTY_CELLS[owed, owed and past_due]
@@ -210,19 +254,11 @@ def _row(
 
 
 def _period_stats(
-    period: ReportingPeriod, rows: Sequence[OverviewRow], zone: ZoneInfo
+    period: ReportingPeriod, rows: Sequence[OverviewRow], zone: ZoneInfo, now: datetime
 ) -> PeriodStats:
     due, period_id = due_at(period.due_before, zone), _id(period.id)
     column = [cell for row in rows if (cell := row.cells[period_id]).owed]
-    reports = [cell.latest for cell in column if cell.latest is not None]
-    on_time = sum(1 for report in reports if report.first_reported_at < due)
-    reported = len(reports)
-    return PeriodStats(
-        period=period,
-        due_at=due,
-        total=len(column),
-        reported=reported,
-        on_time=on_time,
-        late=reported - on_time,
-        overdue=sum(1 for c in column if c.overdue),
+    firsts = [cell.latest.first_reported_at for cell in column if cell.latest is not None]
+    return period_stats(
+        period, due, owing=len(column), firsts=firsts, before=due, past_due=now >= due
     )

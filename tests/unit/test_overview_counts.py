@@ -16,11 +16,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session
 
-from bot.charts import period_counts_of
 from bot.dialog.overview_read import focused_count, read_blocked, read_summary
 from bot.dialog.overview_render import CommandLine, blocked_reports, summary_text
 from bot.dialog.overview_scope import Focus, Selection, focused_rows, of_kinds, page_of, summary_of
-from bot.document_data import period_counts
+from bot.document_data import period_counts, period_counts_of
 from storage import overview_counts, plans, read_models, reports
 from storage.database import Database
 from storage.models import ReportStatus, StatusUpdate
