@@ -34,7 +34,7 @@ from documents.xlsx_stream import (
     StreamedSheet,
 )
 from storage import export_rows, plans, reports
-from storage.export_rows import Grid, ReportRow
+from storage.export_rows import Grid
 from storage.formats import fmt_date
 from storage.models import FocalPoint, Plan, ReportStatus
 
@@ -134,8 +134,7 @@ def _sheets(book: Book, session: Session, grid: Grid, max_rows: int) -> None:
 
 
 def _summary_sheet(book: Book, grid: Grid, states: GridStates) -> None:
-    """Every reporting unit against every period: a row of 10,000 is joined from cells made
-    once per value (the unit's code and name are shared strings, as in the history)."""
+    """Every reporting unit against every period, then each period's totals."""
     plan, zone = grid.plan, ZoneInfo(grid.plan.timezone)
     widths = [5, 12, 42, 7, 10] + [22, 11, 17, 10] * len(grid.columns)
     sheet = Sheet(book, "Tổng hợp", widths, freeze="D6")
@@ -148,21 +147,8 @@ def _summary_sheet(book: Book, grid: Grid, states: GridStates) -> None:
         label = f"{column.stats.period.title} ({column.stats.period.due_text})"
         header += [f"{label}: trạng thái", "Tiến độ (%)", "Nộp lần đầu", "Đúng hạn"]
     sheet.row(header, header=True)
-    cells, package = book.cells, book.package
-    numbers, sections, counts = cells.column(), cells.column(), cells.column()
-    periods = _PeriodCells(cells, sheet.date_style, zone)
-    unreported, reported = periods.unreported.get, periods.reported
-    for index, (unit, row) in enumerate(zip(grid.units, states, strict=True)):
-        parts = [
-            numbers[index + 1],
-            cells.shared(unit.code, package),
-            cells.shared(unit.name, package),
-            sections[unit.section],
-            counts[unit.focal_points],
-        ]
-        for column, state in zip(grid.columns, row, strict=True):
-            parts.append(unreported(state) or reported(state, column.reports[index]))
-        sheet.stream.append("".join(parts))
+    for row in _unit_rows(book, grid, states, sheet.date_style):
+        sheet.stream.append(row)
     sheet.row([])
     for stats in (column.stats for column in grid.columns):
         sheet.row(
@@ -181,36 +167,43 @@ def _summary_sheet(book: Book, grid: Grid, states: GridStates) -> None:
     sheet.close()
 
 
-class _PeriodCells:
-    """The four cells of a unit's period on the overview sheet (state, progress, first report,
-    on time), from its state and latest report: those without a report are alike, a report's
-    are joined from cells made once per status, progress and time."""
+def _unit_rows(book: Book, grid: Grid, states: GridStates, date_style: int) -> Iterator[str]:
+    """The overview's row of each unit, joined from cells made once per value: the unit's code
+    and name, the statuses and the other repeated labels are shared strings (as in the
+    history), so a row is short ASCII text; a period without a report is one of three
+    pieces made once, a report's four cells are made once per status, progress and time."""
+    cells, package = book.cells, book.package
 
-    def __init__(self, cells: Cells, date_style: int, zone: ZoneInfo) -> None:
-        def unreported(label: str) -> str:
-            return cells.row([label, None, None, None])
+    def shared(text: str) -> str:
+        return cells.shared(text, package)
 
-        self.unreported: dict[ReportingState | None, str] = {  # the states without a report
-            None: unreported("Không phải báo cáo"),
-            ReportingState.MISSING: unreported("Quá hạn, chưa nộp"),
-            ReportingState.NOT_DUE: unreported("Chưa nộp"),
-        }
-        self.on_time: dict[ReportingState | None, str] = {
-            ReportingState.ON_TIME: cells.cell("Có"),
-            ReportingState.LATE: cells.cell("Không"),
-        }
-        self.statuses = {status.value: cells.cell(status.label) for status in ReportStatus}
-        self.progress = cells.column()
-        self.firsts = _LocalTimes(date_style, zone)
-
-    def reported(self, state: ReportingState | None, report: ReportRow) -> str:
-        _, _, status, progress, first = report
-        return (
-            self.statuses[status]
-            + self.progress[progress]
-            + self.firsts[first]
-            + self.on_time[state]
-        )
+    unreported: dict[ReportingState | None, str] = {  # the four cells of a period, no report
+        state: shared(label) + EMPTY * 3
+        for state, label in [
+            (None, "Không phải báo cáo"),
+            (ReportingState.MISSING, "Quá hạn, chưa nộp"),
+            (ReportingState.NOT_DUE, "Chưa nộp"),
+        ]
+    }
+    on_time = {ReportingState.ON_TIME: shared("Có"), ReportingState.LATE: shared("Không")}
+    statuses = {status.value: shared(status.label) for status in ReportStatus}
+    numbers, sections, counts, progress = (cells.column() for _ in range(4))
+    firsts = _LocalTimes(date_style, ZoneInfo(grid.plan.timezone))
+    for index, (unit, row) in enumerate(zip(grid.units, states, strict=True)):
+        parts = [
+            numbers[index + 1],
+            shared(unit.code),
+            shared(unit.name),
+            sections[unit.section],
+            counts[unit.focal_points],
+        ]
+        for column, state in zip(grid.columns, row, strict=True):
+            if state in on_time:
+                _, _, status, done, first = column.reports[index]
+                parts += (statuses[status], progress[done], firsts[first], on_time[state])
+            else:
+                parts.append(unreported[state])
+        yield "".join(parts)
 
 
 class _LocalTimes(dict[str, str]):

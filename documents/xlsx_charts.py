@@ -94,20 +94,23 @@ class _Rows:
 
     def state_row(self, label: str, states: Sequence[ReportingState]) -> int:
         """A row of the heat map: ``label``, then each state's name filled with its colour.
-        Streamed, each state's cell is made once and the row joined from them (10,000 units ×
-        36 periods: a cell at a time took most of a second)."""
-        if self._stream is None:
+        Streamed, the row is joined from cells made once per state (10,000 units × 36
+        periods: a cell at a time took most of a second), its text shared strings: the row is
+        short ASCII text to encode and compress."""
+        if self._stream is None or self._cells is None:
             names = [labels.STATE_LABELS[state] for state in states]
             return self.append([label, *names], colours=[None, *(STATE_COLOURS[s] for s in states)])
         if not self._state_cells:
-            for state in ReportingState:
-                colour = STATE_COLOURS[state]
-                self._state_cells[state] = self._streamed(
-                    [labels.STATE_LABELS[state]], False, [colour]
-                )
-        made = self._streamed([label], False, ())
+            self._state_cells = {state: self._state_cell(state) for state in ReportingState}
+        made = self._cells.shared(label, self._stream.package)
         self.row = self._stream.append(made + "".join(map(self._state_cells.__getitem__, states)))
         return self.row
+
+    def _state_cell(self, state: ReportingState) -> str:
+        assert self._stream is not None and self._cells is not None
+        shared = self._cells.shared(labels.STATE_LABELS[state], self._stream.package)
+        style = self._style_id(False, STATE_COLOURS[state])
+        return shared.replace("<c ", f'<c s="{style}" ', 1)  # Cells.shared makes unstyled cells
 
     def _streamed(self, values: Sequence[Any], bold: bool, colours: Sequence[str | None]) -> str:
         assert self._cells is not None
