@@ -1,0 +1,287 @@
+"""The /xuat workbook read from plain rows (storage.export_rows) says what the read models say.
+
+The overview sheet, the focal points and the charts' sheet of ``build_workbook`` are compared,
+cell by cell, with what :func:`storage.read_models.overview` (the overview of /tonghop and the
+dashboard) and the ORM objects of the focal points give, on a plan with every case: several
+kinds of periods, units that do not owe a period (one reported for it anyway), reports on time,
+late and missing, a period not due yet, a unit no longer in the plan, the coordinator's own
+report, focal points with accounts on several channels (one blocked), one who declined the plan and
+one made inactive. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlmodel import Session
+
+from bot.document_data import period_counts, state_matrix
+from bot.export import build_workbook
+from documents.xlsx_charts import add_chart_sheet
+from storage import people, plans, read_models, reports
+from storage.database import Database
+from storage.models import (
+    ChannelAccount,
+    FocalPoint,
+    MembershipState,
+    Plan,
+    PlanMembership,
+    PlanUnit,
+    ReportStatus,
+    StatusUpdate,
+)
+from storage.plan_file import PlanStatus, read_plan_file
+from storage.plan_loader import load_plan
+from storage.read_models import Overview
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "plans" / "vi-du-hung-yen-2026-2030-binh-dang-gioi.yaml"
+LOADED = datetime(2026, 3, 11, 2, 0, tzinfo=UTC)
+NOW = datetime(2027, 1, 20, 3, 0, tzinfo=UTC)  # the reports of 2026 past due, 2027's not yet
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+COMMUNES = 12
+CHANNELS = ("telegram", "zalo", "console")
+
+
+@pytest.fixture
+def exported(database: Database, tmp_path: Path) -> Database:
+    """The example plan with communes, reports of every kind and focal points."""
+    (tmp_path / EXAMPLE.name).write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    communes = [f"XA_{n:03d},Ủy ban nhân dân xã Số {n},UBND xã Số {n}" for n in range(COMMUNES)]
+    (tmp_path / "vi-du-hung-yen-xa-phuong.csv").write_text(
+        "code,name,short_name\n" + "\n".join(communes) + "\n", encoding="utf-8"
+    )
+    spec = read_plan_file(tmp_path / EXAMPLE.name).model_copy(update={"status": PlanStatus.ACTIVE})
+    plan = database.run_sync(load_plan, spec, source_file=str(EXAMPLE), now=LOADED)
+    assert plan.id is not None
+    database.run_sync(_report, plan.id)
+    database.run_sync(_people, plan.id)
+    return database
+
+
+def _report(session: Session, plan_id: int) -> None:
+    """Reports on time, late (some first on time, then updated), for periods not owed, not due
+    yet; then one unit leaves the plan."""
+    every = plans.units(session, plan_id=plan_id)
+    periods = [
+        p
+        for p in plans.periods(session, plan_id=plan_id)
+        if plans.due_at(p.due_before, ZONE) < NOW + timedelta(days=200)
+    ]
+    statuses = [None, *ReportStatus]
+    for index, (unit, period) in enumerate(itertools.product(every, periods)):
+        status = statuses[(index * 7 + unit.position) % len(statuses)]
+        if status is None or period.id is None:
+            continue
+        due = plans.due_at(period.due_before, ZONE)
+        late = index % 3 == 0
+        first = due + (timedelta(days=3, seconds=index) if late else -timedelta(days=4, hours=1))
+        for number, at in enumerate([first, first + timedelta(hours=5)][: 1 + index % 2]):
+            _record(session, unit, period.id, status, (index * 13 + number) % 101, min(at, NOW))
+    every[3].active = False  # no longer in the plan: on no sheet
+    session.add(every[3])
+    quarter = next(p for p in periods if p.code.startswith("bao-luc-quy"))
+    quarter.unit_codes = json.dumps(["CAT", "XA_002"])  # one commune of its section, by code
+    session.add(quarter)
+
+
+def _record(
+    session: Session, unit: PlanUnit, period_id: int, status: ReportStatus, done: int, at: datetime
+) -> None:
+    reports.record_status_update(
+        session,
+        StatusUpdate(
+            plan_id=unit.plan_id,
+            organisation_id=unit.organisation_id,
+            period_id=period_id,
+            channel="telegram",
+            status=status,
+            progress=done,
+            created_at=at,
+        ),
+    )
+
+
+def _people(session: Session, plan_id: int) -> None:
+    """Focal points: none, one or two a unit; accounts on one to three channels, one blocked;
+    one who declined the plan, one made inactive."""
+    for index, unit in enumerate(plans.units(session, plan_id=plan_id, active_only=False)):
+        for person in range(index % 3):
+            point = FocalPoint(
+                organisation_id=unit.organisation_id,
+                full_name=f"Nguyễn Văn {index}-{person}",
+                position="Chuyên viên" if person else "Phó Giám đốc",
+                phone=f"09{index:04d}{person}",
+                registered_at=LOADED + timedelta(days=index, minutes=person),
+                active=index != 7,
+            )
+            session.add(point)
+            session.flush()
+            assert point.id is not None
+            state = MembershipState.DECLINED if index == 5 else MembershipState.JOINED
+            session.add(
+                PlanMembership(
+                    focal_point_id=point.id, plan_id=plan_id, state=state, decided_at=LOADED
+                )
+            )
+            for number, channel in enumerate(CHANNELS[: 1 + (index + person) % 3]):
+                session.add(
+                    ChannelAccount(
+                        focal_point_id=point.id,
+                        channel=channel,
+                        user_id=f"{channel}-{point.id}",
+                        chat_id=f"{channel}-{point.id}",
+                        created_at=LOADED,
+                        blocked_at=LOADED if number == 1 and index % 2 else None,
+                    )
+                )
+
+
+def _sheets(database: Database) -> tuple[Plan, Overview, Any]:
+    def read(session: Session) -> tuple[Plan, Overview, bytes]:
+        [plan] = plans.active_plans(session)
+        data = read_models.overview(session, plan=plan, now=NOW, limit=None)
+        return plan, data, build_workbook(session, plan=plan, now=NOW)
+
+    plan, data, content = database.run_sync(read)
+    return plan, data, load_workbook(io.BytesIO(content))
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(ZONE).replace(tzinfo=None) if moment else None
+
+
+def _expected_unit_rows(data: Overview) -> list[list[Any]]:
+    """The overview sheet's unit rows as the read model gives them."""
+    rows = []
+    for number, row in enumerate(data.rows, start=1):
+        values = [number, row.unit.code, row.unit.name, row.unit.section, row.focal_point_count]
+        for stats in data.stats:
+            cell = row.cells[stats.period.id or 0]
+            if not cell.owed:
+                values += ["Không phải báo cáo", None, None, None]
+            elif cell.latest is None:
+                values += ["Quá hạn, chưa nộp" if cell.overdue else "Chưa nộp", None, None, None]
+            else:
+                first = cell.latest.first_reported_at
+                on_time = "Có" if first < stats.due_at else "Không"
+                label = ReportStatus(cell.latest.status).label
+                values += [label, cell.latest.progress, _local(first), on_time]
+        rows.append(values)
+    return rows
+
+
+def _expected_totals(data: Overview) -> list[list[Any]]:
+    return [
+        [
+            None,
+            None,
+            f"{s.period.title}: đã nộp {s.reported}/{s.total}",
+            None,
+            None,
+            f"Tỷ lệ {s.rate:.0%}",
+            f"Đúng hạn {s.on_time}",
+            f"Trễ hạn {s.late}",
+            f"Quá hạn chưa nộp {s.overdue}",
+        ]
+        for s in data.stats
+    ]
+
+
+def _values(sheet: Any) -> list[list[Any]]:
+    """A sheet's rows as values, empty cells at the end of a row left out."""
+    rows = []
+    for row in sheet.iter_rows(values_only=True):
+        values = list(row)
+        while values and values[-1] is None:
+            values.pop()
+        rows.append(values)
+    return rows
+
+
+def _trimmed(rows: list[list[Any]]) -> list[list[Any]]:
+    return [row[: max((i + 1 for i, v in enumerate(row) if v is not None), default=0)] for row in rows]
+
+
+def test_the_overview_sheet_is_the_read_models_overview(exported: Database) -> None:
+    _, data, workbook = _sheets(exported)
+    sheet = _values(workbook["Tổng hợp"])
+    units = len(data.rows)
+    assert sheet[5 : 5 + units] == _trimmed(_expected_unit_rows(data))
+    assert sheet[6 + units :] == _trimmed(_expected_totals(data))
+    states = {value for row in sheet[5 : 5 + units] for value in row[5::4]}
+    assert states >= {"Không phải báo cáo", "Quá hạn, chưa nộp", "Chưa nộp", "Gặp vướng mắc"}
+    assert {value for row in sheet[5 : 5 + units] for value in row[8::4]} >= {"Có", "Không"}
+    owed_but_reported = [
+        row.unit.code
+        for row in data.rows
+        for cell in row.cells.values()
+        if cell.latest is not None and not cell.owed
+    ]
+    assert owed_but_reported, "a unit reported for a period it does not owe"
+    assert len({row.focal_point_count for row in data.rows}) == 3
+    unit_rows = workbook["Tổng hợp"].iter_rows(min_row=6, max_row=5 + units)
+    dates = [cell for row in unit_rows for cell in row[7::4] if cell.value]
+    assert dates and {cell.number_format for cell in dates} == {"dd/mm/yyyy hh:mm"}
+
+
+def test_the_charts_sheet_is_that_of_the_read_models_overview(exported: Database) -> None:
+    """Values and fills, against the sheet openpyxl writes cell by cell from the overview."""
+    _, data, workbook = _sheets(exported)
+    reference = Workbook()
+    add_chart_sheet(reference, periods=period_counts(data), matrix=state_matrix(data))
+    written = load_workbook(_saved(reference))
+
+    def cells(sheet: Any) -> list[list[tuple[Any, Any]]]:
+        return [
+            [(c.value, c.fill.fgColor.rgb if c.fill.fill_type else None) for c in row]
+            for row in sheet.iter_rows()
+        ]
+
+    assert cells(workbook["Biểu đồ"]) == cells(written["Biểu đồ"])
+    assert len(data.rows) > COMMUNES
+
+
+def _saved(workbook: Workbook) -> io.BytesIO:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    return buffer
+
+
+def test_the_focal_points_sheet_is_that_of_the_focal_points_and_their_accounts(
+    exported: Database,
+) -> None:
+    def expected(session: Session) -> list[list[Any]]:
+        [plan] = plans.active_plans(session)
+        assert plan.id is not None
+        units = {u.organisation_id: u for u in plans.units(session, plan_id=plan.id)}
+        points = people.focal_points_of(session, organisation_ids=units, plan_id=plan.id)
+        ids = [point.id for point in points if point.id]
+        channels: dict[int, list[str]] = {}
+        for account in people.accounts_of(session, focal_point_ids=ids, reachable_only=False):
+            channels.setdefault(account.focal_point_id, []).append(account.channel)
+        return [
+            [
+                units[p.organisation_id].code,
+                units[p.organisation_id].name,
+                p.full_name,
+                p.position,
+                p.phone,
+                ", ".join(channels.get(p.id or 0, [])),
+                _local(p.registered_at),
+            ]
+            for p in points
+        ]
+
+    _, _, workbook = _sheets(exported)
+    rows = exported.run_sync(expected)
+    assert _values(workbook["Đầu mối"])[1:] == rows
+    assert {row[5] for row in rows} >= {"telegram", "telegram, zalo", "telegram, zalo, console"}
