@@ -196,18 +196,19 @@ def _expected_totals(data: Overview) -> list[list[Any]]:
 
 
 def _values(sheet: Any) -> list[list[Any]]:
-    """A sheet's rows as values, empty cells at the end of a row left out."""
-    rows = []
-    for row in sheet.iter_rows(values_only=True):
-        values = list(row)
-        while values and values[-1] is None:
-            values.pop()
-        rows.append(values)
-    return rows
+    """A sheet's rows as values (as :func:`_trimmed`)."""
+    return _trimmed([list(row) for row in sheet.iter_rows(values_only=True)])
 
 
 def _trimmed(rows: list[list[Any]]) -> list[list[Any]]:
-    return [row[: max((i + 1 for i, v in enumerate(row) if v is not None), default=0)] for row in rows]
+    """The rows without their empty cells at the end (a streamed row has none there)."""
+    trimmed = []
+    for row in rows:
+        values = list(row)
+        while values and values[-1] is None:
+            values.pop()
+        trimmed.append(values)
+    return trimmed
 
 
 def test_the_overview_sheet_is_the_read_models_overview(exported: Database) -> None:
