@@ -32,7 +32,14 @@ from storage.models import (
 )
 from storage.people import focal_point_counts
 from storage.plans import due_at, periods
-from storage.read_models import Owers, PeriodStats, owed_columns, owers, period_stats
+from storage.read_models import (
+    Owers,
+    PeriodStats,
+    count_before,
+    owed_columns,
+    owers,
+    period_stats,
+)
 from storage.reports import LATEST
 
 # A latest report: organisation id, period id, status (the ReportStatus value), progress, and
@@ -142,9 +149,9 @@ def _column(
     due = due_at(period.due_before, zone)
     due_text = due.astimezone(UTC).strftime(UTC_TEXT)
     firsts = [report[4] for row, report in reports.items() if owed[row]]
-    past_due = now >= due
+    past_due, on_time = now >= due, count_before(firsts, due_text)
     stats = period_stats(
-        period, due, owing=sum(owed), firsts=firsts, before=due_text, past_due=past_due
+        period, due, owing=sum(owed), reported=len(firsts), on_time=on_time, past_due=past_due
     )
     return GridColumn(stats, past_due=past_due, due_text=due_text, owed=owed, reports=reports)
 

@@ -31,6 +31,7 @@ from storage.read_models import (
     PeriodStats,
     Totals,
     build_overview,
+    period_stats,
     visible_periods,
 )
 from storage.reports import LATEST, latest_report_rows
@@ -168,14 +169,8 @@ def _stats(
     total = sum(units[group] for group in owing)
     reported = sum(reports.get(group, (0, 0))[0] for group in owing)
     on_time = sum(reports.get(group, (0, 0))[1] for group in owing)
-    return PeriodStats(
-        period=period,
-        due_at=due,
-        total=total,
-        reported=reported,
-        on_time=on_time,
-        late=reported - on_time,
-        overdue=total - reported if now >= due else 0,
+    return period_stats(
+        period, due, owing=total, reported=reported, on_time=on_time, past_due=now >= due
     )
 
 

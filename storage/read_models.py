@@ -7,7 +7,7 @@ row per history entry — from the database.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -196,14 +196,12 @@ def period_stats(
     due: datetime,
     *,
     owing: int,
-    firsts: Sequence[Moment],
-    before: Moment,
+    reported: int,
+    on_time: int,
     past_due: bool,
 ) -> PeriodStats:
-    """A period's counts (a pure function): ``owing`` units owe it, ``firsts`` are when those
-    of them that reported first did; on time is before ``before`` (the due instant)."""
-    reported = len(firsts)
-    on_time = sum(1 for first in firsts if first < before)
+    """A period's totals from its counts (a pure function): ``owing`` units owe it,
+    ``reported`` of them reported, ``on_time`` first before the due instant ``due``."""
     return PeriodStats(
         period=period,
         due_at=due,
@@ -213,6 +211,11 @@ def period_stats(
         late=reported - on_time,
         overdue=owing - reported if past_due else 0,
     )
+
+
+def count_before(firsts: Iterable[Moment], before: Moment) -> int:
+    """How many first reports came before the due instant: those on time."""
+    return sum(1 for first in firsts if first < before)
 
 
 def _id(value: int | None) -> int:
@@ -259,6 +262,7 @@ def _period_stats(
     due, period_id = due_at(period.due_before, zone), _id(period.id)
     column = [cell for row in rows if (cell := row.cells[period_id]).owed]
     firsts = [cell.latest.first_reported_at for cell in column if cell.latest is not None]
+    on_time = count_before(firsts, due)
     return period_stats(
-        period, due, owing=len(column), firsts=firsts, before=due, past_due=now >= due
+        period, due, owing=len(column), reported=len(firsts), on_time=on_time, past_due=now >= due
     )

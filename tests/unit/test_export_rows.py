@@ -3,15 +3,14 @@
 The overview sheet, the focal points and the charts' sheet of ``build_workbook`` are compared,
 cell by cell, with what :func:`storage.read_models.overview` (the overview of /tonghop and the
 dashboard) and the ORM objects of the focal points give, on a plan with every case: several
-kinds of periods, units that do not owe a period (one reported for it anyway), reports on time,
-late and missing, a period not due yet, a unit no longer in the plan, the coordinator's own
-report, focal points with accounts on several channels (one blocked), one who declined the plan and
-one made inactive. On SQLite and PostgreSQL."""
+kinds of periods, units that do not owe a period (some reported for it anyway), reports on
+time, late, updated and missing, periods not due yet, a unit no longer in the plan, the
+coordinator's own report, focal points with accounts on several channels (one blocked), one
+who declined the plan and one made inactive. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import io
-import itertools
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,16 +32,13 @@ from storage.models import (
     MembershipState,
     Plan,
     PlanMembership,
-    PlanUnit,
     ReportStatus,
-    StatusUpdate,
 )
-from storage.plan_file import PlanStatus, read_plan_file
 from storage.plan_loader import load_plan
 from storage.read_models import Overview
+from tests.fixtures.example_plan import EXAMPLE, example_with_communes, report_every_kind
+from tests.fixtures.seed_database import record_report
 
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO / "plans" / "vi-du-hung-yen-2026-2030-binh-dang-gioi.yaml"
 LOADED = datetime(2026, 3, 11, 2, 0, tzinfo=UTC)
 NOW = datetime(2027, 1, 20, 3, 0, tzinfo=UTC)  # the reports of 2026 past due, 2027's not yet
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -53,12 +49,7 @@ CHANNELS = ("telegram", "zalo", "console")
 @pytest.fixture
 def exported(database: Database, tmp_path: Path) -> Database:
     """The example plan with communes, reports of every kind and focal points."""
-    (tmp_path / EXAMPLE.name).write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
-    communes = [f"XA_{n:03d},Ủy ban nhân dân xã Số {n},UBND xã Số {n}" for n in range(COMMUNES)]
-    (tmp_path / "vi-du-hung-yen-xa-phuong.csv").write_text(
-        "code,name,short_name\n" + "\n".join(communes) + "\n", encoding="utf-8"
-    )
-    spec = read_plan_file(tmp_path / EXAMPLE.name).model_copy(update={"status": PlanStatus.ACTIVE})
+    spec = example_with_communes(tmp_path, COMMUNES)
     plan = database.run_sync(load_plan, spec, source_file=str(EXAMPLE), now=LOADED)
     assert plan.id is not None
     database.run_sync(_report, plan.id)
@@ -67,46 +58,25 @@ def exported(database: Database, tmp_path: Path) -> Database:
 
 
 def _report(session: Session, plan_id: int) -> None:
-    """Reports on time, late (some first on time, then updated), for periods not owed, not due
-    yet; then one unit leaves the plan."""
-    every = plans.units(session, plan_id=plan_id)
-    periods = [
-        p
-        for p in plans.periods(session, plan_id=plan_id)
-        if plans.due_at(p.due_before, ZONE) < NOW + timedelta(days=200)
-    ]
-    statuses = [None, *ReportStatus]
-    for index, (unit, period) in enumerate(itertools.product(every, periods)):
-        status = statuses[(index * 7 + unit.position) % len(statuses)]
-        if status is None or period.id is None:
-            continue
-        due = plans.due_at(period.due_before, ZONE)
-        late = index % 3 == 0
-        first = due + (timedelta(days=3, seconds=index) if late else -timedelta(days=4, hours=1))
-        for number, at in enumerate([first, first + timedelta(hours=5)][: 1 + index % 2]):
-            _record(session, unit, period.id, status, (index * 13 + number) % 101, min(at, NOW))
-    every[3].active = False  # no longer in the plan: on no sheet
-    session.add(every[3])
-    quarter = next(p for p in periods if p.code.startswith("bao-luc-quy"))
-    quarter.unit_codes = json.dumps(["CAT", "XA_002"])  # one commune of its section, by code
-    session.add(quarter)
-
-
-def _record(
-    session: Session, unit: PlanUnit, period_id: int, status: ReportStatus, done: int, at: datetime
-) -> None:
-    reports.record_status_update(
-        session,
-        StatusUpdate(
-            plan_id=unit.plan_id,
-            organisation_id=unit.organisation_id,
-            period_id=period_id,
-            channel="telegram",
-            status=status,
-            progress=done,
-            created_at=at,
-        ),
+    """Reports of every kind (report_every_kind); then some updated later (the first time
+    stays), the coordinator's own, and a quarterly report owed by one commune of its section
+    named by code."""
+    report_every_kind(session, plan_id, now=NOW)
+    periods = plans.periods(session, plan_id=plan_id)
+    for index, latest in enumerate(reports.latest_reports(session, plan_id=plan_id)):
+        if index % 4 == 0:
+            unit = plans.unit_of(session, plan_id=plan_id, organisation_id=latest.organisation_id)
+            assert unit is not None
+            at = min(latest.reported_at + timedelta(hours=5), NOW)
+            record_report(session, unit, latest.period_id, at=at, status="hoan_thanh", progress=100)
+    coordinator = plans.coordinator_unit(session, plan_id=plan_id)
+    assert coordinator is not None and periods[0].id is not None
+    record_report(
+        session, coordinator, periods[0].id, at=LOADED, status="dang_trien_khai", progress=5
     )
+    quarter = next(p for p in periods if p.code.startswith("bao-luc-quy"))
+    quarter.unit_codes = json.dumps(["CAT", "XA_002"])
+    session.add(quarter)
 
 
 def _people(session: Session, plan_id: int) -> None:

@@ -8,8 +8,7 @@ inactive unit; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,14 +19,11 @@ from bot.dialog.overview_read import focused_count, read_blocked, read_summary
 from bot.dialog.overview_render import CommandLine, blocked_reports, summary_text
 from bot.dialog.overview_scope import Focus, Selection, focused_rows, of_kinds, page_of, summary_of
 from bot.document_data import period_counts, period_counts_of
-from storage import overview_counts, plans, read_models, reports
+from storage import overview_counts, plans, read_models
 from storage.database import Database
-from storage.models import ReportStatus, StatusUpdate
-from storage.plan_file import PlanStatus, read_plan_file
 from storage.plan_loader import load_plan
+from tests.fixtures.example_plan import EXAMPLE, example_with_communes, report_every_kind
 
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO / "plans" / "vi-du-hung-yen-2026-2030-binh-dang-gioi.yaml"
 LOADED = datetime(2026, 3, 11, 2, 0, tzinfo=UTC)
 NOW = datetime(2027, 1, 20, 3, 0, tzinfo=UTC)  # several reports of 2026 are past due
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -38,46 +34,11 @@ KIND_CHOICES = [(), ("commune",), ("department",), ("department", "media"), ("di
 @pytest.fixture
 def reported(database: Database, tmp_path: Path) -> Database:
     """The example with communes, reports of every kind, and one unit made inactive."""
-    (tmp_path / EXAMPLE.name).write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
-    communes = [f"XA_{n:03d},Ủy ban nhân dân xã Số {n},UBND xã Số {n}" for n in range(COMMUNES)]
-    (tmp_path / "vi-du-hung-yen-xa-phuong.csv").write_text(
-        "code,name,short_name\n" + "\n".join(communes) + "\n", encoding="utf-8"
-    )
-    spec = read_plan_file(tmp_path / EXAMPLE.name).model_copy(update={"status": PlanStatus.ACTIVE})
+    spec = example_with_communes(tmp_path, COMMUNES)
     plan = database.run_sync(load_plan, spec, source_file=str(EXAMPLE), now=LOADED)
     assert plan.id is not None
-    database.run_sync(_report, plan.id)
+    database.run_sync(report_every_kind, plan.id, now=NOW)
     return database
-
-
-def _report(session: Session, plan_id: int) -> None:
-    units = plans.units(session, plan_id=plan_id, reporting_only=True)
-    past = [
-        p
-        for p in plans.periods(session, plan_id=plan_id)
-        if plans.due_at(p.due_before, ZONE) < NOW + timedelta(days=200)
-    ]
-    statuses = [None, *ReportStatus]
-    for index, (unit, period) in enumerate(itertools.product(units, past)):
-        status = statuses[(index * 7 + unit.position) % len(statuses)]
-        if status is None or period.id is None:
-            continue
-        due = plans.due_at(period.due_before, ZONE)
-        late = (index % 3 == 0) and due < NOW
-        reports.record_status_update(
-            session,
-            StatusUpdate(
-                plan_id=plan_id,
-                organisation_id=unit.organisation_id,
-                period_id=period.id,
-                channel="telegram",
-                status=status,
-                progress=(index * 13) % 100,
-                created_at=min(due + (timedelta(days=3) if late else -timedelta(days=4)), NOW),
-            ),
-        )
-    units[3].active = False  # no longer in the plan: counted nowhere
-    session.add(units[3])
 
 
 @pytest.mark.parametrize("kinds", KIND_CHOICES)
