@@ -281,25 +281,17 @@ def _history_cells(book: Book, session: Session, plan: Plan, date_style: int) ->
 
 def _people_sheet(book: Book, session: Session, plan: Plan) -> None:
     assert plan.id is not None
-    zone = ZoneInfo(plan.timezone)
     sheet = Sheet(book, "Đầu mối", [12, 40, 28, 30, 14, 18, 17])
     header = ["Mã", "Đơn vị", "Họ và tên", "Chức vụ", "Điện thoại", "Kênh", "Ngày đăng ký"]
     sheet.row(header, header=True)
     channels = export_rows.channels_by_focal_point(session, plan_id=plan.id)
     cells, package = book.cells, book.package
+    registered = _LocalTimes(sheet.date_style, ZoneInfo(plan.timezone))
     for person in export_rows.focal_point_rows(session, plan_id=plan.id):
-        person_cells = cells.row(
-            [
-                person.full_name,
-                person.position,
-                person.phone,
-                ", ".join(channels.get(person.focal_point_id, [])),
-                _local(person.registered_at, zone),
-            ],
-            date_style=sheet.date_style,
-        )
         unit = cells.shared(person.code, package) + cells.shared(person.unit_name, package)
-        sheet.stream.append(unit + person_cells)
+        reached = ", ".join(channels.get(person.focal_point_id, []))
+        about = cells.row([person.full_name, person.position, person.phone, reached])
+        sheet.stream.append(unit + about + registered[person.registered_at])
     sheet.close()
 
 

@@ -171,17 +171,24 @@ def _reporting_units(session: Session, plan_id: int) -> list[tuple[int, str, str
     return [tuple(row) for row in session.connection().execute(statement)]
 
 
+def utc_text(column: Any, connection: sa.Connection) -> Any:
+    """A timestamp column read as its naive UTC text "YYYY-MM-DD HH:MM:SS.ffffff", as SQLite
+    holds it (PostgreSQL writes the same): no datetime made a row, and one time made into its
+    Excel cell once (as the history's times are)."""
+    if connection.dialect.name == "postgresql":
+        column = sa.func.to_char(column, "YYYY-MM-DD HH24:MI:SS.US")
+    return sa.type_coerce(column, sa.String)
+
+
 def _latest_report_rows(session: Session, plan_id: int) -> list[ReportRow]:
     """Every latest report of the plan with its first time as UTC text, the driver's own tuples
     (SQLAlchemy's rows and a datetime each took 1.6 s of 160,000)."""
     connection = session.connection()
     lr = LATEST.c
-    first: Any = lr.first_reported_at
-    if connection.dialect.name == "postgresql":  # SQLite holds the same text already
-        first = sa.func.to_char(first, "YYYY-MM-DD HH24:MI:SS.US")
-    statement = sa.select(
-        lr.organisation_id, lr.period_id, lr.status, lr.progress, sa.type_coerce(first, sa.String)
-    ).where(lr.plan_id == int(plan_id))
+    first = utc_text(lr.first_reported_at, connection)
+    statement = sa.select(lr.organisation_id, lr.period_id, lr.status, lr.progress, first).where(
+        lr.plan_id == int(plan_id)
+    )
     # The plan id is an int, written into the text: no parameter style to match per driver.
     sql = str(statement.compile(connection, compile_kwargs={"literal_binds": True}))
     cursor: Any = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -205,14 +212,15 @@ class PersonRow(NamedTuple):
     full_name: str
     position: str
     phone: str
-    registered_at: datetime
+    registered_at: str  # naive UTC text (utc_text)
 
 
 def focal_point_rows(session: Session, *, plan_id: int) -> list[PersonRow]:
     """The active focal points who joined the plan, of its active units, by id: one joined read
     (storage.people.focal_points_of of storage.plans.units)."""
     u, fp, pm = UNITS.c, FocalPoint, PlanMembership
-    person = [col(fp.full_name), col(fp.position), col(fp.phone), col(fp.registered_at)]
+    registered = utc_text(col(fp.registered_at), session.connection())
+    person = [col(fp.full_name), col(fp.position), col(fp.phone), registered]
     statement: Any = (
         sa.select(col(fp.id), u.code, u.name, *person)
         .join(UNITS, sa.and_(u.plan_id == plan_id, u.organisation_id == fp.organisation_id))
