@@ -1,8 +1,8 @@
 """The database's read models as the input of the output documents (:mod:`documents`).
 
 The documents package is pure (plain dataclasses in, bytes out); this module fills its types
-from the overview, the plan and the reports, for the Excel export, the charts and the
-consolidated report.
+from the overview (or, for the Excel export, its plain grid, :mod:`storage.export_rows`), the
+plan and the reports, for the Excel export, the charts and the consolidated report.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from documents.xlsx_stream import (
     StreamedSheet,
 )
 from storage import export_rows, plans, reports
-from storage.export_rows import Grid
+from storage.export_rows import Grid, PersonRow
 from storage.formats import fmt_date
 from storage.models import FocalPoint, Plan, ReportStatus
 
@@ -103,11 +103,12 @@ def build_workbook(
 ) -> bytes:
     """The workbook of the whole plan as .xlsx bytes (``max_rows`` a sheet: for tests)."""
     assert plan.id is not None
-    grid = export_rows.reporting_grid(session, plan=plan, now=now)
+    people = export_rows.focal_point_rows(session, plan_id=plan.id)
+    grid = export_rows.reporting_grid(session, plan=plan, now=now, people=people)
     buffer = io.BytesIO()
     book = Book(buffer)
     try:
-        _sheets(book, session, grid, max_rows)
+        _sheets(book, session, grid, people, max_rows)
         book.package.save(book.workbook)
     except BaseException:
         book.package.abort()  # its parts' compressing threads
@@ -115,12 +116,14 @@ def build_workbook(
     return buffer.getvalue()
 
 
-def _sheets(book: Book, session: Session, grid: Grid, max_rows: int) -> None:
+def _sheets(
+    book: Book, session: Session, grid: Grid, people: Sequence[PersonRow], max_rows: int
+) -> None:
     plan = grid.plan
     states = grid_states(grid)
     _summary_sheet(book, grid, states)
     _history_sheets(book, session, plan, max_rows)
-    _people_sheet(book, session, plan)
+    _people_sheet(book, session, plan, people)
     _tasks_sheet(book, session, plan)
     _indicator_sheet(book, session, plan)
     if grid.units and grid.columns:
@@ -279,7 +282,7 @@ def _history_cells(book: Book, session: Session, plan: Plan, date_style: int) ->
         )
 
 
-def _people_sheet(book: Book, session: Session, plan: Plan) -> None:
+def _people_sheet(book: Book, session: Session, plan: Plan, people: Sequence[PersonRow]) -> None:
     assert plan.id is not None
     sheet = Sheet(book, "Đầu mối", [12, 40, 28, 30, 14, 18, 17])
     header = ["Mã", "Đơn vị", "Họ và tên", "Chức vụ", "Điện thoại", "Kênh", "Ngày đăng ký"]
@@ -287,7 +290,7 @@ def _people_sheet(book: Book, session: Session, plan: Plan) -> None:
     channels = export_rows.channels_by_focal_point(session, plan_id=plan.id)
     cells, package = book.cells, book.package
     registered = _LocalTimes(sheet.date_style, ZoneInfo(plan.timezone))
-    for person in export_rows.focal_point_rows(session, plan_id=plan.id):
+    for person in people:
         unit = cells.shared(person.code, package) + cells.shared(person.unit_name, package)
         reached = ", ".join(channels.get(person.focal_point_id, []))
         about = cells.row([person.full_name, person.position, person.phone, reached])

@@ -6,8 +6,9 @@ section and (where a period names units by code) code, the latest reports groupe
 per period — and decides who owes a period once per group, as :func:`storage.plans.owes` does
 per unit. :func:`unit_count` and :func:`unit_page` pick the units in focus (overdue for a past
 period, reporting a problem, or every unit) in SQL; :func:`overview_rows` builds the cells of
-those units only. :func:`storage.read_models.overview` stays the full matrix (the export, the
-small plan's matrix); :func:`storage.read_models.totals_of` gives the same counts from it.
+those units only. :func:`storage.read_models.overview` stays the full matrix (the small plan's
+matrix, the dashboard's charts; the export reads plain rows, :mod:`storage.export_rows`);
+:func:`storage.read_models.totals_of` gives the same counts from it.
 """
 
 from __future__ import annotations
