@@ -171,32 +171,18 @@ def _summary_sheet(book: Book, grid: Grid, states: GridStates) -> None:
 
 
 def _unit_rows(book: Book, grid: Grid, states: GridStates, date_style: int) -> Iterator[str]:
-    """The overview's row of each unit, joined from cells made once per value: the unit's code
-    and name, the statuses and the other repeated labels are shared strings (as in the
-    history), so a row is short ASCII text; a period without a report is one of three
+    """The overview's row of each unit, joined from cells made once per value (the unit's code
+    and name shared strings, as in the history): a period without a report is one of three
     pieces made once, a report's four cells are made once per status, progress and time."""
-    cells, package = book.cells, book.package
-
-    def shared(text: str) -> str:
-        return cells.shared(text, package)
-
-    unreported: dict[ReportingState | None, str] = {  # the four cells of a period, no report
-        state: shared(label) + EMPTY * 3
-        for state, label in [
-            (None, "Không phải báo cáo"),
-            (ReportingState.MISSING, "Quá hạn, chưa nộp"),
-            (ReportingState.NOT_DUE, "Chưa nộp"),
-        ]
-    }
-    on_time = {ReportingState.ON_TIME: shared("Có"), ReportingState.LATE: shared("Không")}
-    statuses = {status.value: shared(status.label) for status in ReportStatus}
+    cells, package, labels = book.cells, book.package, _Labels(book)
+    statuses, on_time, unreported = labels.statuses, labels.on_time, labels.unreported
     numbers, sections, counts, progress = (cells.column() for _ in range(4))
     firsts = _LocalTimes(date_style, ZoneInfo(grid.plan.timezone))
     for index, (unit, row) in enumerate(zip(grid.units, states, strict=True)):
         parts = [
             numbers[index + 1],
-            shared(unit.code),
-            shared(unit.name),
+            cells.shared(unit.code, package),
+            cells.shared(unit.name, package),
             sections[unit.section],
             counts[unit.focal_points],
         ]
@@ -207,6 +193,27 @@ def _unit_rows(book: Book, grid: Grid, states: GridStates, date_style: int) -> I
             else:
                 parts.append(unreported[state])
         yield "".join(parts)
+
+
+class _Labels:
+    """The overview's repeated labels as shared strings, so that a row is short ASCII text
+    (quicker to encode and compress): a status, whether the first report was on time, and the
+    four cells of a period without a report, by state (None: not owed)."""
+
+    def __init__(self, book: Book) -> None:
+        def shared(text: str) -> str:
+            return book.cells.shared(text, book.package)
+
+        self.statuses = {status.value: shared(status.label) for status in ReportStatus}
+        self.on_time = {ReportingState.ON_TIME: shared("Có"), ReportingState.LATE: shared("Không")}
+        self.unreported: dict[ReportingState | None, str] = {
+            state: shared(label) + EMPTY * 3
+            for state, label in [
+                (None, "Không phải báo cáo"),
+                (ReportingState.MISSING, "Quá hạn, chưa nộp"),
+                (ReportingState.NOT_DUE, "Chưa nộp"),
+            ]
+        }
 
 
 class _LocalTimes(dict[str, str]):
