@@ -45,7 +45,10 @@ from storage.reports import LATEST
 # A latest report: organisation id, period id, status (the ReportStatus value), progress, and
 # when the first report came as naive UTC text "YYYY-MM-DD HH:MM:SS[.ffffff]".
 ReportRow = tuple[int, int, str, int, str]
-UTC_TEXT = "%Y-%m-%d %H:%M:%S"  # a due instant as that text, compared with it as text
+# A due instant as that text, compared with it as text. Without the fraction: a first report
+# at the due instant itself ("….000000", or no fraction at all) is not before it (late), one a
+# microsecond earlier is.
+UTC_TEXT = "%Y-%m-%d %H:%M:%S"
 
 
 class GridUnit(NamedTuple):
@@ -117,10 +120,10 @@ def build_grid(
         if column is not None and row is not None:
             column[row] = report
     owed = _owed_rows(units, [owers(period) for period in periods])
-    owed_columns = list(zip(*owed, strict=True)) if units else [()] * len(periods)
+    owing = list(zip(*owed, strict=True)) if units else [()] * len(periods)  # by period
     columns = [
         _column(period, by_period[period.id or 0], column_owed, zone, now)
-        for period, column_owed in zip(periods, owed_columns, strict=True)
+        for period, column_owed in zip(periods, owing, strict=True)
     ]
     return Grid(plan=plan, now=now, units=list(units), columns=columns)
 

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils.datetime import from_excel, to_excel
 from sqlmodel import Session
 
 from bot.document_data import period_counts, state_matrix
@@ -74,9 +75,27 @@ def _report(session: Session, plan_id: int) -> None:
     record_report(
         session, coordinator, periods[0].id, at=LOADED, status="dang_trien_khai", progress=5
     )
+    _report_at_the_due_instant(session, plan_id)
     quarter = next(p for p in periods if p.code.startswith("bao-luc-quy"))
     quarter.unit_codes = json.dumps(["CAT", "XA_002"])
     session.add(quarter)
+
+
+def _report_at_the_due_instant(session: Session, plan_id: int) -> None:
+    """Two units that had not reported the year's report: one at its due instant (late), one
+    a microsecond before (on time): the export compares times as the database's text."""
+    period = plans.period_by_code(session, plan_id=plan_id, code="tong-ket-nam-2026")
+    assert period is not None and period.id is not None
+    due = plans.due_at(period.due_before, ZONE)
+    reported = reports.reported_organisations(session, plan_id=plan_id, period_id=period.id)
+    silent = [
+        unit
+        for unit in plans.units(session, plan_id=plan_id, reporting_only=True)
+        if unit.organisation_id not in reported and plans.owes(period, unit)
+    ]
+    assert len(silent) >= 2
+    for unit, at in zip(silent, [due, due - timedelta(microseconds=1)], strict=False):
+        record_report(session, unit, period.id, at=at, status="hoan_thanh", progress=100)
 
 
 def _people(session: Session, plan_id: int) -> None:
@@ -125,7 +144,12 @@ def _sheets(database: Database) -> tuple[Plan, Overview, Any]:
 
 
 def _local(moment: datetime | None) -> datetime | None:
-    return moment.astimezone(ZONE).replace(tzinfo=None) if moment else None
+    """Local wall-clock time as a cell holds it: an Excel serial, read back to the millisecond."""
+    if moment is None:
+        return None
+    serial = to_excel(moment.astimezone(ZONE).replace(tzinfo=None))  # type: ignore[no-untyped-call]
+    held: datetime = from_excel(serial)
+    return held
 
 
 def _expected_unit_rows(data: Overview) -> list[list[Any]]:
