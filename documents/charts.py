@@ -25,6 +25,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from PIL import Image
 
 from documents import labels
 from documents.formats import fmt_number, fmt_percent, fmt_quantity
@@ -43,6 +44,7 @@ FONT = "DejaVu Sans"
 HEATMAP_MAX_UNITS = 50
 RATE_MAX_PERIODS = 24
 INDICATOR_MAX_READINGS = 40
+PNG_COMPRESSION = 1  # zlib level (savefig's default is 6): see _png
 
 # Blue / orange / red / grey: told apart with the common colour-vision deficiencies too.
 STATE_COLOURS: dict[ReportingState, str] = {
@@ -67,12 +69,22 @@ def _figure(width: float, height: float) -> Figure:
 
 
 def _png(figure: Figure) -> bytes:
-    buffer = io.BytesIO()
+    """The figure laid out and drawn once, as PNG bytes. ``savefig`` would lay it out in a draw
+    of its own first (the constrained layout needs the text sizes), then draw it again."""
+    canvas = figure.canvas
     with warnings.catch_warnings():
         # A name may hold a letter no installed font has (typed by anyone): it shows as a box,
         # which is no reason to warn on every chart.
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
-        figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+        canvas.draw()
+    size = canvas.get_width_height(physical=True)
+    pixels = canvas.buffer_rgba()  # type: ignore[attr-defined]  # Agg's (see _figure)
+    # RGB: the figure is opaque, an alpha channel would only add a quarter to encode.
+    image = Image.frombuffer("RGBA", size, pixels, "raw", "RGBA", 0, 1).convert("RGB")
+    buffer = io.BytesIO()
+    # zlib's fastest level: the encoding ~30 % quicker than savefig's level 6, the file still
+    # smaller than its RGBA one. No text chunks: no "Software", no date.
+    image.save(buffer, format="png", dpi=(DPI, DPI), compress_level=PNG_COMPRESSION)
     return buffer.getvalue()
 
 
