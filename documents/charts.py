@@ -139,7 +139,7 @@ def reporting_rate_chart(periods: Sequence[PeriodCounts]) -> bytes:
     if len(shown) < len(periods):
         note = labels.CHART_RATE_RECENT.format(shown=len(shown), total=len(periods))
         title = f"{title}\n{note}"
-    axes.set_title(title, family=FONT, y=1.0)  # y given: not placed above top tick labels (none)
+    axes.set_title(title, family=FONT, y=1.0)  # see _indicator_panel
     _unlabelled(axes, y=False)
     axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9, frameon=False)
     axes.spines[["top", "right"]].set_visible(False)
@@ -216,7 +216,8 @@ def _indicator_panel(
     axes: Axes, indicator: Indicator, readings: Sequence[IndicatorReading]
 ) -> None:
     target = float(Decimal(str(indicator.target)))
-    # y given: no tick label on top to clear, so no need for matplotlib to measure them to see.
+    # y given, matplotlib keeps the title there instead of measuring the tick labels to see
+    # whether any stands on top to clear (none here).
     axes.set_title(_wrap(indicator.name, 70), family=FONT, fontsize=10, loc="left", y=1.0)
     _unlabelled(axes)
     if not readings:
