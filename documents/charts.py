@@ -192,7 +192,8 @@ def unit_period_heatmap(
     colours = ListedColormap([STATE_COLOURS[state] for state in STATE_ORDER])
     if codes:
         axes.pcolormesh(codes, cmap=colours, vmin=-0.5, vmax=3.5, edgecolors="white")
-        _row_names(axes, [units[i].label for i in rows], label_size)
+        names = [units[i].label for i in rows]
+        _row_names(axes, [row + 0.5 for row in range(len(rows))], names, label_size)
         axes.set_xticks([i + 0.5 for i in range(len(periods))], [_wrap(p, 16) for p in periods])
         axes.invert_yaxis()
     else:
@@ -212,14 +213,15 @@ def unit_period_heatmap(
     return _png(figure)
 
 
-def _row_names(axes: Axes, names: Sequence[str], size: float) -> None:
-    """The heat map's unit names left of their rows, as plain texts: as tick labels, each brings
-    a tick of five artists, copied when made and updated on every layout pass and the draw."""
+def _row_names(axes: Axes, positions: Sequence[float], names: Sequence[str], size: float) -> None:
+    """Unit names left of their rows (at ``positions`` on the y axis), where tick labels would
+    stand, as plain texts: as tick labels, each would bring a tick of five artists, copied when
+    made and updated on every layout pass and the draw."""
     axes.set_yticks([])
-    # x in the axes' width, 7 points left of it (a tick label's place); y in rows
+    # x in the axes' width, 7 points left of it (a tick label's pad and tick); y in data
     beside = axes.get_yaxis_transform() + ScaledTranslation(-7 / 72, 0, axes.figure.dpi_scale_trans)
-    for row, name in enumerate(names):
-        axes.text(0, row + 0.5, name, transform=beside, ha="right", va="center_baseline", size=size)
+    for position, name in zip(positions, names, strict=True):
+        axes.text(0, position, name, transform=beside, ha="right", va="center_baseline", size=size)
 
 
 def _indicator_panel(
@@ -240,7 +242,7 @@ def _indicator_panel(
     ]
     positions = range(len(readings))
     axes.barh(positions, values, color=colours, height=0.6)
-    axes.set_yticks(list(positions), [reading.unit_label for reading in readings], fontsize=8)
+    _row_names(axes, positions, [reading.unit_label for reading in readings], 8)
     axes.set_ylim(max(len(readings), 3) - 0.5, -0.5)  # top to bottom; a lone bar stays thin
     target_text = labels.CHART_INDICATOR_TARGET.format(
         direction=labels.DIRECTION_LABELS[indicator.direction],
