@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -50,6 +51,10 @@ CHUNK_ROWS = 20_000
 # update with an earlier time (the count checked at export catches any later than this).
 SAFETY_MARGIN = timedelta(minutes=10)
 FILL_EVERY = timedelta(minutes=10)  # the job's period
+# The service's job rests this long between chunks: a chunk's rendering holds the GIL for a
+# few tenths of a second, which the event loop shares (a first filling makes 50 of them).
+FILL_PAUSE = 0.2
+WRITE_TIMEOUT = 60.0  # seconds a chunk's write may wait for the service's writing thread
 
 
 def format_key(date_style: int, zone: str) -> str:
@@ -64,8 +69,8 @@ class HistoryTexts:
         assert plan.id is not None
         self._session = session
         self.units = {
-            unit.organisation_id: [unit.code, unit.name]
-            for unit in plans.units(session, plan_id=plan.id, active_only=False)
+            organisation: [code, name]
+            for organisation, (code, name) in plans.unit_names(session, plan_id=plan.id).items()
         }
         self.periods = {p.id: p.title for p in plans.periods(session, plan_id=plan.id)}
         self.reporters: dict[int, str | None] = dict(
@@ -218,7 +223,7 @@ def write_history(
     if unusable is not None:
         log.info("history of plan %s rendered whole: its cache is stale (%s)", plan.id, unusable)
         fitting = 0
-    for piece, rows in history_chunks.stream(session, plan_id=plan.id, count=fitting):
+    for piece, rows in history_chunks.stream(session, heads=cached.chunks[:fitting]):
         sheet.extend_deflated(piece, rows)
     after = int(cached.chunks[fitting - 1].last_id) if fitting else None
     cached_rows = sum(c.rows for c in cached.chunks[:fitting])
@@ -314,14 +319,15 @@ def fill_history_cache(
     *,
     now: datetime,
     write: Writer | None = None,
-    rows: int = CHUNK_ROWS,
+    rows: int | None = None,
     margin: timedelta = SAFETY_MARGIN,
+    pause: float = 0.0,
 ) -> int:
     """Append to every plan's cache the chunks its updates older than ``margin`` fill; drop a
     cache that is stale first. Each chunk is made in a read of its own and written in a short
     transaction by ``write`` (the service's writing thread on SQLite: see bot.app); returns how
-    many were appended."""
-    write = write or database.run_sync
+    many were appended; ``pause``: seconds to rest after each."""
+    write, rows = write or database.run_sync, rows or CHUNK_ROWS
     date_style, appended = export_date_style(), 0
     for plan_id in database.run_sync(history_chunks.plan_ids):
         dropped_once = False
@@ -341,6 +347,7 @@ def fill_history_cache(
             if not write(_append, made=made):
                 break  # another process appended or dropped meanwhile: next time
             appended += 1
+            time.sleep(pause)
     return appended
 
 
@@ -356,6 +363,6 @@ def writer_on(database: Database, loop: Any) -> Writer:
 
     def write(fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         future = asyncio.run_coroutine_threadsafe(database.run_writing(fn, *args, **kwargs), loop)
-        return future.result()
+        return future.result(timeout=WRITE_TIMEOUT)
 
     return write

@@ -28,22 +28,34 @@ def heads(session: Session, *, plan_id: int) -> list[sa.Row[Any]]:
     return list(session.connection().execute(statement))
 
 
-def stream(session: Session, *, plan_id: int, count: int) -> Iterator[tuple[Deflated, int]]:
-    """The data of the plan's first ``count`` chunks, one row at a time (a server-side cursor
-    on PostgreSQL): a megabyte or so each, never all held."""
+def stream(session: Session, *, heads: list[sa.Row[Any]]) -> Iterator[tuple[Deflated, int]]:
+    """The data of the chunks ``heads`` (a plan's first, in order), one row at a time (a
+    server-side cursor on PostgreSQL): a megabyte or so each, never all held. Each is checked
+    against its head: on PostgreSQL each statement sees what is committed when it starts, and
+    another process may have dropped the cache and built it again since the heads were read."""
+    if not heads:
+        return
     statement = (
         sa.select(
-            col(HistoryChunk.data),
+            col(HistoryChunk.number),
+            col(HistoryChunk.last_id),
             col(HistoryChunk.crc),
             col(HistoryChunk.text_length),
             col(HistoryChunk.rows),
+            col(HistoryChunk.data),
         )
-        .where(col(HistoryChunk.plan_id) == plan_id, col(HistoryChunk.number) < count)
+        .where(col(HistoryChunk.plan_id) == heads[0].plan_id)
+        .where(col(HistoryChunk.number) < len(heads))
         .order_by(col(HistoryChunk.number))
+        .execution_options(stream_results=True, yield_per=1)  # this statement's only
     )
-    connection = session.connection().execution_options(stream_results=True, yield_per=1)
-    for data, crc, length, rows in connection.execute(statement):
-        yield Deflated(bytes(data), crc, length), rows
+    rows = session.connection().execute(statement)
+    for head, (number, last_id, crc, length, count, data) in zip(heads, rows, strict=True):
+        if (number, last_id, crc, length, count) != (
+            head.number, head.last_id, head.crc, head.text_length, head.rows
+        ):  # fmt: skip
+            raise RuntimeError(f"the history cache of plan {head.plan_id} changed meanwhile")
+        yield Deflated(bytes(data), crc, length), count
 
 
 def chunk_end(

@@ -5,6 +5,7 @@ margin, and two of them at once append each chunk once."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import os
@@ -13,6 +14,7 @@ import zipfile
 import zlib
 from datetime import timedelta
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 import sqlalchemy as sa
@@ -21,9 +23,12 @@ from sqlmodel import Session, col, select
 
 from benchmarks.scale import NOW, Scale, seed
 from bot import export_history
+from bot.app import reminder_scheduler
 from bot.export import HISTORY_TITLE, build_workbook
-from bot.export_history import SAFETY_MARGIN, fill_history_cache
+from bot.export_history import CHUNK_ROWS, FILL_EVERY, SAFETY_MARGIN, fill_history_cache
 from documents.deflate import crc32_combine, deflate_piece
+from scheduler import jobs
+from scheduler.outbox import OutboxSender
 from storage import history_chunks, migrate, plans, reports
 from storage.database import Database
 from storage.models import FocalPoint, HistoryChunk, Plan, PlanUnit, ReportStatus, StatusUpdate
@@ -282,3 +287,33 @@ def test_the_chunks_crc_fits_postgresqls_columns(database: Database) -> None:
     crcs = [c.crc for c in _chunks(database, scale)]
     assert len(crcs) == scale.updates and all(0 <= crc < 2**32 for crc in crcs)
     assert any(crc >= 2**31 for crc in crcs)  # about half of them
+
+
+async def test_the_service_fills_the_cache_in_a_periodic_job_writing_through_its_writer(
+    database: Database,
+) -> None:
+    """The composition root gives the scheduler the job; run, it appends the chunks (on SQLite
+    through the writing thread of the dialog's turns)."""
+    scale = _seeded(database)
+    sender = OutboxSender(database, {}, clock=lambda: LATER)
+    reminders = reminder_scheduler(database, {}, [], sender, lambda: LATER)
+    await reminders.start(paused=True)
+    try:
+        planned = reminders.scheduler.get_job("history-cache", jobstore=jobs.LOCAL_STORE)
+        assert planned is not None and planned.next_run_time is not None
+        (job,) = reminders.runtime.periodic
+        assert job.every == FILL_EVERY
+        await asyncio.to_thread(reminders._run_periodic, job)  # APScheduler's thread would
+    finally:
+        await reminders.shutdown()
+    chunks = _chunks(database, scale)
+    assert len(chunks) == scale.updates // CHUNK_ROWS  # none at this size: the rows stay live
+    with patch.object(export_history, "CHUNK_ROWS", 100):
+        sender = OutboxSender(database, {}, clock=lambda: LATER)
+        reminders = reminder_scheduler(database, {}, [], sender, lambda: LATER)
+        await reminders.start(paused=True)
+        try:
+            await asyncio.to_thread(reminders._run_periodic, reminders.runtime.periodic[0])
+        finally:
+            await reminders.shutdown()
+    assert sum(c.rows for c in _chunks(database, scale)) == scale.updates // 100 * 100
