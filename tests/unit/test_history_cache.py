@@ -26,7 +26,8 @@ from bot import export_history
 from bot.app import reminder_scheduler
 from bot.export import HISTORY_TITLE, build_workbook
 from bot.export_history import CHUNK_ROWS, FILL_EVERY, SAFETY_MARGIN, fill_history_cache
-from documents.deflate import crc32_combine, deflate_piece
+from documents.deflate import Deflated, crc32_combine, deflate_piece
+from documents.xlsx_stream import Package
 from scheduler import jobs
 from scheduler.outbox import OutboxSender
 from storage import history_chunks, migrate, plans, reports
@@ -317,3 +318,18 @@ async def test_the_service_fills_the_cache_in_a_periodic_job_writing_through_its
         finally:
             await reminders.shutdown()
     assert sum(c.rows for c in _chunks(database, scale)) == scale.updates // 100 * 100
+
+
+def test_a_part_of_2_gb_or_more_is_refused_not_written_with_wrong_sizes() -> None:
+    """A zip entry's sizes in its local header hold 2^32 - 1 and zipfile refuses 2^31 - 1 and
+    more without zip64: so does the part written with the pieces compressed before."""
+    package = Package(io.BytesIO())
+    part = package.open_part("xl/worksheets/sheet1.xml")
+    part.write(b"<worksheet>")
+    part.write_deflated(Deflated(deflate_piece(b"").data, 0, 2**31))  # as if that long
+    with pytest.raises(RuntimeError, match="2 GB"):
+        part.close()
+    small = package.open_part("xl/worksheets/sheet2.xml")  # the package goes on
+    small.write_deflated(deflate_piece(b"<row/>"))
+    small.close()
+    package.close()
