@@ -19,6 +19,7 @@ cache and builds it again.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -355,11 +356,10 @@ def _append(session: Session, *, made: NextChunk) -> bool:
     return history_chunks.append(session, made.chunk, previous_last_id=made.previous_last_id)
 
 
-def writer_on(database: Database, loop: Any) -> Writer:
+def writer_on(database: Database, loop: asyncio.AbstractEventLoop) -> Writer:
     """A :data:`Writer` for a thread beside the service's event loop ``loop``: the transaction
     goes through :meth:`Database.run_writing` (on SQLite, the one thread the dialog's turns
     write in, so the job does not wait in SQLite's busy handler against them)."""
-    import asyncio
 
     def write(fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         future = asyncio.run_coroutine_threadsafe(database.run_writing(fn, *args, **kwargs), loop)

@@ -78,6 +78,12 @@ def _history(content: bytes) -> list[list[Any]]:
     return [list(workbook[name].values) for name in names]
 
 
+def _parts(content: bytes) -> dict[str, bytes]:
+    """The package's parts uncompressed, but the time it was made (docProps/core.xml)."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return {n: archive.read(n) for n in archive.namelist() if n != "docProps/core.xml"}
+
+
 def _chunks(database: Database, scale: Scale) -> list[Any]:
     return database.run_sync(history_chunks.heads, plan_id=scale.plan_id)
 
@@ -99,6 +105,7 @@ def test_the_cached_chunks_give_the_workbook_a_live_render_gives(
     assert _cached_rows(caplog) == [scale.updates // 4 * 4]
     assert _history(cached) == _history(live)
     assert len(_history(cached)[0]) == 1 + scale.updates
+    assert _parts(cached) == _parts(live)  # the very same XML, shared strings too
     # split over sheets of 8 rows and a header: the chunks of 4 that fit (two), the rest live
     assert _history(_export(database, scale, max_rows=9)) == _history(live_split)
     assert _cached_rows(caplog)[-1] == 8
