@@ -10,7 +10,7 @@ longer than Excel's 1,048,576 rows a sheet goes on over "Lịch sử báo cáo (
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,20 +21,19 @@ from openpyxl.utils import get_column_letter
 from sqlmodel import Session
 
 from bot.document_data import period_counts, state_matrix
+from bot.export_history import write_history
 from documents.xlsx_charts import add_chart_sheet
 from documents.xlsx_stream import (
-    EMPTY,
     EXCEL_MAX_ROWS,
     Cells,
     CellValue,
-    LocalSerial,
     Package,
     SheetSeries,
     StreamedSheet,
 )
 from storage import people, plans, read_models, reports
 from storage.formats import fmt_date
-from storage.models import FocalPoint, Plan, ReportStatus
+from storage.models import Plan, ReportStatus
 from storage.read_models import Overview
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -189,7 +188,9 @@ HISTORY_HEADER = [
 
 
 def _history_sheets(book: Book, session: Session, plan: Plan, max_rows: int) -> None:
-    """Every status update of the plan, oldest first, streamed from the database."""
+    """Every status update of the plan, oldest first: the chunks of its cache that fit in the
+    first sheet as they are stored, then the rest streamed from the database
+    (:mod:`bot.export_history`)."""
     assert plan.id is not None
     widths = [17, 12, 40, 26, 17, 11, 60, 25, 25, 10]
 
@@ -200,43 +201,12 @@ def _history_sheets(book: Book, session: Session, plan: Plan, max_rows: int) -> 
         return sheet.stream
 
     series = SheetSeries(new_sheet, max_rows=max_rows)
-    date_style = book.style(series.sheets[0].sheet, "date")
-    series.extend(_history_cells(book, session, plan, date_style))
+    first = series.sheets[0]
+    date_style = book.style(first.sheet, "date")
+    strings = book.package.shared_strings
+    room = max_rows - first.rows
+    series.extend(write_history(session, plan, first, room, strings, date_style))
     series.close()
-
-
-def _history_cells(book: Book, session: Session, plan: Plan, date_style: int) -> Iterator[str]:
-    """The history's rows as cells. A row is built from the cells of its unit, period, status
-    and reporter, made once each: the cost of a million rows."""
-    assert plan.id is not None
-    cells, serial = book.cells, LocalSerial(ZoneInfo(plan.timezone))
-    date = f'<c s="{date_style}"><v>'
-
-    def shared(value: str | None) -> str:
-        return cells.shared(value, book.package)
-
-    units = {
-        unit.organisation_id: shared(unit.code) + shared(unit.name)
-        for unit in plans.units(session, plan_id=plan.id, active_only=False)
-    }
-    periods = {p.id: shared(p.title) for p in plans.periods(session, plan_id=plan.id)}
-    statuses = {status.value: shared(status.label) for status in ReportStatus}
-    names = reports.reporter_names(session, plan_id=plan.id)
-    reporters: dict[int | None, str] = {key: shared(name) for key, name in names.items()}
-    reporters[None] = EMPTY
-    progress, notes, files, channels = (cells.column() for _ in range(4))
-    serial_of = serial.of_text
-    for row in reports.history_rows(session, plan_id=plan.id):
-        moment, organisation, period, focal_point, status, done, note, file, channel = row
-        reporter = reporters.get(focal_point)
-        if reporter is None:  # a focal point of another organisation: rare, looked up
-            person = session.get(FocalPoint, focal_point)
-            reporter = reporters[focal_point] = shared(person.full_name if person else None)
-        yield (
-            f"{date}{serial_of(moment)!r}</v></c>{units[organisation]}{periods[period]}"
-            f"{statuses[status]}{progress[done]}{notes[note]}{files[file]}{reporter}"
-            f"{channels[channel]}"
-        )
 
 
 def _people_sheet(book: Book, session: Session, plan: Plan) -> None:
