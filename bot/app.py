@@ -52,9 +52,16 @@ from bot.dialog.events import (
 from bot.dialog.plan_membership import OFFER_RULE, offer_every_plan
 from bot.dialog.router import Router, menu
 from bot.dialog.types import ChannelProfile, DashboardAccess, DialogSettings, Role
+from bot.export_history import FILL_EVERY, FILL_PAUSE, fill_history_cache, writer_on
 from bot.leadership import Standby, StandbyCancelled, take_service_lock
 from scheduler.calendar import CalendarOverrides, WorkingCalendar, read_calendar_file
-from scheduler.jobs import PlanSchedule, ReminderRuntime, ReminderScheduler, plan_schedules
+from scheduler.jobs import (
+    PeriodicJob,
+    PlanSchedule,
+    ReminderRuntime,
+    ReminderScheduler,
+    plan_schedules,
+)
 from scheduler.messenger import Messenger
 from scheduler.outbox import DEFAULT_RETRY_POLICY, OutboxSender, Pipeline, RetryPolicy
 from scheduler.pacing import SendingBudget
@@ -522,6 +529,11 @@ def reminder_scheduler(
     clock: Clock,
 ) -> ReminderScheduler:
     """The reminders of every followed plan, queued to the outbox; the digest from the overview."""
+
+    def fill_history(loop: asyncio.AbstractEventLoop) -> int:
+        write = writer_on(database, loop)
+        return fill_history_cache(database, now=clock(), write=write, pause=FILL_PAUSE)
+
     runtime = ReminderRuntime(
         database=database,
         plans=schedules,
@@ -529,6 +541,7 @@ def reminder_scheduler(
         digest=overview.compose_digest,
         sender=sender,
         clock=clock,
+        periodic=[PeriodicJob("history-cache", FILL_EVERY, fill_history)],
     )
     return ReminderScheduler(runtime)
 

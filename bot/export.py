@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from sqlmodel import Session
 
 from bot.document_data import GridStates, grid_matrix, grid_states, period_counts_of
+from bot.export_history import write_history
 from documents.model import ReportingState
 from documents.xlsx_charts import add_chart_sheet
 from documents.xlsx_stream import (
@@ -36,7 +37,7 @@ from documents.xlsx_stream import (
 from storage import export_rows, plans, reports
 from storage.export_rows import Grid, PersonRow
 from storage.formats import fmt_date
-from storage.models import FocalPoint, Plan, ReportStatus
+from storage.models import Plan, ReportStatus
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER_FONT = Font(bold=True)
@@ -68,7 +69,9 @@ class Book:
 
 
 class Sheet:
-    """A streamed sheet: widths and frozen panes first, then rows; text stays text."""
+    """A streamed sheet: widths and frozen panes first, then rows; text stays text. Made in the
+    workbook at once (its place among the sheets), its part in the package opened at its first
+    row: a sheet may be written after the ones that follow it (see :func:`_sheets`)."""
 
     def __init__(
         self, book: Book, title: str, widths: Sequence[int], *, freeze: str | None = None
@@ -78,15 +81,22 @@ class Sheet:
             created.column_dimensions[get_column_letter(column)].width = width
         if freeze:
             created.freeze_panes = freeze
-        self.book, self.stream = book, StreamedSheet(book.package, created)
+        self.book, self.frame = book, created
         self.date_style = book.style(created, "date")
+        self._stream: StreamedSheet | None = None
+
+    @property
+    def stream(self) -> StreamedSheet:
+        if self._stream is None:
+            self._stream = StreamedSheet(self.book.package, self.frame)
+        return self._stream
 
     def row(
         self, values: Sequence[CellValue], *, header: bool = False, title: bool = False
     ) -> None:
         style = 0
         if header or title:
-            style = self.book.style(self.stream.sheet, "header" if header else "title")
+            style = self.book.style(self.frame, "header" if header else "title")
         self.stream.append(self.book.cells.row(values, style, self.date_style))
 
     def close(self) -> None:
@@ -121,8 +131,11 @@ def _sheets(
 ) -> None:
     plan = grid.plan
     states = grid_states(grid)
-    _summary_sheet(book, grid, states)
+    summary = Sheet(book, "Tổng hợp", _summary_widths(grid), freeze="D6")
+    # The history first: its cached rows hold the indices of the shared strings it added to a
+    # package that had none (bot.export_history), so the overview's come after them.
     _history_sheets(book, session, plan, max_rows)
+    _summary_sheet(summary, grid, states)
     _people_sheet(book, session, plan, people)
     _tasks_sheet(book, session, plan)
     _indicator_sheet(book, session, plan)
@@ -136,11 +149,13 @@ def _sheets(
         )
 
 
-def _summary_sheet(book: Book, grid: Grid, states: GridStates) -> None:
+def _summary_widths(grid: Grid) -> list[int]:
+    return [5, 12, 42, 7, 10] + [22, 11, 17, 10] * len(grid.columns)
+
+
+def _summary_sheet(sheet: Sheet, grid: Grid, states: GridStates) -> None:
     """Every reporting unit against every period, then each period's totals."""
     plan, zone = grid.plan, ZoneInfo(grid.plan.timezone)
-    widths = [5, 12, 42, 7, 10] + [22, 11, 17, 10] * len(grid.columns)
-    sheet = Sheet(book, "Tổng hợp", widths, freeze="D6")
     sheet.row([f"Kế hoạch số {plan.number} — {plan.title}"], title=True)
     sheet.row([f"{plan.issuer}, ban hành ngày {fmt_date(plan.issued_on)}"])
     sheet.row(["Số liệu lúc", _local(grid.now, zone)])
@@ -150,7 +165,7 @@ def _summary_sheet(book: Book, grid: Grid, states: GridStates) -> None:
         label = f"{column.stats.period.title} ({column.stats.period.due_text})"
         header += [f"{label}: trạng thái", "Tiến độ (%)", "Nộp lần đầu", "Đúng hạn"]
     sheet.row(header, header=True)
-    for row in _unit_rows(book, grid, states, sheet.date_style):
+    for row in _unit_rows(sheet.book, grid, states, sheet.date_style):
         sheet.stream.append(row)
     sheet.row([])
     for stats in (column.stats for column in grid.columns):
@@ -239,7 +254,9 @@ HISTORY_HEADER = [
 
 
 def _history_sheets(book: Book, session: Session, plan: Plan, max_rows: int) -> None:
-    """Every status update of the plan, oldest first, streamed from the database."""
+    """Every status update of the plan, oldest first: the chunks of its cache that fit in the
+    first sheet as they are stored, then the rest streamed from the database
+    (:mod:`bot.export_history`)."""
     assert plan.id is not None
     widths = [17, 12, 40, 26, 17, 11, 60, 25, 25, 10]
 
@@ -250,43 +267,12 @@ def _history_sheets(book: Book, session: Session, plan: Plan, max_rows: int) -> 
         return sheet.stream
 
     series = SheetSeries(new_sheet, max_rows=max_rows)
-    date_style = book.style(series.sheets[0].sheet, "date")
-    series.extend(_history_cells(book, session, plan, date_style))
+    first = series.sheets[0]
+    date_style = book.style(first.sheet, "date")
+    strings = book.package.shared_strings
+    room = max_rows - first.rows
+    series.extend(write_history(session, plan, first, room, strings, date_style))
     series.close()
-
-
-def _history_cells(book: Book, session: Session, plan: Plan, date_style: int) -> Iterator[str]:
-    """The history's rows as cells. A row is built from the cells of its unit, period, status
-    and reporter, made once each: the cost of a million rows."""
-    assert plan.id is not None
-    cells, serial = book.cells, LocalSerial(ZoneInfo(plan.timezone))
-    date = f'<c s="{date_style}"><v>'
-
-    def shared(value: str | None) -> str:
-        return cells.shared(value, book.package)
-
-    units = {
-        unit.organisation_id: shared(unit.code) + shared(unit.name)
-        for unit in plans.units(session, plan_id=plan.id, active_only=False)
-    }
-    periods = {p.id: shared(p.title) for p in plans.periods(session, plan_id=plan.id)}
-    statuses = {status.value: shared(status.label) for status in ReportStatus}
-    names = reports.reporter_names(session, plan_id=plan.id)
-    reporters: dict[int | None, str] = {key: shared(name) for key, name in names.items()}
-    reporters[None] = EMPTY
-    progress, notes, files, channels = (cells.column() for _ in range(4))
-    serial_of = serial.of_text
-    for row in reports.history_rows(session, plan_id=plan.id):
-        moment, organisation, period, focal_point, status, done, note, file, channel = row
-        reporter = reporters.get(focal_point)
-        if reporter is None:  # a focal point of another organisation: rare, looked up
-            person = session.get(FocalPoint, focal_point)
-            reporter = reporters[focal_point] = shared(person.full_name if person else None)
-        yield (
-            f"{date}{serial_of(moment)!r}</v></c>{units[organisation]}{periods[period]}"
-            f"{statuses[status]}{progress[done]}{notes[note]}{files[file]}{reporter}"
-            f"{channels[channel]}"
-        )
 
 
 def _people_sheet(book: Book, session: Session, plan: Plan, people: Sequence[PersonRow]) -> None:

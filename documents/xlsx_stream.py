@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -36,6 +38,8 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.writer.excel import ExcelWriter
+
+from documents.deflate import COMPRESS_LEVEL, Deflated, crc32_combine
 
 EXCEL_MAX_ROWS = 1_048_576  # rows of a worksheet; Excel refuses a workbook with more
 MAX_TEXT = 32_767  # characters of a cell
@@ -53,7 +57,7 @@ class Package(zipfile.ZipFile):
     rest of the workbook into it, and its parts for the streamed sheets (an empty frame each)
     are left out."""
 
-    def __init__(self, file: IO[bytes], *, compresslevel: int = 1) -> None:
+    def __init__(self, file: IO[bytes], *, compresslevel: int = COMPRESS_LEVEL) -> None:
         # Level 1: the XML of a million rows compresses to about the same size at a third
         # of the time of zlib's default 6.
         super().__init__(file, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
@@ -61,6 +65,10 @@ class Package(zipfile.ZipFile):
         self.streamed: dict[str, WriteOnlyWorksheet] = {}
         self.writers: list[PartWriter] = []
         self.shared_strings: dict[str, int] = {}  # text → its index in xl/sharedStrings.xml
+
+    def open_part(self, name: str) -> DeflatedPart:
+        """A part written as one deflate stream of text and pieces compressed before."""
+        return DeflatedPart(self, name, self.compresslevel or COMPRESS_LEVEL)
 
     def abort(self) -> None:
         """Stop the writers of parts left open by an error; the package is not to be used."""
@@ -294,14 +302,15 @@ class PartWriter:
     :data:`PIECES_AHEAD` pieces wait, so memory stays bounded; an error of the thread is raised
     by the next :meth:`write` or by :meth:`close`."""
 
-    def __init__(self, out: IO[bytes]) -> None:
+    def __init__(self, out: IO[bytes] | DeflatedPart) -> None:
         self._out = out
-        self._pieces: queue.Queue[bytes | None] = queue.Queue(maxsize=PIECES_AHEAD)
+        self._pieces: queue.Queue[bytes | Deflated | None] = queue.Queue(maxsize=PIECES_AHEAD)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="xlsx-part", daemon=True)
         self._thread.start()
 
-    def write(self, piece: bytes) -> None:
+    def write(self, piece: bytes | Deflated) -> None:
+        """Text to compress, or (into a :class:`DeflatedPart`) a piece compressed before."""
         self._raise()
         self._pieces.put(piece)
 
@@ -319,7 +328,10 @@ class PartWriter:
     def _run(self) -> None:
         try:
             while (piece := self._pieces.get()) is not None:
-                self._out.write(piece)
+                if isinstance(piece, Deflated):
+                    cast(DeflatedPart, self._out).write_deflated(piece)
+                else:
+                    self._out.write(piece)
         except BaseException as error:  # raised in the producing thread
             self._error = error
             while self._pieces.get() is not None:
@@ -343,7 +355,7 @@ class StreamedSheet:
         self.rows = 0
         _frame(self.sheet)  # openpyxl sets the sheet format's outline level while writing it
         self._head = _frame(self.sheet)[0]
-        self._out = PartWriter(package.open(self.name, "w"))
+        self._out = PartWriter(package.open_part(self.name))
         package.writers.append(self._out)
         self._pending = [self._head, _SHEET_DATA]
         self._size = 0
@@ -364,6 +376,12 @@ class StreamedSheet:
         if self._size > FLUSH_CHARACTERS:
             self._flush()
 
+    def extend_deflated(self, piece: Deflated, rows: int) -> None:
+        """Add ``rows`` rows compressed before (a chunk of the history's cache) after the last."""
+        self._flush()
+        self._out.write(piece)
+        self.rows += rows
+
     def close(self) -> None:
         """End the part with openpyxl's tail (the charts' drawing) and hand it to the package."""
         self.sheet.close()
@@ -377,6 +395,74 @@ class StreamedSheet:
     def _flush(self) -> None:
         self._out.write("".join(self._pending).encode())
         self._pending, self._size = [], 0
+
+
+class DeflatedPart:
+    """A zip entry written here as one raw deflate stream: text compressed as it comes, and
+    pieces compressed before (:class:`Deflated`) put in between as they are.
+
+    zipfile cannot take compressed data, so the entry is written as its ``_ZipWriteFile`` does:
+    the local header (from ``ZipInfo.FileHeader``) first with sizes of 0, the data, then the
+    header again with the CRC and sizes, and the entry added to ``filelist``/``NameToInfo``
+    with ``start_dir`` after it, so the central directory that ``close()`` writes lists it. The
+    package is a seekable file (the workbook's buffer). Parts of 2 GB or more are refused, as
+    zipfile refuses them without ``force_zip64`` (a million history rows make 150 MB)."""
+
+    def __init__(self, package: Package, name: str, level: int) -> None:
+        zip_file: Any = package  # zipfile's internals: not in its typed interface
+        assert zip_file._seekable, "the header is written again at the end"
+        info = zipfile.ZipInfo(name, date_time=time.localtime(time.time())[:6])
+        info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, 0o600 << 16
+        info.file_size = info.compress_size = info.CRC = 0
+        zip_file._writecheck(info)  # open for writing, no other part being written
+        zip_file.fp.seek(zip_file.start_dir)
+        info.header_offset = zip_file.fp.tell()
+        zip_file._didModify = True
+        zip_file.fp.write(info.FileHeader(False))
+        zip_file._writing = True  # as zipfile's own: no other entry until this one is closed
+        self._zip, self._info, self._level = zip_file, info, level
+        self._compressor: Any = None  # a zlib compressor that took text since the last piece
+
+    def write(self, text: bytes) -> None:
+        if self._compressor is None:
+            self._compressor = zlib.compressobj(self._level, zlib.DEFLATED, -15)
+        self._info.CRC = zlib.crc32(text, self._info.CRC)
+        self._put(self._compressor.compress(text), len(text))
+
+    def write_deflated(self, piece: Deflated) -> None:
+        """Put a piece compressed before after the text so far: the text's compressor ends at a
+        sync flush, and the next text takes a new one (the piece's bytes are in the window the
+        decoder refers back into: the old compressor's references would miss)."""
+        self._end_text(zlib.Z_SYNC_FLUSH)
+        self._info.CRC = crc32_combine(self._info.CRC, piece.crc, piece.length)
+        self._put(piece.data, piece.length)
+
+    def close(self) -> None:
+        if self._compressor is None:  # the stream's last block: an empty one marked last
+            self._compressor = zlib.compressobj(self._level, zlib.DEFLATED, -15)
+        self._end_text(zlib.Z_FINISH)
+        info, fp = self._info, self._zip.fp
+        try:
+            if max(info.file_size, info.compress_size) > zipfile.ZIP64_LIMIT:
+                raise RuntimeError(f"{info.filename}: 2 GB or more, not written in this zip")
+            self._zip.start_dir = fp.tell()
+            fp.seek(info.header_offset)
+            fp.write(info.FileHeader(False))
+            fp.seek(self._zip.start_dir)
+            self._zip.filelist.append(info)
+            self._zip.NameToInfo[info.filename] = info
+        finally:
+            self._zip._writing = False
+
+    def _end_text(self, mode: int) -> None:
+        if self._compressor is not None:
+            self._put(self._compressor.flush(mode), 0)
+            self._compressor = None
+
+    def _put(self, data: bytes, length: int) -> None:
+        self._info.file_size += length
+        self._info.compress_size += len(data)
+        self._zip.fp.write(data)
 
 
 def _frame(sheet: WriteOnlyWorksheet) -> tuple[str, str]:

@@ -26,7 +26,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -57,7 +57,9 @@ from storage.plan_file import PlanSpec
 log = logging.getLogger(__name__)
 
 JOB_TABLE = "apscheduler_jobs"
-LOCAL_STORE = "local"  # jobs of this process only (the periodic sync)
+LOCAL_STORE = "local"  # jobs of this process only (the periodic sync, the periodic jobs)
+PERIODIC_EXECUTOR = "periodic"
+FIRST_PERIODIC_RUN = timedelta(minutes=1)  # after the start: the channels are up by then
 RESYNC_EVERY = timedelta(minutes=15)
 FIRE_TIMEOUT_SECONDS = 300.0
 # A firing that failed (database unreachable, loop busy) is tried again this much later, within
@@ -85,6 +87,17 @@ class PlanSchedule:
         return plan_catch_up(occurrence, now, self.calendar, plan=self.index)
 
 
+@dataclass(frozen=True)
+class PeriodicJob:
+    """Work of this process every ``every`` beside the reminders (the export's history cache):
+    ``run(loop)`` in a thread of its own, given the service's event loop; the first run a
+    minute after the start."""
+
+    name: str
+    every: timedelta
+    run: Callable[[asyncio.AbstractEventLoop], object]
+
+
 @dataclass
 class ReminderRuntime:
     """What a firing job needs; built by the composition root at start-up."""
@@ -96,6 +109,7 @@ class ReminderRuntime:
     sender: OutboxSender
     clock: Callable[[], datetime]
     loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
+    periodic: Sequence[PeriodicJob] = ()
 
     async def fire(self, plan_code: str, occurrence_key: str) -> int:
         """Queue the messages of one occurrence (once: a second firing queues nothing) and wake
@@ -217,7 +231,11 @@ class ReminderScheduler:
         self.job_store = SQLAlchemyJobStore(engine=runtime.database.engine, tablename=JOB_TABLE)
         self.scheduler = BackgroundScheduler(
             jobstores={"default": self.job_store},
-            executors={"default": ThreadPoolExecutor(max_workers=2)},
+            executors={
+                "default": ThreadPoolExecutor(max_workers=2),
+                # the periodic jobs: a long one never holds a reminder's firing back
+                PERIODIC_EXECUTOR: ThreadPoolExecutor(max_workers=1),
+            },
             job_defaults={
                 # None: however late, APScheduler runs the job, and fire_reminder applies the
                 # catch-up rule (APScheduler's own grace would send at night or drop silently).
@@ -265,8 +283,27 @@ class ReminderScheduler:
             jobstore=LOCAL_STORE,
             misfire_grace_time=int(RESYNC_EVERY.total_seconds()),
         )
+        for job in self.runtime.periodic:
+            self.scheduler.add_job(
+                self._run_periodic,
+                IntervalTrigger(seconds=job.every.total_seconds()),
+                args=[job],
+                id=job.name,
+                jobstore=LOCAL_STORE,
+                executor=PERIODIC_EXECUTOR,
+                misfire_grace_time=int(job.every.total_seconds()),
+                next_run_time=datetime.now(UTC) + FIRST_PERIODIC_RUN,
+            )
         if not paused:
             self.scheduler.resume()
+
+    def _run_periodic(self, job: PeriodicJob) -> None:
+        loop = self.runtime.loop
+        try:
+            if loop is not None and not loop.is_closed():
+                job.run(loop)
+        except Exception:  # the next run tries again
+            log.exception("periodic job %s failed", job.name)
 
     def _resync(self) -> None:
         try:

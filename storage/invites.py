@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from storage.models import FocalPoint, Invite, PlanUnit
+from storage.models import Invite, PlanUnit
 
 INVITE_CODE_ALPHABET = string.ascii_letters + string.digits
 INVITE_CODE_LENGTH = 22  # 22 × log2(62) ≈ 131 bits of randomness
@@ -35,18 +35,24 @@ def create_invite(
 
 
 def create_link_code(
-    session: Session, *, focal_point: FocalPoint, created_by: str, now: datetime, ttl: timedelta
+    session: Session,
+    *,
+    focal_point_id: int,
+    organisation_id: int,
+    created_by: str,
+    now: datetime,
+    ttl: timedelta,
 ) -> Invite:
-    """A single-use code that adds another channel account to an existing focal point.
+    """A single-use code that adds another channel account to an existing focal point (of
+    ``organisation_id``).
 
     It is an invite whose focal point is set before it is used.
     """
-    assert focal_point.id is not None
     return _new_invite(
         session,
         plan_id=None,
-        organisation_id=focal_point.organisation_id,
-        focal_point_id=focal_point.id,
+        organisation_id=organisation_id,
+        focal_point_id=focal_point_id,
         created_by=created_by,
         now=now,
         ttl=ttl,

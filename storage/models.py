@@ -588,3 +588,27 @@ class InboxUpdate(SQLModel, table=True):
     state: InboxState = Field(default=InboxState.PENDING, sa_type=_enum_column(InboxState))
     received_at: datetime = Field(sa_type=UTCDateTime)
     handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
+class HistoryChunk(SQLModel, table=True):
+    """A chunk of a plan's history sheet rendered and compressed before (the export's cache):
+    ``rows`` consecutive status updates, oldest first, up to and including ``last_id``, as the
+    raw deflate of their SpreadsheetML rows (:mod:`documents.deflate`). Status updates are
+    never changed or deleted, so a chunk stays true while the texts its rows show do; what it
+    depends on is kept beside it (``format``: the rendering's version, date style and time
+    zone; ``strings``: the shared strings it added; ``texts``: the text each unit, period,
+    status and reporter it shows had) and checked by the export (bot.export_history)."""
+
+    __tablename__ = "history_chunks"
+
+    plan_id: int = Field(foreign_key="plans.id", primary_key=True)
+    number: int = Field(primary_key=True)  # 0, 1, …: two builders of the same chunk collide
+    format: str = Field(max_length=200)
+    last_id: int  # the status update the chunk ends with (in the order of created_at, id)
+    last_created_at: datetime = Field(sa_type=UTCDateTime)
+    rows: int
+    text_length: int = Field(sa_type=sa.BigInteger)
+    crc: int = Field(sa_type=sa.BigInteger)  # CRC-32 is unsigned: past PostgreSQL's integer
+    strings: str = Field(sa_type=sa.Text)  # JSON: the shared strings it added, in order
+    texts: str = Field(sa_type=sa.Text)  # JSON: {"u12": [code, name], "p3": title, …}
+    data: bytes = Field(sa_type=sa.LargeBinary)

@@ -214,9 +214,11 @@ def _focus_clause(session: Session, totals: Totals, *, overdue: bool, blocked: b
         return sa.true()
     clauses = []
     if overdue:
+        # The latest deadline first: SQL stops at the first period a unit is overdue for, and
+        # the one just past is the likeliest (each period asked costs a look-up per unit).
         clauses += [
             sa.and_(_owes_clause(s.period), ~_has_report(s.period.id))
-            for s in totals.stats
+            for s in sorted(totals.stats, key=lambda stats: stats.due_at, reverse=True)
             if totals.now >= s.due_at
         ]
     if blocked and totals.periods:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from storage.models import (
@@ -83,6 +84,14 @@ def units(
     if reporting_only:
         query = query.where(col(PlanUnit.is_coordinator).is_(False))
     return list(session.exec(query.order_by(col(PlanUnit.position), col(PlanUnit.id))))
+
+
+def unit_names(session: Session, *, plan_id: int) -> dict[int, tuple[str, str]]:
+    """The code and name of every unit of the plan, active or not, by organisation id: plain
+    values (10,000 units loaded as rows of the ORM took a fifth of a second)."""
+    query = sa.select(col(PlanUnit.organisation_id), col(PlanUnit.code), col(PlanUnit.name))
+    rows = session.connection().execute(query.where(col(PlanUnit.plan_id) == plan_id))
+    return {organisation: (code, name) for organisation, code, name in rows}
 
 
 def unit_by_code(session: Session, *, plan_id: int, code: str) -> PlanUnit | None:

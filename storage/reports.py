@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -262,7 +263,9 @@ HISTORY_BATCH = 5000
 HistoryRow = tuple[str, int, int, int | None, str, int, str | None, str | None, str]
 
 
-def history_rows(session: Session, *, plan_id: int) -> Iterator[HistoryRow]:
+def history_rows(
+    session: Session, *, plan_id: int, after: int | None = None, through: int | None = None
+) -> Iterator[HistoryRow]:
     """Every status update of the plan, oldest first, as the driver's own tuples streamed in
     batches (a server-side cursor on PostgreSQL): created_at as naive UTC text
     "YYYY-MM-DD HH:MM:SS[.ffffff]", organisation_id, period_id, focal_point_id, status (the
@@ -272,7 +275,10 @@ def history_rows(session: Session, *, plan_id: int) -> Iterator[HistoryRow]:
     of a million rows, and text is what the export needs (a minute's Excel serial is made
     once). PostgreSQL writes the same text, so both give the same workbook. Only the
     status updates' own columns: joined with units, periods and focal points the read took
-    twice as long (three index look-ups a row); the export looks those up in Python."""
+    twice as long (three index look-ups a row); the export looks those up in Python.
+
+    ``after``/``through``: only the updates after / up to and including the one of that id, in
+    that order (the chunks of the export's cache end at one)."""
     connection = session.connection()
     created: Any = col(StatusUpdate.created_at)
     if connection.dialect.name == "postgresql":
@@ -292,12 +298,44 @@ def history_rows(session: Session, *, plan_id: int) -> Iterator[HistoryRow]:
         .where(col(StatusUpdate.plan_id) == int(plan_id))
         .order_by(col(StatusUpdate.created_at), col(StatusUpdate.id))
     )
+    if after is not None:
+        statement = statement.where(after_update(int(after)))
+    if through is not None:
+        statement = statement.where(_through_update(int(through)))
     # The plan id is an int, written into the text: no parameter style to match per driver.
     sql = str(statement.compile(connection, compile_kwargs={"literal_binds": True}))
     with _streaming_cursor(connection) as cursor:
         cursor.execute(sql)
         while batch := cursor.fetchmany(HISTORY_BATCH):
             yield from batch
+
+
+def after_update(update_id: int) -> sa.ColumnElement[bool]:
+    """Later than that status update in the order of (created_at, id): its time read by a
+    subquery, so the statement holds ints only (written into its text, see above). The
+    ``>=`` lets the plan's (plan_id, created_at, id) index start the scan there."""
+    created, own_id, moment = _update_time(update_id)
+    return sa.and_(created >= moment, sa.or_(created > moment, own_id > update_id))
+
+
+def _through_update(update_id: int) -> sa.ColumnElement[bool]:
+    """Not later than that status update (the index ends the scan there, as above)."""
+    created, own_id, moment = _update_time(update_id)
+    return sa.and_(created <= moment, sa.or_(created < moment, own_id <= update_id))
+
+
+def _update_time(update_id: int) -> tuple[Any, Any, Any]:
+    other = aliased(StatusUpdate)
+    moment = sa.select(col(other.created_at)).where(col(other.id) == update_id).scalar_subquery()
+    return col(StatusUpdate.created_at), col(StatusUpdate.id), moment
+
+
+def count_through(session: Session, *, plan_id: int, update_id: int) -> int:
+    """How many status updates of the plan come up to and including that one, in that order."""
+    statement = sa.select(sa.func.count()).where(
+        col(StatusUpdate.plan_id) == plan_id, _through_update(update_id)
+    )
+    return int(session.connection().execute(statement).scalar_one())
 
 
 def _streaming_cursor(connection: sa.Connection) -> Any:

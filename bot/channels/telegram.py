@@ -55,8 +55,8 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
 
+from bot.channels.bot_api_http import AiohttpRequest
 from bot.channels.errors import (
     ApiServerError,
     ApiUnreachable,
@@ -238,24 +238,20 @@ def _reply_retry_delay(exc: Exception) -> float | None:
     return None
 
 
-class AnswerRecordingRequest(HTTPXRequest):
-    """PTB's HTTP client, remembering the last answer (status and body), and letting only as
+class AnswerRecordingRequest(AiohttpRequest):
+    """The Bot API's HTTP client, remembering the last answer (status and body), and letting only as
     many calls through at once as it has connections.
 
     PTB keeps the HTTP status and the body of a failed call only in its error's message text;
     to tell a refused token from a web page at a wrong address, :meth:`TelegramChannel.start`
     looks at what actually came back instead.
 
-    Calls beyond the connections wait here rather than in httpx's pool, which looks at every
-    connection (asking each socket whether the server closed it) and at every waiting call
-    each time a call begins or ends: with the replies of many turns at once, that cost more
-    than the calls.
+    Calls beyond the connections wait here, in order, for POOL_WAIT at most, rather than in
+    the HTTP client's pool.
     """
 
     def __init__(self) -> None:
-        # Few connections: httpx looks at every pooled connection for each request (PTB's
-        # default is 256).
-        super().__init__(connection_pool_size=CONNECTIONS, pool_timeout=POOL_WAIT)
+        super().__init__(connections=CONNECTIONS, pool_timeout=POOL_WAIT)
         self._free_connections = asyncio.Semaphore(CONNECTIONS)
         self.last_answer: tuple[int, bytes] | None = None
 
@@ -267,7 +263,7 @@ class AnswerRecordingRequest(HTTPXRequest):
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[None]:
-        """A free connection's turn; POOL_WAIT at most, as httpx's pool would wait."""
+        """A free connection's turn; POOL_WAIT at most."""
         try:
             async with asyncio.timeout(POOL_WAIT):
                 await self._free_connections.acquire()
@@ -345,12 +341,14 @@ class TelegramChannel:
         self.poll_timeout = poll_timeout
         self.api_base_url = api_base_url
         self._request = AnswerRecordingRequest()
+        self._updates_request = AiohttpRequest()  # one connection, for the long poll
         self.application: Application = (  # type: ignore[type-arg]
             ApplicationBuilder()
             .token(token)
             .base_url(f"{api_base_url}/bot")
             .base_file_url(f"{api_base_url}/file/bot")
             .request(self._request)
+            .get_updates_request(self._updates_request)
             .updater(None)  # polled by self.poller: confirmed once handled, chats at once
             .build()
         )
@@ -376,7 +374,7 @@ class TelegramChannel:
         Raises a :class:`ChannelStartError` when getMe shows a setting to fix.
         """
         try:
-            await self.application.initialize()  # asks getMe
+            await self._initialize()
         except TelegramError as exc:
             problem = start_error(exc, self._request.last_answer, self.api_base_url)
             if problem is None:
@@ -415,6 +413,16 @@ class TelegramChannel:
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
+
+    async def _initialize(self) -> None:
+        """PTB's initialize, which asks getMe; its connections closed when that fails (PTB
+        leaves them open)."""
+        try:
+            await self.application.initialize()
+        except BaseException:
+            for request in (self._request, self._updates_request):
+                await request.shutdown()
+            raise
 
     # --- incoming ---------------------------------------------------------------------------
 

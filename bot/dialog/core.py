@@ -93,7 +93,7 @@ class DialogCore:
 
     def _handle(self, session: Session, event: IncomingEvent) -> DialogResult:
         turn, lost = self._turn(session, event)
-        if turn.member is None or turn.member.account.blocked_at is not None:
+        if turn.member is None or turn.member.blocked:
             people.mark_user_reachable(session, channel=event.channel, user_id=event.user_id)
         if lost and self._answers_a_conversation(event):
             turn.refuse_button(texts.CONVERSATION_LOST)

@@ -26,7 +26,7 @@ def show_plans(turn: Turn) -> None:
         turn.say("\n".join(lines))
     if turn.member is not None:
         mine = plan_choice.plans_in_scope(turn, PlanScope.JOINED)
-        lines = [texts.PLAN_LIST_MINE.format(agency=turn.member.organisation.name), ""]
+        lines = [texts.PLAN_LIST_MINE.format(agency=turn.member.organisation_name), ""]
         turn.say("\n".join(lines + [_plan_line(p) for p in mine]))
     if not turn.is_coordinator and turn.member is None:
         followed = plans.active_plans(turn.session)
@@ -75,7 +75,7 @@ def help_for(turn: Turn) -> None:
     if turn.member is not None:
         joined = plan_choice.plans_in_scope(turn, PlanScope.JOINED)
         header = texts.HELP_FOCAL_POINT.format(
-            agency=turn.member.organisation.name, plans=_plans_named(joined)
+            agency=turn.member.organisation_name, plans=_plans_named(joined)
         )
         turn.say(header + _command_lines(turn, Role.FOCAL_POINT, joined))
     if not turn.is_coordinator and turn.member is None:

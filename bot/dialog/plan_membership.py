@@ -78,7 +78,7 @@ def offer_text(session: Session, *, plan: Plan, unit: PlanUnit) -> str:
 def offers_to(turn: Turn, *, organisation_id: int, except_plan_id: int | None) -> list[TextReply]:
     """Questions for a focal point: the other active plans naming their organisation that they
     have not joined."""
-    focal_point_id = turn.member.focal_point.id if turn.member is not None else None
+    focal_point_id = turn.member.focal_point_id if turn.member is not None else None
     replies = []
     for plan, unit in plans.plans_naming(
         turn.session, organisation_id=organisation_id, statuses=[PlanStatus.ACTIVE]

@@ -75,15 +75,16 @@ def link_code(turn: Turn) -> None:
         return
     created = invites.create_link_code(
         turn.session,
-        focal_point=turn.member.focal_point,
+        focal_point_id=turn.member.focal_point_id,
+        organisation_id=turn.member.organisation_id,
         created_by=turn.actor,
         now=turn.now,
         ttl=turn.settings.invite_ttl,
     )
     turn.say(
         texts.LINK_CODE_CREATED.format(
-            name=turn.member.focal_point.full_name,
-            agency=turn.member.organisation.name,
+            name=turn.member.full_name,
+            agency=turn.member.organisation_name,
             code=created.code,
             how=how_to_use_code(turn, created.code),
             expires=fmt_datetime(created.expires_at, turn.zone),
@@ -171,7 +172,7 @@ def start_with_code(turn: Turn, code: str) -> None:
         _use_link_code(turn, invite)
         return
     if turn.member is not None:
-        turn.say(texts.ALREADY_REGISTERED.format(agency=turn.member.organisation.name))
+        turn.say(texts.ALREADY_REGISTERED.format(agency=turn.member.organisation_name))
         return
     if problem is None and invite is not None:
         problem = _claimable(turn, invite)
@@ -197,7 +198,7 @@ def _member_opens(turn: Turn, invite: Invite) -> None:
     assert turn.member is not None
     unit = _unit_invited(turn, invite)
     if invite.focal_point_id is not None or invite.organisation_id != turn.member.organisation_id:
-        turn.say(texts.ALREADY_REGISTERED.format(agency=turn.member.organisation.name))
+        turn.say(texts.ALREADY_REGISTERED.format(agency=turn.member.organisation_name))
         return
     if unit is None or turn.plan is None or turn.plan.id is None:
         turn.say(texts.INVITE_NOT_FOUND.format(coordinator=turn.coordinator_name))
@@ -288,7 +289,7 @@ def _on_confirm(turn: Turn, conversation: Step, answer: Answer) -> None:
 def _still_yours(turn: Turn, invite: Invite | None) -> str | None:
     """Why the invite cannot be used now (expired, used, taken by someone else), or None."""
     if turn.member is not None:
-        return texts.ALREADY_REGISTERED.format(agency=turn.member.organisation.name)
+        return texts.ALREADY_REGISTERED.format(agency=turn.member.organisation_name)
     problem = _invite_problem(turn, invite)
     if problem is None and invite is not None:
         holder = (invite.claimed_channel, invite.claimed_user_id)

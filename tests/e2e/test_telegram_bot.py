@@ -346,7 +346,7 @@ async def test_a_conversation_resumes_after_a_restart(
         member = await service.database.run(
             people.membership, channel="telegram", user_id=str(OFFICIAL_ID)
         )
-        assert member is not None and member.focal_point.full_name == "Nguyễn Thị Hoa"
+        assert member is not None and member.full_name == "Nguyễn Thị Hoa"
 
 
 async def test_two_services_cannot_share_one_database(

@@ -469,9 +469,15 @@ def add_focal_point(
         phone="0912345678",
         now=now,
     )
+    assert focal_point.id is not None
     for account in others:
         link = invites.create_link_code(
-            session, focal_point=focal_point, created_by="test", now=now, ttl=timedelta(days=7)
+            session,
+            focal_point_id=focal_point.id,
+            organisation_id=focal_point.organisation_id,
+            created_by="test",
+            now=now,
+            ttl=timedelta(days=7),
         )
         people.link_channel_account(
             session,

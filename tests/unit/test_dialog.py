@@ -25,7 +25,7 @@ from bot.dialog.events import (
 from scheduler.reminders import CoordinatorAddress
 from storage import dialog_states, invites, people, plans, reports
 from storage.database import Database
-from storage.models import OutboxMessage, Plan, ReportStatus, StatusUpdate
+from storage.models import FocalPoint, OutboxMessage, Plan, ReportStatus, StatusUpdate
 from tests.fakes.chat import CoreChat
 from tests.fakes.clock import FakeClock
 from tests.fakes.dialog import dialog_core
@@ -134,9 +134,9 @@ def test_focal_point_registers_with_name_position_and_phone(
     assert "trước ngày 10/06/2021" in chat.text()
     member = database.run_sync(people.membership, channel="telegram", user_id="2001")
     assert member is not None
-    assert member.organisation.code == "SYT"
-    assert member.focal_point.full_name == "Nguyễn Thị Hoa"
-    assert member.focal_point.phone == "0912345678"
+    assert member.organisation_name == "Sở Y tế" and member.full_name == "Nguyễn Thị Hoa"
+    focal_point = database.run_sync(lambda session: session.get(FocalPoint, member.focal_point_id))
+    assert focal_point is not None and focal_point.phone == "0912345678"
 
 
 def test_an_invite_serves_one_person_only(

@@ -224,7 +224,7 @@ def test_a_link_code_links_only_an_account_of_another_channel(
     zalo.send(code)
     assert "Đã kết nối tài khoản Zalo" in zalo.text(), zalo.text()
     linked = database.run_sync(people.membership, channel="zalo", user_id="z-old")
-    assert linked is not None and linked.organisation.code == "SYT"
+    assert linked is not None and linked.organisation_name == "Sở Y tế"
     zalo_again = CoreChat(database, core, "z-2", channel="zalo")
     zalo_again.send(code)
     assert "đã được sử dụng" in zalo_again.text(), zalo_again.text()

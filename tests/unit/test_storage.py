@@ -359,8 +359,8 @@ def test_a_database_of_the_second_release_upgrades_with_every_row(database: Data
         ("SLDTBXH", "Sở Lao động"), ("SYT", "Sở Y tế"), ("DVMOI", "Đơn vị mới")
     ]  # fmt: skip
     member = database.run_sync(people.membership, channel="zalo", user_id="z1")
-    assert member is not None and member.organisation.code == "SYT" and member.plan_ids == (1,)
-    assert member.focal_point.full_name == "Nguyễn Thị Hoa"
+    assert member is not None and member.organisation_name == "Sở Y tế" and member.plan_ids == (1,)
+    assert member.full_name == "Nguyễn Thị Hoa" and not member.blocked
     latest = {(r.organisation_id, r.period_id): r for r in database.run_sync(_all, LatestReport)}
     syt = latest[(member.organisation_id, 1)]
     assert (syt.status_update_id, syt.progress, syt.reports) == (2, 100, 2)
