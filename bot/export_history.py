@@ -228,7 +228,7 @@ def write_history(
         sheet.extend_deflated(piece, rows)
     after = int(cached.chunks[fitting - 1].last_id) if fitting else None
     cached_rows = sum(c.rows for c in cached.chunks[:fitting])
-    log.info("history of plan %s: %d updates from its cache", plan.id, cached_rows)
+    log.debug("history of plan %s: %d updates from its cache", plan.id, cached_rows)
     cells = HistoryCells(texts, strings, date_style)
     return cells.rows(reports.history_rows(session, plan_id=plan.id, after=after), plan.timezone)
 
