@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import aiohttp
 from aiohttp import hdrs
+from aiohttp.helpers import get_env_proxy_for_url  # what aiohttp's trust_env uses
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from yarl import URL
 
 # PTB's own defaults (HTTPXRequest): seconds to connect, to read an answer, to send a request
 # (a file: longer), to wait for a free connection.
@@ -30,12 +32,15 @@ POOL_TIMEOUT = 1.0
 
 class AiohttpRequest(BaseRequest):
     """Bot API calls over at most ``connections`` kept-alive connections of one aiohttp
-    session. Proxies are taken from the environment (HTTPS_PROXY, NO_PROXY), as httpx did."""
+    session. A proxy is taken from the environment (HTTPS_PROXY, NO_PROXY), as httpx did, once
+    per server: aiohttp's own ``trust_env`` looks it up, and for a ~/.netrc, in a thread of the
+    default executor at every call (two thread hand-offs a call)."""
 
     def __init__(self, *, connections: int = 1, pool_timeout: float = POOL_TIMEOUT) -> None:
         self._connections = connections
         self._pool_timeout = pool_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[str, tuple[URL | None, aiohttp.BasicAuth | None]] = {}
 
     @property
     def read_timeout(self) -> float:
@@ -46,7 +51,7 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._connections),
                 headers={"User-Agent": self.USER_AGENT},
-                trust_env=True,
+                cookie_jar=aiohttp.DummyCookieJar(),  # the Bot API sets none
                 skip_auto_headers=("Accept-Encoding",),  # answers are small; none to inflate
             )
 
@@ -76,8 +81,11 @@ class AiohttpRequest(BaseRequest):
             connect=_given(connect_timeout, CONNECT_TIMEOUT),
             pool=_given(pool_timeout, self._pool_timeout),
         )
+        proxy, proxy_auth = self._proxy_for(URL(url))
         try:
-            async with self._session.request(method, url, data=body, timeout=timeout) as answer:
+            async with self._session.request(
+                method, url, data=body, timeout=timeout, proxy=proxy, proxy_auth=proxy_auth
+            ) as answer:
                 return answer.status, await answer.read()
         except TimeoutError as error:  # aiohttp's own timeouts are TimeoutErrors too
             raise TimedOut from error
@@ -85,6 +93,16 @@ class AiohttpRequest(BaseRequest):
             # Not the URL: it holds the token.
             text = str(error).replace(url, "<Bot API>")
             raise NetworkError(f"aiohttp.{error.__class__.__name__}: {text}") from error
+
+    def _proxy_for(self, url: URL) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+        """The environment's proxy for the server of ``url`` (None: none), looked up once."""
+        origin = str(url.origin())
+        if origin not in self._proxies:
+            try:
+                self._proxies[origin] = get_env_proxy_for_url(url)
+            except LookupError:  # no proxy for it, or NO_PROXY names it
+                self._proxies[origin] = (None, None)
+        return self._proxies[origin]
 
 
 def _given(value: ODVInput[float], default: float | None) -> float | None:

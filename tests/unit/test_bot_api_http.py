@@ -107,3 +107,40 @@ async def test_an_answer_slower_than_the_read_timeout_is_timed_out() -> None:
         answer.set()
         await request.shutdown()
         await runner.cleanup()
+
+
+async def test_a_proxy_of_the_environment_is_used_unless_no_proxy_names_the_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """HTTP_PROXY as httpx honoured it: a government network may reach Telegram only so."""
+    seen: list[str] = []
+
+    async def proxy(request: web.Request) -> web.Response:
+        seen.append(str(request.url))
+        return web.json_response(
+            {"ok": True, "result": {"id": 1, "is_bot": True, "first_name": "b", "username": "b"}}
+        )
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", proxy)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{runner.addresses[0][1]}")
+    try:
+        # Nothing listens at telegram.invalid: only the proxy can answer.
+        bot = Bot(TOKEN, base_url="http://telegram.invalid/bot", request=AiohttpRequest())
+        async with bot:
+            assert bot.username == "b"
+        assert seen and seen[0].endswith("/getMe") and "telegram.invalid" in seen[0]
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # straight to a port nothing listens at
+        direct = Bot(TOKEN, base_url="http://127.0.0.1:9/bot", request=AiohttpRequest())
+        with pytest.raises(NetworkError):
+            await direct.initialize()
+        assert len(seen) == 1
+        await direct.request.shutdown()
+    finally:
+        await runner.cleanup()
