@@ -100,7 +100,7 @@ def test_the_cached_chunks_give_the_workbook_a_live_render_gives(
     assert fill_history_cache(database, now=LATER, rows=4) == scale.updates // 4
     assert len(_chunks(database, scale)) == scale.updates // 4
     assert fill_history_cache(database, now=LATER, rows=4) == 0  # nothing new: nothing added
-    caplog.set_level(logging.INFO, logger="bot.export_history")
+    caplog.set_level(logging.DEBUG, logger="bot.export_history")
     cached = _export(database, scale)
     assert _cached_rows(caplog) == [scale.updates // 4 * 4]
     assert _history(cached) == _history(live)
@@ -158,7 +158,7 @@ def test_a_stale_cache_is_not_used_and_the_job_builds_it_again(
         database.run_sync(_late_update, scale.plan_id)
     else:
         _new_format(monkeypatch)
-    caplog.set_level(logging.INFO, logger="bot.export_history")
+    caplog.set_level(logging.DEBUG, logger="bot.export_history")
     stale = _export(database, scale)
     assert any("its cache is stale" in r.getMessage() for r in caplog.records)
     assert _cached_rows(caplog) == [0]
@@ -218,7 +218,7 @@ def test_a_renamed_reporter_makes_the_cache_stale(
         session.add(found)
 
     database.run_sync(rename)
-    caplog.set_level(logging.INFO, logger="bot.export_history")
+    caplog.set_level(logging.DEBUG, logger="bot.export_history")
     rows = _history(_export(database, scale))[0]
     assert any("its cache is stale" in r.getMessage() for r in caplog.records)
     assert [row[8] for row in rows[1:] if row[8]] == ["Nguyễn Văn B"]
