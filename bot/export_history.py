@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from documents.deflate import deflate_piece
-from documents.xlsx_stream import EMPTY, CellMemo, LocalSerial, StreamedSheet
+from documents.xlsx_stream import EMPTY, CellMemo, LocalSerial, StreamedSheet, shared_cell
 from storage import history_chunks, plans, reports
 from storage.database import Database
 from storage.models import FocalPoint, HistoryChunk, Plan, ReportStatus
@@ -136,13 +136,8 @@ class HistoryCells:
         return "".join(self._shared(value) for value in values)
 
     def _shared(self, value: str | None) -> str:
-        """A cell of a text kept once in the package's shared strings (Cells.shared's)."""
-        if value is None or value == "":
-            return EMPTY
-        index = self.strings.get(value)
-        if index is None:
-            index = self.strings[value] = len(self.strings)
-        return f'<c t="s"><v>{index}</v></c>'
+        """A cell of a text kept once in the shared strings (the package's, or the chunk's)."""
+        return shared_cell(self.strings, value)
 
     def rows(self, rows: Iterable[reports.HistoryRow], timezone: str) -> Iterator[str]:
         serial_of = LocalSerial(ZoneInfo(timezone)).of_text

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 COMPRESS_LEVEL = 1  # as the package's other parts: about the size of level 6 at a third the time
 
@@ -28,8 +29,13 @@ class Deflated:
     length: int
 
 
+def raw_compressor(level: int = COMPRESS_LEVEL) -> Any:
+    """A zlib compressor of raw deflate (no zlib header or trailer: a zip entry's data)."""
+    return zlib.compressobj(level, zlib.DEFLATED, -15)
+
+
 def deflate_piece(text: bytes, level: int = COMPRESS_LEVEL) -> Deflated:
-    compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+    compressor = raw_compressor(level)
     data = compressor.compress(text) + compressor.flush(zlib.Z_SYNC_FLUSH)
     return Deflated(data, zlib.crc32(text), len(text))
 

@@ -108,9 +108,8 @@ class _Rows:
 
     def _state_cell(self, state: ReportingState) -> str:
         assert self._stream is not None and self._cells is not None
-        shared = self._cells.shared(labels.STATE_LABELS[state], self._stream.package)
         style = self._style_id(False, STATE_COLOURS[state])
-        return shared.replace("<c ", f'<c s="{style}" ', 1)  # Cells.shared makes unstyled cells
+        return self._cells.shared(labels.STATE_LABELS[state], self._stream.package, style)
 
     def _streamed(self, values: Sequence[Any], bold: bool, colours: Sequence[str | None]) -> str:
         assert self._cells is not None

@@ -39,7 +39,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.writer.excel import ExcelWriter
 
-from documents.deflate import COMPRESS_LEVEL, Deflated, crc32_combine
+from documents.deflate import COMPRESS_LEVEL, Deflated, crc32_combine, raw_compressor
 
 EXCEL_MAX_ROWS = 1_048_576  # rows of a worksheet; Excel refuses a workbook with more
 MAX_TEXT = 32_767  # characters of a cell
@@ -164,17 +164,9 @@ class Cells:
         """A dict of the cells of one column's values, made when first asked for: ``memo[v]``."""
         return CellMemo(style)
 
-    def shared(self, value: str | None, package: Package) -> str:
-        """A cell of text kept once in the package's shared strings, for the values of a small
-        set repeated on many rows (units, periods, statuses): its index is all a row holds, half
-        the XML of a history row to make, join and compress."""
-        if value is None or value == "":
-            return EMPTY
-        strings = package.shared_strings
-        index = strings.get(value)
-        if index is None:
-            index = strings[value] = len(strings)
-        return f'<c t="s"><v>{index}</v></c>'
+    def shared(self, value: str | None, package: Package, style: int = 0) -> str:
+        """A cell of text kept once in the package's shared strings (:func:`shared_cell`)."""
+        return shared_cell(package.shared_strings, value, style)
 
     def row(self, values: Sequence[CellValue], style: int = 0, date_style: int = 0) -> str:
         """A row's cells, all in ``style`` (dates in ``date_style``)."""
@@ -184,6 +176,21 @@ class Cells:
             made = known.get(key)
             out.append(self.cell(value, key[2]) if made is None else made)
         return "".join(out)
+
+
+def shared_cell(strings: dict[str, int], value: str | None, style: int = 0) -> str:
+    """A cell of text kept once in ``strings`` (shared strings: text → index, the index the
+    next one's when new), for the values of a small set repeated on many rows (units, periods,
+    statuses): its index is all a row holds, half the XML of a history row to make, join and
+    compress."""
+    if value is None or value == "":
+        return EMPTY
+    index = strings.get(value)
+    if index is None:
+        index = strings[value] = len(strings)
+    if style:
+        return f'<c s="{style}" t="s"><v>{index}</v></c>'
+    return f'<c t="s"><v>{index}</v></c>'
 
 
 class CellMemo(dict[CellValue, str]):
@@ -425,7 +432,7 @@ class DeflatedPart:
 
     def write(self, text: bytes) -> None:
         if self._compressor is None:
-            self._compressor = zlib.compressobj(self._level, zlib.DEFLATED, -15)
+            self._compressor = raw_compressor(self._level)
         self._info.CRC = zlib.crc32(text, self._info.CRC)
         self._put(self._compressor.compress(text), len(text))
 
@@ -439,7 +446,7 @@ class DeflatedPart:
 
     def close(self) -> None:
         if self._compressor is None:  # the stream's last block: an empty one marked last
-            self._compressor = zlib.compressobj(self._level, zlib.DEFLATED, -15)
+            self._compressor = raw_compressor(self._level)
         self._end_text(zlib.Z_FINISH)
         info, fp = self._info, self._zip.fp
         try:

@@ -40,7 +40,7 @@ from storage.read_models import (
     owers,
     period_stats,
 )
-from storage.reports import LATEST
+from storage.reports import LATEST, driver_rows, utc_text
 
 # A latest report: organisation id, period id, status (the ReportStatus value), progress, and
 # when the first report came as naive UTC text "YYYY-MM-DD HH:MM:SS[.ffffff]".
@@ -177,15 +177,6 @@ def _reporting_units(session: Session, plan_id: int) -> list[tuple[int, str, str
     return [tuple(row) for row in session.connection().execute(statement)]
 
 
-def utc_text(column: Any, connection: sa.Connection) -> Any:
-    """A timestamp column read as its naive UTC text "YYYY-MM-DD HH:MM:SS.ffffff", as SQLite
-    holds it (PostgreSQL writes the same): no datetime made a row, and one time made into its
-    Excel cell once (as the history's times are)."""
-    if connection.dialect.name == "postgresql":
-        column = sa.func.to_char(column, "YYYY-MM-DD HH24:MI:SS.US")
-    return sa.type_coerce(column, sa.String)
-
-
 def _latest_report_rows(session: Session, plan_id: int) -> list[ReportRow]:
     """Every latest report of the plan with its first time as UTC text, the driver's own tuples
     (SQLAlchemy's rows and a datetime each took 1.6 s of 160,000)."""
@@ -195,15 +186,7 @@ def _latest_report_rows(session: Session, plan_id: int) -> list[ReportRow]:
     statement = sa.select(lr.organisation_id, lr.period_id, lr.status, lr.progress, first).where(
         lr.plan_id == int(plan_id)
     )
-    # The plan id is an int, written into the text: no parameter style to match per driver.
-    sql = str(statement.compile(connection, compile_kwargs={"literal_binds": True}))
-    cursor: Any = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql)
-        rows: list[ReportRow] = cursor.fetchall()
-    finally:
-        cursor.close()
-    return rows
+    return list(driver_rows(connection, statement))
 
 
 # --- the focal points and the units by section --------------------------------------------------

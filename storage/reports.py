@@ -280,12 +280,9 @@ def history_rows(
     ``after``/``through``: only the updates after / up to and including the one of that id, in
     that order (the chunks of the export's cache end at one)."""
     connection = session.connection()
-    created: Any = col(StatusUpdate.created_at)
-    if connection.dialect.name == "postgresql":
-        created = sa.func.to_char(created, "YYYY-MM-DD HH24:MI:SS.US")
     statement = (
         sa.select(
-            created,
+            utc_text(col(StatusUpdate.created_at), connection),
             col(StatusUpdate.organisation_id),
             col(StatusUpdate.period_id),
             col(StatusUpdate.focal_point_id),
@@ -302,7 +299,22 @@ def history_rows(
         statement = statement.where(after_update(int(after)))
     if through is not None:
         statement = statement.where(_through_update(int(through)))
-    # The plan id is an int, written into the text: no parameter style to match per driver.
+    yield from driver_rows(connection, statement)
+
+
+def utc_text(column: Any, connection: sa.Connection) -> Any:
+    """A timestamp column read as its naive UTC text "YYYY-MM-DD HH:MM:SS.ffffff", as SQLite
+    holds it (PostgreSQL writes the same): no datetime made a row, and one time made into its
+    Excel cell once."""
+    if connection.dialect.name == "postgresql":
+        column = sa.func.to_char(column, "YYYY-MM-DD HH24:MI:SS.US")
+    return sa.type_coerce(column, sa.String)
+
+
+def driver_rows(connection: sa.Connection, statement: sa.Select[Any]) -> Iterator[Any]:
+    """The rows of ``statement`` as the driver's own tuples, fetched in batches (past
+    SQLAlchemy's rows: for the export's hundreds of thousands). Its values must be ints, written
+    into its text: no parameter style to match per driver."""
     sql = str(statement.compile(connection, compile_kwargs={"literal_binds": True}))
     with _streaming_cursor(connection) as cursor:
         cursor.execute(sql)
